@@ -1,0 +1,3 @@
+from spfbuild.cli import main
+
+main()

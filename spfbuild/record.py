@@ -1,0 +1,471 @@
+"""The SPF record model (RFC 7208 sections 4.6, 5, 6 and 12): immutable terms and a parser.
+
+`parse()` never raises. It returns a `ParseResult` holding the terms that parsed, their
+positions in the text, and a diagnostic for every problem. A record with any error-level
+diagnostic is a permerror for a receiver; the linter still checks the terms that parsed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from spfbuild.diagnostics import Diagnostic, has_errors
+from spfbuild.macro import DOMAIN_LETTERS, EXP_LETTERS, MacroError, MacroString, parse_macro_string
+from spfbuild.rules import syntax as S
+from spfbuild.typography import find_lookalikes, fix_lookalikes
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Qualifier(StrEnum):
+    PASS = "+"
+    FAIL = "-"
+    SOFTFAIL = "~"
+    NEUTRAL = "?"
+
+    @property
+    def result(self) -> str:
+        """The check_host() result a match with this qualifier gives."""
+        return _RESULTS[self]
+
+
+_RESULTS = {
+    Qualifier.PASS: "pass",
+    Qualifier.FAIL: "fail",
+    Qualifier.SOFTFAIL: "softfail",
+    Qualifier.NEUTRAL: "neutral",
+}
+
+MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
+DNS_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """A directive: qualifier + mechanism. Fields unused by a kind stay None."""
+
+    kind: str
+    qualifier: Qualifier = Qualifier.PASS
+    domain: str | None = None  # domain-spec as written (may hold macros)
+    address: IPAddress | None = None  # ip4 / ip6
+    prefix4: int | None = None  # ip4 prefix, or the IPv4 cidr of a / mx
+    prefix6: int | None = None  # ip6 prefix, or the IPv6 cidr of a / mx
+
+    @property
+    def network(self) -> IPNetwork | None:
+        """The network of an ip4/ip6 mechanism (host bits cleared, as receivers compare)."""
+        if self.address is None:
+            return None
+        prefix = self.prefix4 if self.kind == "ip4" else self.prefix6
+        if prefix is None:
+            prefix = self.address.max_prefixlen
+        return ipaddress.ip_network(f"{self.address}/{prefix}", strict=False)
+
+    @property
+    def queries_dns(self) -> bool:
+        return self.kind in DNS_MECHANISMS
+
+    @property
+    def has_macros(self) -> bool:
+        return self.domain is not None and "%" in self.domain
+
+    def __str__(self) -> str:
+        out = "" if self.qualifier is Qualifier.PASS else self.qualifier.value
+        out += self.kind
+        if self.kind in ("ip4", "ip6"):
+            out += f":{self.address}"
+            prefix = self.prefix4 if self.kind == "ip4" else self.prefix6
+            if prefix is not None:
+                out += f"/{prefix}"
+            return out
+        if self.domain is not None:
+            out += f":{self.domain}"
+        if self.prefix4 is not None:
+            out += f"/{self.prefix4}"
+        if self.prefix6 is not None:
+            out += f"//{self.prefix6}"
+        return out
+
+
+@dataclass(frozen=True)
+class Modifier:
+    name: str  # lower case
+    value: str
+
+    @property
+    def queries_dns(self) -> bool:
+        return self.name == "redirect"
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+Term = Mechanism | Modifier
+
+
+@dataclass(frozen=True)
+class Record:
+    terms: tuple[Term, ...] = ()
+
+    @property
+    def mechanisms(self) -> tuple[Mechanism, ...]:
+        return tuple(t for t in self.terms if isinstance(t, Mechanism))
+
+    @property
+    def modifiers(self) -> tuple[Modifier, ...]:
+        return tuple(t for t in self.terms if isinstance(t, Modifier))
+
+    def modifier(self, name: str) -> str | None:
+        for term in self.terms:
+            if isinstance(term, Modifier) and term.name == name:
+                return term.value
+        return None
+
+    @property
+    def redirect(self) -> str | None:
+        return self.modifier("redirect")
+
+    @property
+    def exp(self) -> str | None:
+        return self.modifier("exp")
+
+    @property
+    def dns_lookups(self) -> int:
+        """DNS-querying terms in this record alone (RFC 7208 section 4.6.4)."""
+        return sum(1 for t in self.terms if t.queries_dns)
+
+    def __str__(self) -> str:
+        return " ".join(["v=spf1", *(str(t) for t in self.terms)])
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int  # 0-based offset into ParseResult.text
+    end: int
+
+    @property
+    def column(self) -> int:
+        return self.start + 1
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    text: str
+    record: Record
+    spans: tuple[Span, ...]  # one per record term
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+VERSION = "v=spf1"
+_CIDR = r"(?:0|[1-9][0-9]*)"
+_DUAL_CIDR = re.compile(rf"(?:/({_CIDR}))?(?://({_CIDR}))?$")
+_MODIFIER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]*$")
+_TOPLABEL = re.compile(r"(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9])$")
+_QNUM = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
+_IP4 = re.compile(rf"{_QNUM}(?:\.{_QNUM}){{3}}$")
+_IP6_CHARS = re.compile(r"[0-9A-Fa-f:.]+$")
+
+
+def is_spf_record(text: str) -> bool:
+    """RFC 7208 section 4.5: begins with `v=spf1` (any case), then a space or the end."""
+    return text[:6].lower() == VERSION and (len(text) == 6 or text[6] == " ")
+
+
+def parse(text: str) -> ParseResult:
+    """Parse record text. Typographic look-alikes are reported, then parsed as their ASCII twins,
+    so one stray en dash does not hide every other finding."""
+    lookalikes = find_lookalikes(text)
+    if not lookalikes:
+        record, spans, found = _parse_terms(text)
+        return ParseResult(text=text, record=record, spans=spans, diagnostics=tuple(found))
+    fixed, origin = fix_lookalikes(text)
+    diagnostics = [
+        S.TYPOGRAPHIC(
+            f"{look.description} (U+{ord(text[offset]):04X}) where {look.meant} is meant",
+            column=offset + 1,
+            fix=fixed,
+        )
+        for offset, look in sorted(lookalikes.items())
+    ]
+    record, spans, found = _parse_terms(fixed)
+    # Map offsets in the fixed text back to the original (zero-width characters were removed).
+    diagnostics += [replace(d, column=origin[d.column - 1] + 1) if d.column else d for d in found]
+    spans = tuple(Span(origin[s.start], origin[s.end]) for s in spans)
+    return ParseResult(text=text, record=record, spans=spans, diagnostics=tuple(diagnostics))
+
+
+def _parse_terms(text: str) -> tuple[Record, tuple[Span, ...], list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    version_end = _check_version(text, diagnostics)
+    if version_end is None:
+        return Record(), (), diagnostics
+    terms: list[Term] = []
+    spans: list[Span] = []
+    seen_modifiers: set[str] = set()
+    for start, chunk in _split_terms(text, version_end, diagnostics):
+        term = _parse_term(chunk, start, diagnostics)
+        if term is None:
+            continue
+        if isinstance(term, Modifier) and term.name in ("redirect", "exp"):
+            if term.name in seen_modifiers:
+                diagnostics.append(
+                    S.DUPLICATE_MODIFIER(
+                        f"'{term.name}' appears more than once", column=start + 1, length=len(chunk)
+                    )
+                )
+                continue
+            seen_modifiers.add(term.name)
+        terms.append(term)
+        spans.append(Span(start, start + len(chunk)))
+    return Record(tuple(terms)), tuple(spans), diagnostics
+
+
+def _check_version(text: str, diagnostics: list[Diagnostic]) -> int | None:
+    if is_spf_record(text):
+        return 6
+    head = text.split(" ", 1)[0]
+    low = head.lower()
+    if low.startswith(VERSION):
+        diagnostics.append(
+            S.MISSPELLED_VERSION(
+                f"version tag must be followed by a space: {head!r}",
+                column=1, length=len(head), fix=f"v=spf1 {text[6:].lstrip()}".rstrip(),
+            )
+        )
+        return None
+    if re.fullmatch(r"v?\s*=?\s*spf\d*|v=sp[f]?\d*|v\s*=\s*spf1", low) or "spf" in low[:8]:
+        rest = text[len(head):].strip()
+        diagnostics.append(
+            S.MISSPELLED_VERSION(
+                f"version tag {head!r} is not 'v=spf1'",
+                column=1, length=len(head), fix=f"v=spf1 {rest}".rstrip(),
+            )
+        )
+        return None
+    diagnostics.append(S.MISSING_VERSION("record does not start with 'v=spf1'", column=1, length=len(head)))
+    return None
+
+
+def _split_terms(text: str, start: int, diagnostics: list[Diagnostic]) -> list[tuple[int, str]]:
+    """Split on spaces only (RFC 7208 section 12: 1*SP); report any other separator."""
+    chunks: list[tuple[int, str]] = []
+    for match in re.finditer(r"[^ ]+", text[start:]):
+        chunk, offset = match.group(0), start + match.start()
+        bad = re.search(r"[^\x21-\x7e]", chunk)
+        if bad:
+            ch = bad.group(0)
+            diagnostics.append(
+                S.INVALID_CHARACTER(
+                    f"character {ch!r} (U+{ord(ch):04X}) is not allowed; terms are separated by spaces",
+                    column=offset + bad.start() + 1,
+                )
+            )
+            continue
+        chunks.append((offset, chunk))
+    return chunks
+
+
+def _parse_term(chunk: str, start: int, diagnostics: list[Diagnostic]) -> Term | None:
+    name_match = re.match(r"[^:/=]*", chunk)
+    assert name_match is not None
+    name = name_match.group(0)
+    rest = chunk[len(name):]
+    if rest.startswith("=") and _MODIFIER_NAME.match(name):
+        return _parse_modifier(name.lower(), rest[1:], start, len(name) + 1, diagnostics)
+    qualifier = Qualifier.PASS
+    kind = name
+    if kind[:1] in "+-~?" and kind:
+        qualifier = Qualifier(kind[0])
+        kind = kind[1:]
+    low = kind.lower()
+    if low not in MECHANISMS:
+        diagnostics.append(_unknown_term(name, chunk, start))
+        return None
+    return _parse_mechanism(qualifier, low, rest, start, len(name), diagnostics)
+
+
+def _unknown_term(name: str, chunk: str, start: int) -> Diagnostic:
+    stripped = name.lstrip("+-~?")
+    if name[:2] and len(name) - len(stripped) > 1 and stripped.lower() in MECHANISMS:
+        return S.INVALID_QUALIFIER(
+            f"'{chunk}' has more than one qualifier", column=start + 1, length=len(chunk),
+            fix=f"{name[len(name) - len(stripped) - 1]}{stripped}{chunk[len(name):]}",
+        )
+    if name[:1] in "!*" and stripped[1:].lower() in MECHANISMS:
+        return S.INVALID_QUALIFIER(f"'{name[0]}' is not a qualifier in '{chunk}'", column=start + 1)
+    if "=" in chunk and not _MODIFIER_NAME.match(name):
+        return S.INVALID_MODIFIER(f"invalid modifier name {name!r}", column=start + 1, length=len(chunk))
+    return S.UNKNOWN_MECHANISM(f"unknown mechanism {chunk!r}", column=start + 1, length=len(chunk))
+
+
+def _parse_mechanism(
+    qualifier: Qualifier, kind: str, rest: str, start: int, name_len: int, diagnostics: list[Diagnostic]
+) -> Mechanism | None:
+    where = start + name_len  # offset of `rest`
+    if kind == "all":
+        if rest:
+            diagnostics.append(
+                S.UNEXPECTED_ARGUMENT(f"'all' takes no argument, found {rest!r}", column=where + 1)
+            )
+            return None
+        return Mechanism("all", qualifier)
+    if kind in ("ip4", "ip6"):
+        return _parse_ip(qualifier, kind, rest, where, diagnostics)
+    if kind in ("include", "exists"):
+        if not rest.startswith(":"):
+            diagnostics.append(
+                S.MISSING_DOMAIN(f"'{kind}' needs ':domain'", column=where + 1 if rest else start + 1)
+            )
+            return None
+        domain = _check_domain(rest[1:], where + 1, kind, diagnostics)
+        return None if domain is None else Mechanism(kind, qualifier, domain=domain)
+    # a, mx, ptr: optional domain; a and mx take a dual cidr.
+    domain_text, prefix4, prefix6 = rest, None, None
+    if kind != "ptr":
+        cidr = _DUAL_CIDR.search(rest)
+        assert cidr is not None
+        domain_text = rest[: cidr.start()]
+        prefix4 = _cidr_value(cidr.group(1), 32, where + cidr.start(), diagnostics)
+        prefix6 = _cidr_value(cidr.group(2), 128, where + cidr.start(), diagnostics)
+        if (cidr.group(1) and prefix4 is None) or (cidr.group(2) and prefix6 is None):
+            return None
+    domain = None
+    if domain_text:
+        if not domain_text.startswith(":"):
+            diagnostics.append(
+                S.UNEXPECTED_ARGUMENT(
+                    f"unexpected {domain_text!r} after '{kind}'", column=where + 1, length=len(domain_text)
+                )
+            )
+            return None
+        domain = _check_domain(domain_text[1:], where + 1, kind, diagnostics)
+        if domain is None:
+            return None
+    return Mechanism(kind, qualifier, domain=domain, prefix4=prefix4, prefix6=prefix6)
+
+
+def _cidr_value(digits: str | None, limit: int, offset: int, diagnostics: list[Diagnostic]) -> int | None:
+    if digits is None:
+        return None
+    value = int(digits)
+    if value > limit:
+        diagnostics.append(S.INVALID_CIDR(f"prefix length /{value} is over {limit}", column=offset + 1))
+        return None
+    return value
+
+
+def _parse_ip(
+    qualifier: Qualifier, kind: str, rest: str, where: int, diagnostics: list[Diagnostic]
+) -> Mechanism | None:
+    rule = S.INVALID_IP4 if kind == "ip4" else S.INVALID_IP6
+    if not rest.startswith(":") or len(rest) == 1:
+        diagnostics.append(rule(f"'{kind}' needs ':address'", column=where + 1))
+        return None
+    body = rest[1:]
+    addr_text, slash, prefix_text = body.partition("/")
+    limit = 32 if kind == "ip4" else 128
+    prefix: int | None = None
+    if slash:
+        if not re.fullmatch(_CIDR, prefix_text):
+            diagnostics.append(
+                S.INVALID_CIDR(f"invalid prefix length '/{prefix_text}'", column=where + 2 + len(addr_text))
+            )
+            return None
+        prefix = _cidr_value(prefix_text, limit, where + 1 + len(addr_text), diagnostics)
+        if prefix is None:
+            return None
+    address = _ip_address(kind, addr_text)
+    if address is None:
+        family = "IPv4" if kind == "ip4" else "IPv6"
+        diagnostics.append(
+            rule(f"{addr_text!r} is not a valid {family} address", column=where + 2, length=len(addr_text))
+        )
+        return None
+    if kind == "ip4":
+        return Mechanism(kind, qualifier, address=address, prefix4=prefix)
+    return Mechanism(kind, qualifier, address=address, prefix6=prefix)
+
+
+def _ip_address(kind: str, text: str) -> IPAddress | None:
+    if kind == "ip4":
+        return ipaddress.IPv4Address(text) if _IP4.match(text) else None
+    if not _IP6_CHARS.match(text):
+        return None  # also refuses scoped addresses (fe80::1%eth0)
+    try:
+        return ipaddress.IPv6Address(text)
+    except ValueError:
+        return None
+
+
+def _parse_modifier(
+    name: str, value: str, start: int, name_len: int, diagnostics: list[Diagnostic]
+) -> Modifier | None:
+    where = start + name_len
+    if name in ("redirect", "exp"):
+        if not value:
+            diagnostics.append(S.MISSING_DOMAIN(f"'{name}=' needs a domain", column=start + 1))
+            return None
+        domain = _check_domain(value, where, name, diagnostics)
+        return None if domain is None else Modifier(name, domain)
+    parsed = parse_macro_string(value, letters=EXP_LETTERS)
+    if isinstance(parsed, MacroError):
+        diagnostics.append(
+            S.INVALID_MACRO(f"in modifier '{name}': {parsed.message}", column=where + parsed.offset + 1)
+        )
+        return None
+    return Modifier(name, value)
+
+
+def _check_domain(text: str, offset: int, kind: str, diagnostics: list[Diagnostic]) -> str | None:
+    """Validate a domain-spec (RFC 7208 section 7.1); returns it, or None after a diagnostic."""
+    if not text:
+        diagnostics.append(S.MISSING_DOMAIN(f"'{kind}' has an empty domain", column=offset + 1))
+        return None
+    parsed = parse_macro_string(text, letters=DOMAIN_LETTERS)
+    if isinstance(parsed, MacroError):
+        diagnostics.append(S.INVALID_MACRO(parsed.message, column=offset + parsed.offset + 1))
+        return None
+    problem = domain_end_problem(parsed, text)
+    if problem:
+        diagnostics.append(
+            S.INVALID_DOMAIN(f"{text!r} is not a valid domain-spec: {problem}", column=offset + 1,
+                             length=len(text))
+        )
+        return None
+    return text
+
+
+def domain_end_problem(parsed: MacroString, text: str) -> str | None:
+    """RFC 7208 domain-end: `"." toplabel ["."]` or a macro-expand at the very end."""
+    from spfbuild.macro import Expand, Literal
+
+    last = parsed.parts[-1] if parsed.parts else None
+    if isinstance(last, Expand):
+        return None
+    if isinstance(last, Literal) and re.search(r"%[%_-]$", last.text):
+        return None
+    literal = last.text if isinstance(last, Literal) else text
+    body = literal[:-1] if literal.endswith(".") else literal
+    if "." not in body:
+        return "it needs at least two labels (a top label after a dot)"
+    top = body.rsplit(".", 1)[1]
+    if not top:
+        return "empty label"
+    if not _TOPLABEL.match(top):
+        if top.isdigit():
+            return f"top label {top!r} is all digits"
+        return f"top label {top!r} may hold only letters, digits and inner hyphens"
+    return None
+
+
+def serialize(record: Record) -> str:
+    """Canonical text: lower-case names, `+` omitted, addresses in canonical form."""
+    return str(record)

@@ -1,0 +1,1 @@
+"""Lint rules grouped by theme. Each module registers its rules on import."""

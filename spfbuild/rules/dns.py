@@ -1,0 +1,1 @@
+"""DNS-aware rules (SPF5xx), raised by `spfbuild check` after resolving the include tree."""
