@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 from spfbuild.cli.app import app
 
 
@@ -11,5 +14,19 @@ def _register() -> None:
 
 
 def main() -> None:
+    # Undecodable input must come back out as escapes, never as an encoding traceback.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     _register()
-    app()
+    try:
+        app(standalone_mode=True)
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line; SPFBUILD_DEBUG shows the traceback
+        if os.environ.get("SPFBUILD_DEBUG"):
+            raise
+        print(f"spfbuild: internal error: {type(exc).__name__}: {exc} (SPFBUILD_DEBUG=1 shows details)",
+              file=sys.stderr)
+        sys.exit(1)
