@@ -24,7 +24,8 @@ def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
 
 
 def test_clean_record_exits_0() -> None:
-    code, out, _ = run("lint", "v=spf1 include:spf.protection.outlook.com include:servers.mcsv.net ip4:178.251.192.3 -all")
+    record = "v=spf1 include:spf.protection.outlook.com include:servers.mcsv.net ip4:178.251.192.3 -all"
+    code, out, _ = run("lint", record)
     assert code == 0
     assert "0 errors" in out
 
@@ -69,7 +70,8 @@ def test_stdin_with_dash() -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [["lint"], ["lint", "v=spf1 -all", "--file", "x"], ["lint", "--file", "/nonexistent/file"], ["rules", "SPF999"]]
+    "args",
+    [["lint"], ["lint", "v=spf1 -all", "--file", "x"], ["lint", "--file", "/nonexistent/file"], ["rules", "SPF999"]],
 )
 def test_usage_errors_exit_2_with_one_line(args: list[str]) -> None:
     code, _, err = run(*args)
@@ -94,7 +96,10 @@ def test_no_traceback_for_binary_junk() -> None:
 
 
 def test_offline_commands_do_not_import_the_dns_stack() -> None:
-    code = "import sys; from spfbuild.cli import main; sys.argv=['spfbuild','lint','v=spf1 -all']\n" \
-           "try:\n    main()\nexcept SystemExit: pass\nprint(sorted(m for m in sys.modules if m.startswith(('dns', 'netaddr'))))"
+    code = (
+        "import sys; from spfbuild.cli import main; sys.argv=['spfbuild','lint','v=spf1 -all']\n"
+        "try:\n    main()\nexcept SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('dns', 'netaddr'))))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
