@@ -32,7 +32,7 @@ CATEGORIES = frozenset(
 _REQUIRED = ("id", "name", "aliases", "category", "description", "documentation", "lookups", "keep",
              "custom_return_path", "return_path_note")
 _OPTIONAL = ("include", "ip4", "ip6", "regions", "default_region", "covers", "variants", "keep_reason",
-             "notes")
+             "notes", "region_lookups")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Underscores are allowed because SPF include targets are often names like _spf.example.com.
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
@@ -118,6 +118,12 @@ class Provider:
     variants: tuple[tuple[str, Pairs], ...] = ()
     keep_reason: str | None = None
     notes: str = ""
+    region_lookups: tuple[tuple[str, int], ...] = ()  # where a region's tree costs other than `lookups`
+
+    def lookups_for(self, region: str | None = None) -> int:
+        """The lookup cost of one region's include tree (the default region when None)."""
+        chosen = region if region is not None else self.default_region
+        return dict(self.region_lookups).get(chosen or "", self.lookups)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -392,6 +398,12 @@ class _Checker:
                 raise self.fail(key, "must map some of the provider's regions to include domains")
             variants.append((variant, pairs))
 
+        region_lookups = []
+        for region, cost in self.mapping("region_lookups", data.get("region_lookups")).items():
+            if region not in names or isinstance(cost, bool) or not isinstance(cost, int) or cost < 0:
+                raise self.fail(f"region_lookups.{region}", "must map one of the regions to a whole number")
+            region_lookups.append((region, cost))
+
         keep = self.flag("keep")
         keep_reason = self.text("keep_reason", optional=True)
         if keep and keep_reason is None:
@@ -413,4 +425,5 @@ class _Checker:
             keep=keep, custom_return_path=custom_return_path, return_path_note=note, include=include,
             ip4=ip4, ip6=ip6, regions=regions, default_region=default, covers=tuple(covers),
             variants=tuple(variants), keep_reason=keep_reason, notes=(notes or "").strip(),
+            region_lookups=tuple(region_lookups),
         )

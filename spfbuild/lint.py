@@ -8,7 +8,7 @@ from spfbuild.diagnostics import Diagnostic, Severity, has_errors
 from spfbuild.record import ParseResult, parse
 from spfbuild.rules import policy, ranges, size
 from spfbuild.rules import syntax as S
-from spfbuild.txt import unquote_strings
+from spfbuild.txt import quote_all, split_strings, unquote_strings
 from spfbuild.typography import find_lookalikes, fix_lookalikes
 
 
@@ -56,3 +56,8 @@ def _quoted_input(text: str) -> tuple[list[Diagnostic], tuple[str, ...] | None]:
         if look.replacement == '"'
     ]
     return found, strings
+
+
+def lint_value(value: str) -> LintResult:
+    """Lint a record as spfbuild publishes it: split into <=255-byte strings."""
+    return lint_record(quote_all(split_strings(value)))

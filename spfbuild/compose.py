@@ -1,0 +1,311 @@
+"""Domain specs + catalogue -> one merged, deduplicated SPF record (what `render` emits).
+
+Every rewrite here keeps the result of check_host() identical for every address:
+  * a repeated include/a/mx/ptr/exists is dead (the first copy already decided), so it goes;
+  * ip4/ip6 ranges collapse only within a run of terms sharing one qualifier, where order
+    cannot matter, and a range already covered by an earlier ip term is never reached;
+  * a provider region covered by another declared region (Mimecast global covers eu, ...)
+    adds no address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, replace
+
+from spfbuild.catalogue import Catalogue, Provider
+from spfbuild.config import DomainSpec, Sender
+from spfbuild.record import IPNetwork, Mechanism, Modifier, Qualifier, Record, Term, parse
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a term came from, for reports and JSON provenance."""
+
+    label: str
+    line: int | None = None
+    provider: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"sender": self.label, "line": self.line, "provider": self.provider}
+
+
+@dataclass(frozen=True)
+class Composed:
+    term: Term
+    sources: tuple[Source, ...]
+    lookups: int  # estimated DNS lookups this term costs (RFC 7208 counting)
+    lookups_known: bool = True
+
+
+@dataclass(frozen=True)
+class Composition:
+    domain: str
+    terms: tuple[Composed, ...]
+
+    @property
+    def record(self) -> Record:
+        return Record(tuple(c.term for c in self.terms))
+
+    @property
+    def lookups(self) -> int:
+        return sum(c.lookups for c in self.terms)
+
+    @property
+    def lookups_known(self) -> bool:
+        return all(c.lookups_known for c in self.terms)
+
+
+class ComposeError(Exception):
+    pass
+
+
+EXISTING = Source("existing record")
+
+
+def compose(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None) -> Composition:
+    """Merge the declared senders into the existing record (if any) for `spec.domain`."""
+    existing_text = existing if existing is not None else spec.existing
+    base = _existing_terms(existing_text) if existing_text else ()
+    new = [item for sender in spec.senders for item in _sender_terms(sender, catalogue, spec.domain)]
+    new = _drop_covered_regions(new, spec.senders, catalogue)
+    mechanisms, all_term, modifiers = _split(base)
+    mechanisms = _replace_provider_references(mechanisms, new, catalogue)
+    merged = _dedupe([*mechanisms, *(c for c in new if not _placed(c, mechanisms))])
+    merged = _collapse_ranges(merged)
+    final_all = _final_all(spec.policy, all_term)
+    terms = [*merged, *([final_all] if final_all else []), *modifiers]
+    return Composition(spec.domain, tuple(_cost(c, catalogue) for c in terms))
+
+
+def _existing_terms(text: str) -> tuple[Composed, ...]:
+    parsed = parse(text.strip())
+    errors = [d for d in parsed.diagnostics if d.is_error]
+    if errors:
+        raise ComposeError(f"existing record: {errors[0].message} (column {errors[0].column})")
+    return tuple(Composed(t, (EXISTING,), 0) for t in parsed.record.terms)
+
+
+def _sender_terms(sender: Sender, catalogue: Catalogue, domain: str) -> list[Composed]:
+    line = sender.location.line
+    if sender.kind == "provider":
+        assert sender.value is not None
+        provider = catalogue.get(sender.value)
+        source = Source(sender.label, line, provider.id)
+        includes = provider.include_for(sender.region, sender.variant)
+        terms: list[Term] = [Mechanism("include", sender.qualifier, domain=d) for d in includes]
+        terms += [_ip_mechanism(ipaddress.ip_network(n), sender.qualifier) for n in (*provider.ip4, *provider.ip6)]
+        return [Composed(t, (source,), 0) for t in terms]
+    source = Source(sender.label, line)
+    if sender.kind in ("ip4", "ip6"):
+        return [Composed(_ip_mechanism(n, sender.qualifier), (source,), 0) for n in sender.networks]
+    # `a:<the domain itself>` is plain `a`: same meaning, fewer bytes.
+    target = None if sender.value is not None and _norm(sender.value) == domain else sender.value
+    mech = Mechanism(sender.kind, sender.qualifier, domain=target, prefix4=sender.prefix4, prefix6=sender.prefix6)
+    return [Composed(mech, (source,), 0)]
+
+
+def _ip_mechanism(network: IPNetwork, qualifier: Qualifier) -> Mechanism:
+    full = network.prefixlen == network.max_prefixlen
+    prefix = None if full else network.prefixlen
+    if network.version == 4:
+        return Mechanism("ip4", qualifier, address=network.network_address, prefix4=prefix)
+    return Mechanism("ip6", qualifier, address=network.network_address, prefix6=prefix)
+
+
+def _drop_covered_regions(new: list[Composed], senders: tuple[Sender, ...], catalogue: Catalogue) -> list[Composed]:
+    """A declared region that another declared region of the same provider covers adds nothing."""
+    covered: set[str] = set()
+    for sender in senders:
+        if sender.kind != "provider" or sender.value is None:
+            continue
+        provider = catalogue.get(sender.value)
+        for region in provider.covered_regions(sender.region):
+            covered.update(_region_includes(provider, region))
+    return [c for c in new if not (_include_domain(c.term) in covered and c.sources[0].provider)]
+
+
+def _region_includes(provider: Provider, region: str) -> set[str]:
+    found = {dict(provider.regions).get(region)}
+    found |= {dict(pairs).get(region) for _, pairs in provider.variants}
+    return {_norm(d) for d in found if d}
+
+
+def _split(terms: tuple[Composed, ...]) -> tuple[list[Composed], Composed | None, list[Composed]]:
+    mechanisms = [c for c in terms if isinstance(c.term, Mechanism) and c.term.kind != "all"]
+    alls = [c for c in terms if isinstance(c.term, Mechanism) and c.term.kind == "all"]
+    modifiers = [c for c in terms if isinstance(c.term, Modifier)]
+    if alls:
+        # Terms after `all` are never evaluated; keep the record's meaning, not its dead text.
+        first_all = terms.index(alls[0])
+        mechanisms = [c for c in mechanisms if terms.index(c) < first_all]
+    return mechanisms, (alls[0] if alls else None), modifiers
+
+
+def _replace_provider_references(existing: list[Composed], new: list[Composed],
+                                 catalogue: Catalogue) -> list[Composed]:
+    """An existing reference to a provider the config declares (another region, an older
+    include) is replaced in place, so the provider is referenced exactly once."""
+    out: list[Composed] = []
+    placed: set[int] = set()
+    for item in existing:
+        owner = _owner(_include_domain(item.term), catalogue)
+        replacement = [i for i, c in enumerate(new) if owner and c.sources[0].provider == owner.id]
+        if owner is None or not replacement or _disjoint_region(item, [new[i] for i in replacement], owner):
+            out.append(item)
+            continue
+        for i in replacement:
+            if i not in placed:
+                placed.add(i)
+                out.append(new[i])
+    return out
+
+
+def _placed(item: Composed, mechanisms: list[Composed]) -> bool:
+    return any(item is m for m in mechanisms)
+
+
+def _disjoint_region(item: Composed, new: list[Composed], provider: Provider) -> bool:
+    """usb/uspcom stand apart from Mimecast global: an existing one stays beside a new global."""
+    old = _region_of(provider, _include_domain(item.term))
+    if old is None:
+        return False
+    for composed in new:
+        region = _region_of(provider, _include_domain(composed.term))
+        if region is None or region == old:
+            return False
+        if old in provider.covered_regions(region) or region in provider.covered_regions(old):
+            return False
+    return True
+
+
+def _region_of(provider: Provider, domain: str | None) -> str | None:
+    if domain is None:
+        return None
+    tables = [dict(provider.regions), *(dict(p) for _, p in provider.variants)]
+    for table in tables:
+        for region, include in table.items():
+            if _norm(include) == domain:
+                return region
+    return None
+
+
+def _owner(domain: str | None, catalogue: Catalogue) -> Provider | None:
+    """The catalogue provider an include belongs to: one of its includes, or a name under the
+    same parent domain as them (an older netblocks name)."""
+    if domain is None:
+        return None
+    for provider in catalogue:
+        for include in _all_includes(provider):
+            if include == domain or domain.endswith("." + _parent(include)):
+                return provider
+    return None
+
+
+def _all_includes(provider: Provider) -> set[str]:
+    found = {provider.include} if provider.include else set()
+    found |= {d for _, d in provider.regions}
+    found |= {d for _, pairs in provider.variants for _, d in pairs}
+    return {_norm(d) for d in found if d}
+
+
+def _parent(domain: str) -> str:
+    labels = domain.split(".")
+    return ".".join(labels[-2:])
+
+
+def _include_domain(term: Term) -> str | None:
+    if isinstance(term, Mechanism) and term.kind == "include" and term.domain:
+        return _norm(term.domain)
+    return None
+
+
+def _norm(domain: str) -> str:
+    return domain.lower().rstrip(".")
+
+
+def _dedupe(items: list[Composed]) -> list[Composed]:
+    """Keep the first of repeated DNS mechanisms (any qualifier: the repeat can never match
+    where the first did not); merge their sources."""
+    out: list[Composed] = []
+    index: dict[tuple[object, ...], int] = {}
+    for item in items:
+        term = item.term
+        assert isinstance(term, Mechanism)
+        if term.kind in ("ip4", "ip6"):
+            out.append(item)
+            continue
+        key = (term.kind, _norm(term.domain) if term.domain else None, term.prefix4, term.prefix6)
+        if key in index:
+            first = out[index[key]]
+            out[index[key]] = replace(first, sources=first.sources + tuple(
+                s for s in item.sources if s not in first.sources))
+            continue
+        index[key] = len(out)
+        out.append(item)
+    return out
+
+
+def _collapse_ranges(items: list[Composed]) -> list[Composed]:
+    """Collapse ip4/ip6 ranges within each run of same-qualifier mechanisms."""
+    out: list[Composed] = []
+    earlier: list[IPNetwork] = []
+    run: list[Composed] = []
+    for item in [*items, None]:
+        term = item.term if item else None
+        if run and (item is None or (isinstance(term, Mechanism) and term.qualifier != run[0].term.qualifier)):  # type: ignore[union-attr]
+            out.extend(_collapse_run(run, earlier))
+            run = []
+        if item is not None:
+            run.append(item)
+    return out
+
+
+def _collapse_run(run: list[Composed], earlier: list[IPNetwork]) -> list[Composed]:
+    ranges = [c for c in run if isinstance(c.term, Mechanism) and c.term.network is not None]
+    if not ranges:
+        return run
+    qualifier = ranges[0].term.qualifier  # type: ignore[union-attr]
+    by_network: dict[IPNetwork, list[Source]] = {}
+    for item in ranges:
+        network = item.term.network  # type: ignore[union-attr]
+        assert network is not None
+        if any(_within(network, e) for e in earlier):
+            continue  # shadowed by an earlier range: never reached
+        by_network.setdefault(network, []).extend(item.sources)
+    collapsed: list[Composed] = []
+    for version in (4, 6):
+        nets = [n for n in by_network if n.version == version]
+        for net in ipaddress.collapse_addresses(nets):  # type: ignore[type-var]
+            sources = tuple(dict.fromkeys(s for n, ss in by_network.items() if _within(n, net) for s in ss))
+            collapsed.append(Composed(_ip_mechanism(net, qualifier), sources, 0))
+    earlier.extend(c.term.network for c in collapsed if isinstance(c.term, Mechanism) and c.term.network)
+    first = run.index(ranges[0])
+    rest = [c for c in run if c not in ranges]
+    return [*rest[:first], *collapsed, *rest[first:]]
+
+
+def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
+    return inner.version == outer.version and inner.subnet_of(outer)  # type: ignore[arg-type]
+
+
+def _final_all(policy: Qualifier | None, existing_all: Composed | None) -> Composed | None:
+    if policy is not None:
+        sources = existing_all.sources if existing_all and existing_all.term == Mechanism("all", policy) else ()
+        return Composed(Mechanism("all", policy), sources or (Source("policy"),), 0)
+    return existing_all
+
+
+def _cost(item: Composed, catalogue: Catalogue) -> Composed:
+    term = item.term
+    if not term.queries_dns:
+        return replace(item, lookups=0)
+    domain = _include_domain(term)
+    if domain is not None:
+        for provider in catalogue:
+            if domain in _all_includes(provider):
+                return replace(item, lookups=provider.lookups_for(_region_of(provider, domain)))
+        return replace(item, lookups=1, lookups_known=False)
+    if isinstance(term, Modifier):  # redirect: its target's cost is unknown offline
+        return replace(item, lookups=1, lookups_known=False)
+    return replace(item, lookups=1)
