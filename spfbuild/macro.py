@@ -138,11 +138,14 @@ class MacroContext:
 
     @property
     def local_part(self) -> str:
-        return self.sender.rpartition("@")[0] or "postmaster"
+        # Split at the first "@", as the evaluator splits MAIL FROM into local-part and domain.
+        local, at, _ = self.sender.partition("@")
+        return (local if at else "") or "postmaster"
 
     @property
     def sender_domain(self) -> str:
-        return self.sender.rpartition("@")[2]
+        local, at, domain = self.sender.partition("@")
+        return domain if at else local
 
 
 def letter_value(letter: str, ctx: MacroContext) -> str:
@@ -174,8 +177,8 @@ def letter_value(letter: str, ctx: MacroContext) -> str:
 def _dotted_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     if ip.version == 4:
         return str(ip)
-    # IPv6 "i" is dot-separated nibbles (7.3).
-    return ".".join(ip.exploded.replace(":", ""))
+    # IPv6 "i" is dot-separated nibbles (7.3), upper case as in the RFC's own example (7.4).
+    return ".".join(ip.exploded.replace(":", "").upper())
 
 
 def transform(value: str, expand: Expand) -> str:
@@ -187,7 +190,8 @@ def transform(value: str, expand: Expand) -> str:
         parts = parts[len(parts) - expand.digits :]
     out = ".".join(parts)
     if expand.url_escape:
-        out = quote(out, safe="-._~")
+        # Octets, not characters: a PTR name may carry undecodable bytes as surrogates.
+        out = quote(out.encode("utf-8", "surrogateescape"), safe="-._~")
     return out
 
 

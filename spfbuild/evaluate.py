@@ -1,0 +1,249 @@
+"""RFC 7208 check_host(): evaluate the SPF policy of a domain for a connecting IP address.
+
+`check_host()` never raises for anything DNS or the records do: every outcome is one of the
+seven results, with the problem that caused a permerror or temperror, the lookups counted and a
+trace of each record fetched and term tried. The mechanisms that query DNS are in
+`spfbuild.mechanisms`; this module does record selection (4.4, 4.5), the term loop (4.6),
+include (5.2), redirect (6.1) and explanations (6.2).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from spfbuild.macro import EXP_LETTERS, MacroError, expand, parse_macro_string
+from spfbuild.mechanisms import (
+    MAX_DNS_LOOKUPS,
+    MAX_VOID_LOOKUPS,
+    Abort,
+    DNSResolver,
+    Session,
+    TraceEvent,
+    domain_problem,
+    match,
+)
+from spfbuild.record import IPAddress, Mechanism, Record, is_spf_record, parse
+
+__all__ = [
+    "MAX_DNS_LOOKUPS",
+    "MAX_VOID_LOOKUPS",
+    "RESULTS",
+    "DNSResolver",
+    "Evaluation",
+    "Step",
+    "TraceEvent",
+    "check_host",
+    "sender_address",
+    "spf_identity",
+]
+
+RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperror")
+
+
+@dataclass(frozen=True)
+class Step:
+    """A term that decided a record's result: the mechanism that matched, or the redirect."""
+
+    domain: str
+    term: str
+
+    def __str__(self) -> str:
+        return f"{self.term} in {self.domain}"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    result: str  # one of RESULTS
+    explanation: str | None  # the expanded exp= text, only for fail; never a default text
+    lookups: int  # DNS-querying terms evaluated (4.6.4)
+    void_lookups: int
+    trace: tuple[TraceEvent, ...]
+    problem: str | None  # why: permerror, temperror, or none
+    domain: str = ""
+    matched: tuple[Step, ...] = ()  # outermost first: include/redirect, then what matched inside
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    result: str
+    explanation: str | None = None
+    matched: tuple[Step, ...] = ()
+    problem: str | None = None
+
+
+def sender_address(ip: str | IPAddress) -> IPAddress:
+    """The connecting address as SPF compares it: an IPv4-mapped IPv6 address is IPv4 (5.6).
+    Raises ValueError when `ip` is not an address."""
+    address = ipaddress.ip_address(ip.strip() if isinstance(ip, str) else ip)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def spf_identity(mailfrom: str, helo: str = "") -> tuple[str, str]:
+    """(sender, domain) for check_host() from the SMTP MAIL FROM (RFC 7208 sections 2.4, 4.3).
+
+    An empty MAIL FROM (a bounce) checks `postmaster@HELO`; a MAIL FROM without "@" is a domain
+    with local-part "postmaster", as is one with an empty local-part; otherwise the local-part is
+    the text before the first "@", verbatim."""
+    if not mailfrom:
+        return f"postmaster@{helo}", helo
+    local, at, domain = mailfrom.partition("@")
+    if not at:
+        return f"postmaster@{mailfrom}", mailfrom
+    return f"{local or 'postmaster'}@{domain}", domain
+
+
+async def check_host(
+    ip: str | IPAddress,
+    domain: str,
+    sender: str,
+    resolver: DNSResolver,
+    *,
+    helo: str = "",
+    receiver: str = "unknown",
+    trace: Callable[[TraceEvent], None] | None = None,
+    timestamp: int | None = None,
+) -> Evaluation:
+    """Evaluate `domain`'s SPF policy for `ip` (RFC 7208 section 4).
+
+    `sender` is `local-part@domain` (see `spf_identity`); `trace`, if given, sees each event as
+    it happens (they are all in `Evaluation.trace` too); `timestamp` is `%{t}`, default now.
+    Raises ValueError only when `ip` is not an IP address."""
+    session = Session(
+        resolver=resolver,
+        ip=sender_address(ip),
+        sender=_full_sender(sender, domain),
+        helo=helo,
+        receiver=receiver,
+        timestamp=int(time.time()) if timestamp is None else timestamp,
+        observer=trace,
+    )
+    domain = domain.removesuffix(".")
+    problem = domain_problem(domain)
+    if problem is not None:
+        verdict = _Verdict("none", problem=f"{domain!r} is not a valid domain name: {problem}")
+    else:
+        try:
+            verdict = await _check(session, domain, 0, explain=True)
+        except Abort as abort:
+            verdict = _Verdict(abort.result, problem=abort.problem)
+    summary = verdict.result if verdict.problem is None else f"{verdict.result}: {verdict.problem}"
+    session.emit(0, domain, "result", summary)
+    return Evaluation(
+        result=verdict.result,
+        explanation=verdict.explanation,
+        lookups=session.lookups,
+        void_lookups=session.void_lookups,
+        trace=tuple(session.events),
+        problem=verdict.problem,
+        domain=domain,
+        matched=verdict.matched,
+    )
+
+
+def _full_sender(sender: str, domain: str) -> str:
+    local, at, rest = sender.partition("@")
+    if not at:
+        return f"postmaster@{sender or domain}"
+    return f"{local or 'postmaster'}@{rest}"
+
+
+async def _check(session: Session, domain: str, depth: int, *, explain: bool) -> _Verdict:
+    """check_host() for one domain: select its record, then evaluate it (4.4 to 4.7)."""
+    record = await _record(session, domain, depth)
+    if record is None:
+        return _Verdict("none", problem=f"{domain} has no SPF record")
+    for term in record.mechanisms:
+        session.emit(depth, domain, "term", f"trying {term}")
+        if term.kind == "include":
+            matched, via = await _include(session, term, domain, depth)
+        else:
+            matched, via = await match(session, term, domain, depth), ()
+        if matched:
+            result = term.qualifier.result
+            session.emit(depth, domain, "match", f"{term} matched: {result}")
+            explanation = await _explain(session, record, domain, depth) if explain and result == "fail" else None
+            return _Verdict(result, explanation, (Step(domain, str(term)), *via))
+    # An `all` always matches, so a redirect is only reached (and only used) without one (5.1, 6.1).
+    if record.redirect is not None:
+        return await _redirect(session, record.redirect, domain, depth, explain=explain)
+    session.emit(depth, domain, "match", "no mechanism matched: neutral")
+    return _Verdict("neutral")
+
+
+async def _record(session: Session, domain: str, depth: int) -> Record | None:
+    """The one SPF record of `domain` (4.4, 4.5): TXT records only; several is permerror; any
+    syntax error anywhere in it is permerror before anything is evaluated (4.6)."""
+    answer = await session.required(domain, "TXT", depth, domain)
+    texts = [text for text in answer.strings if is_spf_record(text)]
+    if len(texts) > 1:
+        raise Abort("permerror", f"{domain} has {len(texts)} SPF records; there must be one")
+    if not texts:
+        session.emit(depth, domain, "record", "no SPF record")
+        return None
+    session.emit(depth, domain, "record", texts[0])
+    parsed = parse(texts[0])
+    if not parsed.ok:
+        first = next(d for d in parsed.diagnostics if d.is_error)
+        where = f" at column {first.column}" if first.column else ""
+        raise Abort("permerror", f"syntax error in the SPF record of {domain}{where}: {first.message}")
+    return parsed.record
+
+
+async def _include(
+    session: Session, term: Mechanism, domain: str, depth: int
+) -> tuple[bool, tuple[Step, ...]]:
+    """5.2: pass matches; fail, softfail and neutral do not; temperror and permerror end the
+    evaluation (they propagate as Abort); none is permerror."""
+    session.count_lookup(str(term), depth, domain)
+    target = await session.target(term.domain, domain)
+    if target is None:
+        raise Abort("permerror", f"{term} in {domain}: the target is not a valid domain name")
+    inner = await _check(session, target, depth + 1, explain=False)
+    if inner.result == "none":
+        raise Abort("permerror", f"{term} in {domain}: {target} has no SPF record")
+    matched = inner.result == "pass"
+    session.emit(depth, domain, "include", f"{target} gave {inner.result}: {'match' if matched else 'no match'}")
+    return matched, inner.matched
+
+
+async def _redirect(session: Session, spec: str, domain: str, depth: int, *, explain: bool) -> _Verdict:
+    """6.1: the result is that of the target's policy; a target without one is permerror.
+    The explanation, if any, comes from the target's exp= (6.2)."""
+    term = f"redirect={spec}"
+    session.count_lookup(term, depth, domain)
+    target = await session.target(spec, domain)
+    if target is None:
+        raise Abort("permerror", f"{term} in {domain}: the target is not a valid domain name")
+    session.emit(depth, domain, "redirect", f"no mechanism matched: redirect to {target}")
+    inner = await _check(session, target, depth + 1, explain=explain)
+    if inner.result == "none":
+        raise Abort("permerror", f"{term} in {domain}: {target} has no SPF record")
+    return _Verdict(inner.result, inner.explanation, (Step(domain, term), *inner.matched), inner.problem)
+
+
+async def _explain(session: Session, record: Record, domain: str, depth: int) -> str | None:
+    """6.2: the exp= TXT record, expanded as an explain-string. Any problem fetching or
+    expanding it means no explanation; the result stays fail either way."""
+    if record.exp is None:
+        return None
+    target = await session.target(record.exp, domain)
+    if target is None:
+        session.emit(depth, domain, "explanation", f"exp={record.exp} is not a valid domain name")
+        return None
+    # Not counted as a DNS lookup: exp is fetched only after the result is known (4.6.4).
+    answer = await session.query(target, "TXT", depth, domain)
+    if not answer.ok or len(answer.strings) != 1:
+        session.emit(depth, domain, "explanation", f"no explanation: {target} needs exactly one TXT record")
+        return None
+    parsed = parse_macro_string(answer.strings[0], letters=EXP_LETTERS, allow_space=True)
+    if isinstance(parsed, MacroError):
+        session.emit(depth, domain, "explanation", f"no explanation: {parsed.message}")
+        return None
+    text = expand(parsed, await session.context(domain, parsed.letters))
+    session.emit(depth, domain, "explanation", text)
+    return text

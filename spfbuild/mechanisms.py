@@ -1,0 +1,300 @@
+"""The state of one check_host() evaluation and the mechanisms that query DNS (RFC 7208 section 5).
+
+`Session` holds what the whole evaluation shares: the resolver, the connection facts macros
+expand from, the DNS-lookup and void-lookup counters of section 4.6.4, and the trace. The
+record-level flow (record selection, include, redirect, exp) lives in `spfbuild.evaluate`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from spfbuild.dns import Answer
+from spfbuild.macro import DOMAIN_LETTERS, MacroContext, MacroError, expand, parse_macro_string, truncate_domain
+from spfbuild.record import IPAddress, Mechanism
+
+MAX_DNS_LOOKUPS = 10  # terms that query DNS, over the whole evaluation (4.6.4)
+MAX_VOID_LOOKUPS = 2  # lookups answered NXDOMAIN or NODATA (4.6.4)
+MAX_NAMES = 10  # MX names per mx mechanism, PTR names per ptr mechanism or %{p} (4.6.4)
+
+# RFC 7208 section 7.1 toplabel: not all digits; hyphens only inside.
+_TOPLABEL = re.compile(r"(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9])$")
+
+
+class DNSResolver(Protocol):
+    """What the evaluator needs from a resolver: `spfbuild.dns.Resolver`, or a test double."""
+
+    async def query(self, name: str, rdtype: str) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    """One step of an evaluation. `depth` is 0 for the first record, +1 per include/redirect."""
+
+    depth: int
+    domain: str
+    kind: str  # record | term | dns | match | include | redirect | explanation | limit | result
+    text: str
+    lookups: int  # DNS-querying terms counted so far
+
+    def __str__(self) -> str:
+        return f"{'  ' * self.depth}[{self.domain}] {self.text}"
+
+
+class Abort(Exception):  # control flow inside the evaluator; never escapes check_host()
+    """Ends the evaluation at once with permerror or temperror (RFC 7208 sections 2.6.6, 2.6.7)."""
+
+    def __init__(self, result: str, problem: str):
+        super().__init__(problem)
+        self.result = result
+        self.problem = problem
+
+
+@dataclass
+class Session:
+    resolver: DNSResolver
+    ip: IPAddress  # IPv4-mapped IPv6 already turned into IPv4
+    sender: str  # local-part@domain
+    helo: str
+    receiver: str
+    timestamp: int
+    observer: Callable[[TraceEvent], None] | None = None
+    lookups: int = 0
+    void_lookups: int = 0
+    events: list[TraceEvent] = field(default_factory=list)
+    _validated: dict[str, str] = field(default_factory=dict)  # %{p} per <domain>
+
+    @property
+    def address_type(self) -> str:
+        return "A" if self.ip.version == 4 else "AAAA"
+
+    def emit(self, depth: int, domain: str, kind: str, text: str) -> None:
+        event = TraceEvent(depth, domain, kind, text, self.lookups)
+        self.events.append(event)
+        if self.observer is not None:
+            self.observer(event)
+
+    def count_lookup(self, term: str, depth: int, domain: str) -> None:
+        self.lookups += 1
+        if self.lookups > MAX_DNS_LOOKUPS:
+            self.emit(depth, domain, "limit", f"{term} would be DNS lookup {self.lookups}")
+            raise Abort("permerror", f"more than {MAX_DNS_LOOKUPS} DNS lookups ({term} in {domain})")
+
+    def count_void(self, name: str, depth: int, domain: str) -> None:
+        self.void_lookups += 1
+        if self.void_lookups > MAX_VOID_LOOKUPS:
+            self.emit(depth, domain, "limit", f"void lookup {self.void_lookups} for {name}")
+            raise Abort("permerror", f"more than {MAX_VOID_LOOKUPS} void DNS lookups ({name} in {domain})")
+
+    async def query(self, name: str, rdtype: str, depth: int, domain: str) -> Answer:
+        answer = await self.resolver.query(name, rdtype)
+        self.emit(depth, domain, "dns", _describe(answer))
+        return answer
+
+    async def required(self, name: str, rdtype: str, depth: int, domain: str) -> Answer:
+        """A query whose failure ends the evaluation with temperror (RFC 7208 section 5)."""
+        answer = await self.query(name, rdtype, depth, domain)
+        if answer.is_temperror:
+            raise Abort("temperror", answer.message)
+        return answer
+
+    # ------------------------------------------------------------------ macros
+
+    async def context(self, domain: str, letters: Iterable[str]) -> MacroContext:
+        ctx = MacroContext(
+            sender=self.sender, ip=self.ip, domain=domain, helo=self.helo,
+            receiver=self.receiver, timestamp=self.timestamp,
+        )
+        if "p" in letters:  # needs DNS, so only when the text uses it (7.3)
+            ctx = replace(ctx, validated_name=await self.validated_name(domain))
+        return ctx
+
+    async def target(self, spec: str | None, domain: str) -> str | None:
+        """The <target-name> of a mechanism or modifier: its domain-spec expanded (or the current
+        domain), truncated to 253 characters (7.3), trailing dot dropped; None when DNS cannot
+        carry it, which the caller treats as a name that does not exist."""
+        if spec is None:
+            return domain
+        parsed = parse_macro_string(spec, letters=DOMAIN_LETTERS)
+        if isinstance(parsed, MacroError):  # the record parser already refused these
+            raise Abort("permerror", f"invalid domain-spec {spec!r}: {parsed.message}")
+        # Always expanded: even a macro-free spec may hold the escapes %%, %_ and %-.
+        name = expand(parsed, await self.context(domain, parsed.letters))
+        name = truncate_domain(name).removesuffix(".")
+        return name if dns_name_problem(name) is None else None
+
+    async def validated_name(self, domain: str) -> str:
+        """%{p}: a PTR name of <ip> that resolves back to it; <domain> itself or a subdomain of it
+        preferred; "unknown" when there is none or DNS fails (7.3)."""
+        if domain not in self._validated:
+            names = await self.ptr_names(0, domain, count_void=False)
+            ranked = sorted(names, key=lambda n: 0 if n == domain else 1 if is_subdomain(n, domain) else 2)
+            found = "unknown"
+            for name in ranked:
+                if await self.validates(name):
+                    found = name
+                    break
+            self._validated[domain] = found
+        return self._validated[domain]
+
+    async def ptr_names(self, depth: int, domain: str, *, count_void: bool) -> list[str]:
+        """The first 10 names the PTR lookup of <ip> gives (4.6.4); none when DNS fails (5.5)."""
+        answer = await self.query(self.ip.reverse_pointer, "PTR", depth, domain)
+        if answer.is_void and count_void:
+            self.count_void(self.ip.reverse_pointer, depth, domain)
+        names = [n.lower().removesuffix(".") for n in answer.strings[:MAX_NAMES]]
+        return [n for n in names if dns_name_problem(n) is None]
+
+    async def validates(self, name: str) -> bool:
+        """Whether `name` resolves to <ip>; a DNS error just means no (5.5)."""
+        answer = await self.resolver.query(name, self.address_type)
+        return answer.ok and any(_same_address(a, self.ip) for a in answer.strings)
+
+
+# ---------------------------------------------------------------------- mechanisms
+
+
+async def match(session: Session, mech: Mechanism, domain: str, depth: int) -> bool:
+    """Whether a mechanism other than include matches <ip> (RFC 7208 sections 5.1 and 5.3-5.7)."""
+    if mech.kind == "all":
+        return True
+    if mech.kind in ("ip4", "ip6"):
+        network = mech.network
+        return network is not None and network.version == session.ip.version and session.ip in network
+    session.count_lookup(str(mech), depth, domain)
+    target = await session.target(mech.domain, domain)
+    if target is None:
+        session.emit(depth, domain, "dns", f"{mech.domain!r} does not expand to a valid DNS name")
+        session.count_void(str(mech.domain), depth, domain)
+        return False
+    if mech.kind == "a":
+        return await _match_a(session, mech, target, depth, domain)
+    if mech.kind == "mx":
+        return await _match_mx(session, mech, target, depth, domain)
+    if mech.kind == "ptr":
+        return await _match_ptr(session, target, depth, domain)
+    if mech.kind == "exists":
+        return await _match_exists(session, target, depth, domain)
+    raise ValueError(f"not a mechanism match() evaluates: {mech.kind}")
+
+
+async def _match_a(session: Session, mech: Mechanism, target: str, depth: int, domain: str) -> bool:
+    answer = await session.required(target, session.address_type, depth, domain)
+    if answer.is_void:
+        session.count_void(target, depth, domain)
+    return _in_any(session.ip, answer.strings, _prefix(mech, session.ip))
+
+
+async def _match_mx(session: Session, mech: Mechanism, target: str, depth: int, domain: str) -> bool:
+    answer = await session.required(target, "MX", depth, domain)
+    if answer.is_void:
+        session.count_void(target, depth, domain)
+        return False
+    if len(answer.exchanges) > MAX_NAMES:
+        raise Abort("permerror", f"{target} has {len(answer.exchanges)} MX names; the limit is {MAX_NAMES}")
+    names: list[str] = []
+    for mx in sorted(answer.exchanges, key=lambda mx: mx.preference):
+        name = mx.exchange.lower().removesuffix(".")
+        # A null MX (RFC 7505) or a name DNS cannot carry has no addresses to compare.
+        if name and name != "." and dns_name_problem(name) is None and name not in names:
+            names.append(name)
+    # Asked together; judged in preference order, so the first error or match decides.
+    answers = await asyncio.gather(*(session.query(n, session.address_type, depth, domain) for n in names))
+    prefix = _prefix(mech, session.ip)
+    for found in answers:
+        if found.is_temperror:
+            raise Abort("temperror", found.message)
+        if _in_any(session.ip, found.strings, prefix):
+            return True
+    return False
+
+
+async def _match_ptr(session: Session, target: str, depth: int, domain: str) -> bool:
+    names = await session.ptr_names(depth, domain, count_void=True)
+    # Only names in <target-name> could match, so only they are validated (fewer queries, same result).
+    candidates = [n for n in names if n == target.lower() or is_subdomain(n, target)]
+    checks = await asyncio.gather(*(session.validates(n) for n in candidates))
+    for name, valid in zip(candidates, checks, strict=True):
+        session.emit(depth, domain, "dns", f"PTR name {name} {'validates' if valid else 'does not validate'}")
+        if valid:
+            return True
+    return False
+
+
+async def _match_exists(session: Session, target: str, depth: int, domain: str) -> bool:
+    # Always an A query, whatever the sender's address family (5.7).
+    answer = await session.required(target, "A", depth, domain)
+    if answer.is_void:
+        session.count_void(target, depth, domain)
+    return answer.ok
+
+
+# ---------------------------------------------------------------------- names and addresses
+
+
+def dns_name_problem(name: str) -> str | None:
+    """Why DNS cannot carry `name` (no trailing dot), or None."""
+    if not name:
+        return "empty name"
+    if len(name) > 253:
+        return "longer than 253 characters"
+    labels = name.split(".")
+    if any(not label for label in labels):
+        return "empty label"
+    if any(len(label.encode("utf-8", "surrogateescape")) > 63 for label in labels):
+        return "label longer than 63 octets"
+    return None
+
+
+def domain_problem(domain: str) -> str | None:
+    """Why `domain` cannot start check_host() (4.3): malformed, or not a multi-label domain name."""
+    name = domain.removesuffix(".")
+    problem = dns_name_problem(name)
+    if problem is not None:
+        return problem
+    if "." not in name:
+        return "not a multi-label domain name"
+    if not _TOPLABEL.match(name.rsplit(".", 1)[1]):
+        return "top label is not a valid domain label"
+    return None
+
+
+def is_subdomain(name: str, parent: str) -> bool:
+    return name.lower().endswith("." + parent.lower().removesuffix("."))
+
+
+def _prefix(mech: Mechanism, ip: IPAddress) -> int:
+    if ip.version == 4:
+        return 32 if mech.prefix4 is None else mech.prefix4
+    return 128 if mech.prefix6 is None else mech.prefix6
+
+
+def _in_any(ip: IPAddress, addresses: Iterable[str], prefix: int) -> bool:
+    for text in addresses:
+        try:
+            network = ipaddress.ip_network(f"{text}/{prefix}", strict=False)
+        except ValueError:
+            continue
+        if network.version == ip.version and ip in network:
+            return True
+    return False
+
+
+def _same_address(text: str, ip: IPAddress) -> bool:
+    try:
+        return ipaddress.ip_address(text) == ip
+    except ValueError:
+        return False
+
+
+def _describe(answer: Answer) -> str:
+    if answer.ok:
+        shown = ", ".join(str(r) for r in answer.records[:6])
+        more = f" (+{len(answer.records) - 6} more)" if len(answer.records) > 6 else ""
+        return f"{answer.name} {answer.rdtype}: {shown}{more}"
+    return answer.message
