@@ -107,11 +107,15 @@ async def check_host(
     receiver: str = "unknown",
     trace: Callable[[TraceEvent], None] | None = None,
     timestamp: int | None = None,
+    max_lookups: int | None = None,
+    max_void_lookups: int | None = None,
 ) -> Evaluation:
     """Evaluate `domain`'s SPF policy for `ip` (RFC 7208 section 4).
 
     `sender` is `local-part@domain` (see `spf_identity`); `trace`, if given, sees each event as
     it happens (they are all in `Evaluation.trace` too); `timestamp` is `%{t}`, default now.
+    `max_lookups` and `max_void_lookups` replace the RFC's limits of 10 and 2 (None keeps them):
+    for tools that want a policy's intent whatever its size, never for a receiver's verdict.
     Raises ValueError only when `ip` is not an IP address."""
     session = Session(
         resolver=resolver,
@@ -121,6 +125,8 @@ async def check_host(
         receiver=receiver,
         timestamp=int(time.time()) if timestamp is None else timestamp,
         observer=trace,
+        max_lookups=MAX_DNS_LOOKUPS if max_lookups is None else max_lookups,
+        max_void_lookups=MAX_VOID_LOOKUPS if max_void_lookups is None else max_void_lookups,
     )
     domain = domain.removesuffix(".")
     problem = domain_problem(domain)
@@ -158,7 +164,8 @@ async def _check(session: Session, domain: str, depth: int, *, explain: bool) ->
     if record is None:
         return _Verdict("none", problem=f"{domain} has no SPF record")
     for term in record.mechanisms:
-        session.emit(depth, domain, "term", f"trying {term}")
+        counted = f" (DNS lookup {session.lookups + 1})" if term.queries_dns else ""
+        session.emit(depth, domain, "term", f"trying {term}{counted}")
         if term.kind == "include":
             matched, via = await _include(session, term, domain, depth)
         else:
@@ -178,14 +185,18 @@ async def _check(session: Session, domain: str, depth: int, *, explain: bool) ->
 async def _record(session: Session, domain: str, depth: int) -> Record | None:
     """The one SPF record of `domain` (4.4, 4.5): TXT records only; several is permerror; any
     syntax error anywhere in it is permerror before anything is evaluated (4.6)."""
-    answer = await session.required(domain, "TXT", depth, domain)
+    answer = await session.resolver.query(domain, "TXT")
+    if answer.is_temperror:
+        session.emit(depth, domain, "dns", answer.message)
+        raise Abort("temperror", answer.message)
     texts = [text for text in answer.strings if is_spf_record(text)]
     if len(texts) > 1:
         raise Abort("permerror", f"{domain} has {len(texts)} SPF records; there must be one")
     if not texts:
-        session.emit(depth, domain, "record", "no SPF record")
+        why = answer.message if answer.is_void else f"{len(answer.records)} TXT records, none of them SPF"
+        session.emit(depth, domain, "record", f"no SPF record ({why})")
         return None
-    session.emit(depth, domain, "record", texts[0])
+    session.emit(depth, domain, "record", f"record: {texts[0]}")
     parsed = parse(texts[0])
     if not parsed.ok:
         first = next(d for d in parsed.diagnostics if d.is_error)
@@ -245,5 +256,5 @@ async def _explain(session: Session, record: Record, domain: str, depth: int) ->
         session.emit(depth, domain, "explanation", f"no explanation: {parsed.message}")
         return None
     text = expand(parsed, await session.context(domain, parsed.letters))
-    session.emit(depth, domain, "explanation", text)
+    session.emit(depth, domain, "explanation", f"explanation: {text}")
     return text

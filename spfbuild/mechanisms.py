@@ -64,6 +64,8 @@ class Session:
     receiver: str
     timestamp: int
     observer: Callable[[TraceEvent], None] | None = None
+    max_lookups: int = MAX_DNS_LOOKUPS
+    max_void_lookups: int = MAX_VOID_LOOKUPS
     lookups: int = 0
     void_lookups: int = 0
     events: list[TraceEvent] = field(default_factory=list)
@@ -81,15 +83,17 @@ class Session:
 
     def count_lookup(self, term: str, depth: int, domain: str) -> None:
         self.lookups += 1
-        if self.lookups > MAX_DNS_LOOKUPS:
+        if self.lookups > self.max_lookups:
             self.emit(depth, domain, "limit", f"{term} would be DNS lookup {self.lookups}")
-            raise Abort("permerror", f"more than {MAX_DNS_LOOKUPS} DNS lookups ({term} in {domain})")
+            problem = f"over {self.max_lookups} DNS lookups: {term} in {domain} would be number {self.lookups}"
+            raise Abort("permerror", problem)
 
     def count_void(self, name: str, depth: int, domain: str) -> None:
         self.void_lookups += 1
-        if self.void_lookups > MAX_VOID_LOOKUPS:
+        if self.void_lookups > self.max_void_lookups:
             self.emit(depth, domain, "limit", f"void lookup {self.void_lookups} for {name}")
-            raise Abort("permerror", f"more than {MAX_VOID_LOOKUPS} void DNS lookups ({name} in {domain})")
+            problem = f"over {self.max_void_lookups} void DNS lookups: {name} is void lookup {self.void_lookups}"
+            raise Abort("permerror", problem)
 
     async def query(self, name: str, rdtype: str, depth: int, domain: str) -> Answer:
         answer = await self.resolver.query(name, rdtype)
