@@ -177,7 +177,8 @@ def letter_value(letter: str, ctx: MacroContext) -> str:
 def _dotted_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     if ip.version == 4:
         return str(ip)
-    # IPv6 "i" is dot-separated nibbles (7.3), upper case as in the RFC's own example (7.4).
+    # IPv6 "i" is dot-separated nibbles (7.3). Upper case, as RFC 4408's example and the openspf
+    # conformance suite have it (RFC 7208's example is lower case): DNS ignores case, exp text shows it.
     return ".".join(ip.exploded.replace(":", "").upper())
 
 

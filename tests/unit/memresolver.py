@@ -8,9 +8,12 @@ NXDOMAIN (name absent) from NODATA (name present, type absent), and can be told 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from spfbuild.dns import MX, Answer, Outcome, QueryRecord, RData, normalize
+from spfbuild.evaluate import Evaluation, check_host, spf_identity
 
 SERVER = "memory"
 _MAX_CNAME_HOPS = 8
@@ -153,3 +156,16 @@ class _SuiteResolver(MemoryResolver):
         if answer.outcome is Outcome.NXDOMAIN and name.startswith("error."):
             return Answer(name, rdtype, Outcome.TIMEOUT, server=SERVER)
         return answer
+
+
+def check(
+    zone: MemoryResolver | Mapping[str, Iterable[tuple[str, RData | tuple[int, str]]]],
+    ip: str,
+    mailfrom: str,
+    helo: str = "",
+    **kwargs: Any,
+) -> Evaluation:
+    """check_host() for `ip` and MAIL FROM `mailfrom` over an in-memory zone."""
+    resolver = zone if isinstance(zone, MemoryResolver) else MemoryResolver(zone)
+    sender, domain = spf_identity(mailfrom, helo)
+    return asyncio.run(check_host(ip, domain, sender, resolver, helo=helo, **kwargs))
