@@ -1,0 +1,349 @@
+"""Exact flattening: the composed record's result for every address, rewritten as ip4/ip6
+ranges (plus chained records) within the lookup and byte budgets.
+
+Top-level terms are either kept as written (the budget allows it, the config or the provider
+asks for it, or the term cannot be flattened: `exists`, `ptr`, macros) or replaced by the
+ranges they decide. Kept terms split the record into segments: ranges of one segment never
+move across a kept term, except pass ranges across `+` terms, where the result is pass
+either way. So every address keeps its result (the self-check verifies it with the evaluator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import netaddr
+
+from spfbuild.catalogue import Catalogue
+from spfbuild.compose import Composed, compose
+from spfbuild.config import DomainSpec
+from spfbuild.dns import Resolver
+from spfbuild.emit import RecordSet, TxtRecord
+from spfbuild.pack import Packed, PackError, pack
+from spfbuild.partition import FULL, Claim, FlattenError, Opaque, Origin, Resolution, TermSet, classes
+from spfbuild.record import Mechanism, Modifier, Qualifier, Record
+from spfbuild.txt import rdata_size
+
+UDP_LIMIT = 512
+_QUALIFIER_OF = {q.result: q for q in Qualifier}
+
+__all__ = ["FlattenError", "Flattened", "flatten_domain"]
+
+
+@dataclass(frozen=True)
+class Flattened:
+    domain: str
+    record_set: RecordSet
+    lookups: int
+    kept: tuple[str, ...]
+    flattened: tuple[str, ...]
+    origins: tuple[tuple[str, tuple[str, ...]], ...]  # emitted range -> where it came from
+    sources: dict[str, list[str]] = field(compare=False)  # top-level source -> its ranges
+    checked: int = 0  # addresses the self-check evaluated
+
+
+@dataclass
+class _Top:
+    """What the composed record's terms resolved to."""
+
+    composed: list[Composed]
+    mechanisms: list[Mechanism]
+    sets: list[TermSet | None]  # None: cannot be flattened
+    costs: list[int]
+    forced: set[int]
+    redirect: Modifier | None
+    redirect_claims: list[Claim] | None  # None: redirect kept (or absent)
+    redirect_cost: int
+    tail: list[str]  # modifiers kept as written (exp, unknown)
+
+
+async def flatten_domain(
+    spec: DomainSpec, catalogue: Catalogue, resolver: Resolver, existing: str | None = None
+) -> Flattened:
+    composition = compose(spec, catalogue, existing)
+    resolution = Resolution(resolver)
+    top = await _resolve_top(spec, composition.terms, resolution, catalogue)
+    main_budget = await _main_budget(spec, resolver)
+    kept = _choose(top, spec, main_budget)
+    layout = _layout(top, kept, spec, main_budget)
+    record_set = _record_set(spec, layout.packed)
+    checked = 0
+    if spec.flatten.self_check:
+        from spfbuild.selfcheck import self_check
+
+        checked = await self_check(spec.domain, composition.record, record_set, resolver, layout.samples)
+    return Flattened(
+        domain=spec.domain,
+        record_set=record_set,
+        lookups=layout.lookups,
+        kept=tuple(str(top.mechanisms[i]) for i in sorted(kept)),
+        flattened=tuple(str(m) for i, m in enumerate(top.mechanisms) if i not in kept and m.queries_dns),
+        origins=layout.origins,
+        sources=layout.sources,
+        checked=checked,
+    )
+
+
+async def _resolve_top(
+    spec: DomainSpec, terms: tuple[Composed, ...], resolution: Resolution, catalogue: Catalogue
+) -> _Top:
+    mechanisms = [c.term for c in terms if isinstance(c.term, Mechanism)]
+    composed = [c for c in terms if isinstance(c.term, Mechanism)]
+    cut = next((i for i, m in enumerate(mechanisms) if m.kind == "all"), None)
+    if cut is not None:
+        mechanisms, composed = mechanisms[: cut + 1], composed[: cut + 1]
+    sets = await asyncio.gather(*(_term_set(m, spec.domain, resolution) for m in mechanisms))
+    costs = await asyncio.gather(*(_term_cost(m, resolution) for m in mechanisms))
+    forced = {i for i, s in enumerate(sets) if s is None}
+    forced |= {i for i, c in enumerate(composed) if _asked_to_keep(c, spec, catalogue)}
+    modifiers = [c.term for c in terms if isinstance(c.term, Modifier)]
+    redirect = next((m for m in modifiers if m.name == "redirect"), None) if cut is None else None
+    redirect_claims: list[Claim] | None = None
+    redirect_cost = 0
+    if redirect is not None:
+        redirect_cost = 1 + (await resolution.cost(redirect.value) if "%" not in redirect.value else 0)
+        try:
+            redirect_claims = (await resolution.node(redirect.value, (spec.domain,))).claims
+        except Opaque:
+            redirect_claims = None
+    tail = [str(m) for m in modifiers if m.name != "redirect"]
+    return _Top(list(composed), mechanisms, list(sets), list(costs), forced, redirect, redirect_claims,
+                redirect_cost, tail)
+
+
+async def _term_set(mech: Mechanism, domain: str, resolution: Resolution) -> TermSet | None:
+    try:
+        return await resolution.term_set(mech, domain, (domain,))
+    except Opaque:
+        return None
+
+
+async def _term_cost(mech: Mechanism, resolution: Resolution) -> int:
+    if not mech.queries_dns:
+        return 0
+    if mech.kind == "include" and mech.domain and not mech.has_macros:
+        return 1 + await resolution.cost(mech.domain)
+    return 1
+
+
+def _asked_to_keep(item: Composed, spec: DomainSpec, catalogue: Catalogue) -> bool:
+    term = item.term
+    if not isinstance(term, Mechanism) or term.kind != "include" or term.domain is None:
+        return False
+    keep = set(spec.flatten.keep)
+    if term.domain.lower().rstrip(".") in keep:
+        return True
+    for source in item.sources:
+        if source.provider and (source.provider in keep or catalogue.get(source.provider).keep):
+            return True
+    return False
+
+
+async def _main_budget(spec: DomainSpec, resolver: Resolver) -> int:
+    """The main record's byte budget, leaving room for the other TXT records at the name that
+    share its answer (site verifications): measured unless `reserve_bytes` is set."""
+    settings = spec.flatten
+    if settings.reserve_bytes is not None:
+        budget = settings.max_record_bytes - settings.reserve_bytes
+    else:
+        answer = await resolver.query(spec.domain, "TXT")
+        others = [t for t in answer.strings if not t.lower().startswith("v=spf1")] if answer.ok else []
+        # Header, question, and per answer record: compressed owner, type, class, TTL, length.
+        overhead = 12 + len(spec.domain) + 2 + 4 + 12 * (len(others) + 1)
+        used = sum(rdata_size(_split255(t)) for t in others)
+        budget = min(settings.max_record_bytes, UDP_LIMIT - overhead - used)
+    if budget < 64:
+        raise FlattenError(
+            f"{spec.domain}: only {budget} bytes are left for the SPF record beside the other TXT records"
+        )
+    return budget
+
+
+def _split255(text: str) -> tuple[str, ...]:
+    data = text.encode("utf-8", "surrogateescape")
+    return tuple(data[i : i + 255].decode("latin-1") for i in range(0, max(len(data), 1), 255))
+
+
+@dataclass
+class _Layout:
+    packed: Packed
+    lookups: int
+    origins: tuple[tuple[str, tuple[str, ...]], ...]
+    sources: dict[str, list[str]]
+    samples: list[netaddr.IPSet]
+
+
+def _choose(top: _Top, spec: DomainSpec, main_budget: int) -> set[int]:
+    """Keep as many DNS terms unflattened as the lookup budget allows (they follow their
+    provider's changes); flatten first those that save the most lookups per byte."""
+    kept = set(top.forced)
+    budget = spec.flatten.max_lookups
+    layout = _layout(top, kept, spec, main_budget)
+    if layout.lookups > budget:
+        names = ", ".join(str(top.mechanisms[i]) for i in sorted(kept)) or "none"
+        raise FlattenError(
+            f"{spec.domain}: {layout.lookups} DNS lookups even with everything flattenable flattened, over "
+            f"the budget of {budget} (kept: {names})"
+        )
+    candidates = [i for i, m in enumerate(top.mechanisms) if m.queries_dns and i not in kept]
+    candidates.sort(key=lambda i: (top.costs[i] / max(1, _bytes(top.sets[i])), i))
+    for index in candidates:
+        try:
+            trial = _layout(top, kept | {index}, spec, main_budget)
+        except FlattenError:
+            continue
+        if trial.lookups <= budget:
+            kept.add(index)
+    return kept
+
+
+def _bytes(term_set: TermSet | None) -> int:
+    if term_set is None:
+        return 0
+    return sum(len(_range_term(n)) + 1 for n in term_set.addresses.iter_cidrs())
+
+
+def _layout(top: _Top, kept: set[int], spec: DomainSpec, main_budget: int) -> _Layout:
+    remaining = FULL
+    after: list[str] = []
+    pools: list[tuple[int, netaddr.IPSet]] = []  # (segment start, pass addresses) movable to the front
+    movable = True
+    start = 0
+    current: list[Claim] = []
+    samples: list[netaddr.IPSet] = []
+    for i, mech in enumerate(top.mechanisms):
+        term_set = top.sets[i]
+        if i in kept or term_set is None:
+            found, remaining = classes(current, remaining)
+            movable = _emit_segment(found, None, movable, start, pools, after)
+            samples += found.values()
+            after.append(str(mech))
+            movable = movable and mech.qualifier is Qualifier.PASS
+            current, start = [], i + 1
+            continue
+        current.append(Claim(mech.qualifier.result, term_set.addresses, term_set.origins))
+    default = _default(top, current)
+    if top.redirect_claims is not None:
+        current += top.redirect_claims
+    found, remaining = classes(current, remaining)
+    samples += found.values()
+    _emit_segment(found, default, movable, start, pools, after)
+    if default is not None and _has_full_claim(current):
+        after.append(str(Mechanism("all", _QUALIFIER_OF[default])))
+    if top.redirect is not None and top.redirect_claims is None:
+        after.append(str(top.redirect))
+    after += top.tail
+    groups, origins, sources = _groups(top, pools)
+    try:
+        packed = pack(groups, [], after, main_budget, spec.flatten.max_record_bytes,
+                      lambda n: _chain_name(spec, n))
+    except PackError as exc:
+        raise FlattenError(f"{spec.domain}: {exc}") from None
+    lookups = sum(top.costs[i] for i in range(len(top.mechanisms)) if i in kept or top.sets[i] is None)
+    if top.redirect is not None and top.redirect_claims is None:
+        lookups += top.redirect_cost
+    return _Layout(packed, lookups + len(packed.chains), origins, sources, samples)
+
+
+def _default(top: _Top, claims: list[Claim]) -> str | None:
+    """The result of addresses no emitted range decides: the `all` qualifier (or the redirect
+    target's), neutral without one, unknown when a kept redirect decides."""
+    if top.redirect is not None and top.redirect_claims is None:
+        return None
+    for claim in [*claims, *(top.redirect_claims or [])]:
+        if claim.addresses == FULL:
+            return claim.result
+    return "neutral"
+
+
+def _has_full_claim(claims: list[Claim]) -> bool:
+    return any(c.addresses == FULL for c in claims)
+
+
+def _emit_segment(
+    found: dict[str, netaddr.IPSet], default: str | None, movable: bool, start: int,
+    pools: list[tuple[int, netaddr.IPSet]], after: list[str],
+) -> bool:
+    for result in ("fail", "softfail", "neutral", "pass"):
+        addresses = found.get(result)
+        if not addresses or result == default:
+            continue
+        if result == "pass" and movable:
+            pools.append((start, addresses))
+            continue
+        prefix = "" if result == "pass" else _QUALIFIER_OF[result].value
+        after.extend(prefix + _range_term(n) for n in _sorted_cidrs(addresses))
+    return movable
+
+
+def _groups(
+    top: _Top, pools: list[tuple[int, netaddr.IPSet]]
+) -> tuple[list[list[str]], tuple[tuple[str, tuple[str, ...]], ...], dict[str, list[str]]]:
+    """Pass ranges grouped by the top-level term that contributes them, in record order."""
+    pool = netaddr.IPSet()
+    for _, addresses in pools:
+        pool |= addresses
+    groups: list[list[str]] = []
+    origins: list[tuple[str, tuple[str, ...]]] = []
+    sources: dict[str, list[str]] = {}
+    contributors: list[tuple[str, TermSet]] = [
+        (_label(top.composed[i]), s) for i, s in enumerate(top.sets) if s is not None
+    ]
+    if top.redirect is not None and top.redirect_claims is not None:
+        claims = top.redirect_claims
+        redirect_set = netaddr.IPSet()
+        for claim in claims:
+            redirect_set |= claim.addresses
+        contributors.append((f"redirect={top.redirect.value}", TermSet(redirect_set, [o for c in claims
+                                                                                      for o in c.origins], 0)))
+    for label, term_set in contributors:
+        mine = pool & term_set.addresses
+        if not mine:
+            continue
+        pool = pool - mine
+        terms = [_range_term(n) for n in _sorted_cidrs(mine)]
+        groups.append(terms)
+        sources[label] = terms
+        for net in _sorted_cidrs(mine):
+            names = sorted({_describe(o) for n, o in term_set.origins if n in net or net in n})
+            origins.append((_range_term(net), (label, *names)))
+    return groups, tuple(origins), sources
+
+
+def _label(item: Composed) -> str:
+    source = item.sources[0] if item.sources else None
+    return source.label if source else str(item.term)
+
+
+def _describe(origin: Origin) -> str:
+    return " > ".join(origin.path[1:]) if len(origin.path) > 1 else origin.name
+
+
+def _sorted_cidrs(addresses: netaddr.IPSet) -> list[netaddr.IPNetwork]:
+    return sorted(addresses.iter_cidrs(), key=lambda n: (n.version, n.first, n.prefixlen))
+
+
+def _range_term(net: netaddr.IPNetwork) -> str:
+    kind = "ip4" if net.version == 4 else "ip6"
+    if net.prefixlen == (32 if net.version == 4 else 128):
+        return f"{kind}:{net.ip}"
+    return f"{kind}:{net}"
+
+
+def _chain_name(spec: DomainSpec, n: int) -> str:
+    return f"{spec.flatten.chain_name.format(n=n)}.{spec.domain}"
+
+
+def _record_set(spec: DomainSpec, packed: Packed) -> RecordSet:
+    main = TxtRecord(spec.domain, packed.main_text(), spec.ttl)
+    chains = tuple(
+        TxtRecord(_chain_name(spec, n), text, spec.ttl) for n, text in enumerate(packed.chain_texts(), 1)
+    )
+    return RecordSet(spec.domain, (main, *chains))
+
+
+def record_of(text: str) -> Record:
+    from spfbuild.record import parse
+
+    return parse(text).record

@@ -1,0 +1,138 @@
+"""Packing flattened terms into the main record and chained records within a byte budget.
+
+Sizes are TXT RDATA on the wire: each <=255-byte string plus its length byte. Packing is
+deterministic and stable: ranges are grouped by the sender they came from, a group is kept in
+one chained record whenever it fits in one, so a change in one provider's ranges rewrites as
+few chained records as possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from spfbuild.txt import record_size
+
+VERSION = "v=spf1"
+MAX_CHAINS = 40
+
+
+class PackError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Packed:
+    main: tuple[str, ...]  # terms of the main record, without the version
+    chains: tuple[tuple[str, ...], ...]  # terms of each chained record
+
+    def main_text(self) -> str:
+        return join(self.main)
+
+    def chain_texts(self) -> tuple[str, ...]:
+        return tuple(join(c) for c in self.chains)
+
+
+def join(terms: Sequence[str]) -> str:
+    return " ".join([VERSION, *terms])
+
+
+def size(terms: Sequence[str]) -> int:
+    return record_size(join(terms))
+
+
+def pack(
+    groups: Sequence[Sequence[str]],
+    before: Sequence[str],
+    after: Sequence[str],
+    main_budget: int,
+    chain_budget: int,
+    chain_name: Callable[[int], str],
+) -> Packed:
+    """Place the pass ranges of `groups` inline in the main record where they fit, the rest in
+    as few chained records as possible. `before` terms open the main record, `after` terms
+    (policy exceptions, kept terms, `all`, modifiers) close it."""
+    flat = [term for group in groups for term in group]
+    for count in range(MAX_CHAINS + 1):
+        packed = _attempt(groups, flat, before, after, main_budget, chain_budget, chain_name, count)
+        if packed is not None:
+            return packed
+    raise PackError(f"the ranges need more than {MAX_CHAINS} chained records")
+
+
+def _attempt(
+    groups: Sequence[Sequence[str]],
+    flat: list[str],
+    before: Sequence[str],
+    after: Sequence[str],
+    main_budget: int,
+    chain_budget: int,
+    chain_name: Callable[[int], str],
+    count: int,
+) -> Packed | None:
+    includes = [f"include:{chain_name(i)}" for i in range(1, count + 1)]
+    base = [*before, *includes, *after]
+    if size(base) > main_budget:
+        if count == 0:
+            raise PackError(
+                f"the terms that must stay in the main record need {size(base)} bytes, over its budget of "
+                f"{main_budget}"
+            )
+        raise PackError(f"{count} chained records no longer fit in the main record's budget of {main_budget}")
+    inline = _fill(flat, [*before], [*includes, *after], main_budget)
+    rest = _regroup(groups, len(inline))
+    chains = _chains(rest, chain_budget)
+    if len(chains) > count:
+        return None
+    if len(chains) < count:
+        # Fewer chains than include terms: drop the spare includes, which frees room inline.
+        return _attempt(groups, flat, before, after, main_budget, chain_budget, chain_name, len(chains))
+    return Packed(tuple([*before, *inline, *includes, *after]), tuple(tuple(c) for c in chains))
+
+
+def _fill(flat: list[str], head: list[str], tail: list[str], budget: int) -> list[str]:
+    """The longest prefix of `flat` that fits between `head` and `tail`."""
+    low, high = 0, len(flat)
+    while low < high:  # sizes only grow with more terms: binary search the prefix
+        mid = (low + high + 1) // 2
+        if size([*head, *flat[:mid], *tail]) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    return flat[:low]
+
+
+def _regroup(groups: Sequence[Sequence[str]], skip: int) -> list[list[str]]:
+    """The groups with their first `skip` terms (placed inline) removed."""
+    out: list[list[str]] = []
+    for group in groups:
+        if skip >= len(group):
+            skip -= len(group)
+            continue
+        out.append(list(group[skip:]))
+        skip = 0
+    return out
+
+
+def _chains(groups: list[list[str]], budget: int) -> list[list[str]]:
+    chains: list[list[str]] = []
+    current: list[str] = []
+    for group in groups:
+        if current and size([*current, *group]) <= budget:
+            current += group
+            continue
+        if size(group) <= budget:
+            if current:
+                chains.append(current)
+            current = list(group)
+            continue
+        for term in group:  # a group larger than one record spills over several
+            if size([*current, term]) > budget:
+                if not current:
+                    raise PackError(f"term {term!r} does not fit in a record of {budget} bytes")
+                chains.append(current)
+                current = []
+            current.append(term)
+    if current:
+        chains.append(current)
+    return chains
