@@ -522,6 +522,22 @@ class NamedServer:
             assert self._proc is not None
             self._proc.send_signal(signal.SIGHUP)
 
+    def _wait_for_dump(self, origin: str, served: int | None) -> None:
+        """`rndc freeze` returns before named has finished writing the zone file; writing our own
+        file before then would be overwritten. Wait until the file holds the served serial."""
+        if served is None:
+            return
+        deadline = time.monotonic() + self._start_timeout
+        while time.monotonic() < deadline:
+            try:
+                if _soa_serial_of_text(origin, self.zone_file(origin).read_text("utf-8")) == served:
+                    time.sleep(0.05)  # let the rename that finishes the dump settle
+                    return
+            except Exception:  # a file named is still writing may not parse yet
+                pass
+            time.sleep(0.02)
+        raise RuntimeError(f"zone {origin} was not written out after rndc freeze:\n{self.log_tail()}")
+
     def replace_zone(self, origin: str, text: str, *, bump_serial: bool = True) -> int:
         """Rewrite *origin*'s zone file with *text*, reload it, and wait for it.
 
@@ -544,7 +560,16 @@ class NamedServer:
 
         dynamic = origin in self._updatable and self.running and self._rndc_binary is not None
         if dynamic:
+            served = self._soa_serial(origin)
             self.rndc("freeze", origin)
+            self._wait_for_dump(origin, served)
+            if bump_serial:
+                # Freezing writes out the serial dynamic updates reached, which may be newer than
+                # the one read before (an update still settling): stay above it.
+                dumped = _soa_serial_of_text(origin, self.zone_file(origin).read_text("utf-8"))
+                if new_serial <= dumped:
+                    new_serial = (dumped + 1) % 2**32
+                    text = _with_serial(origin, text, new_serial)
         self._write_zone_file(origin, text)
         if dynamic:
             self.journal_file(origin).unlink(missing_ok=True)
