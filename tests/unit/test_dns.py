@@ -283,7 +283,7 @@ def test_a_silent_server_times_out_after_timeout_times_attempts() -> None:
         elapsed = time.monotonic() - started
         assert answer.outcome is Outcome.TIMEOUT
         assert answer.message == f"timeout: no answer from {servers[0].address} for example.com TXT"
-        assert 0.6 <= elapsed < 1.0  # two attempts of 0.3 s
+        assert 0.6 <= elapsed < 1.5  # two attempts of 0.3 s, and nothing like a hang
         assert [q.outcome for q in resolver.queries] == [Outcome.TIMEOUT, Outcome.TIMEOUT]
 
     run([lambda q, _: None], scenario, timeout=0.3, retries=1)
