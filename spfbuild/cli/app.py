@@ -1,6 +1,11 @@
 """The typer application object; command modules register themselves on it."""
 
-import typer
+import os
+
+# Plain click output: usage errors stay short lines, and start-up skips importing rich.
+os.environ.setdefault("TYPER_USE_RICH", "0")
+
+import typer  # noqa: E402
 
 app = typer.Typer(
     name="spfbuild",
@@ -8,4 +13,5 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
