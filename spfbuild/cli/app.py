@@ -5,7 +5,7 @@ import os
 # Plain click output: usage errors stay short lines, and start-up skips importing rich.
 os.environ.setdefault("TYPER_USE_RICH", "0")
 
-import typer  # noqa: E402
+import typer
 
 app = typer.Typer(
     name="spfbuild",
