@@ -72,7 +72,7 @@ class FlattenSettings:
     keep: tuple[str, ...] = ()
     max_record_bytes: int = 450
     reserve_bytes: int | None = None  # None: measure the other TXT records at the name
-    chain_name: str = "_spf{n}"
+    chain_name: str | None = None  # None: "_spf{n}", or "_spf-{hash}" when publishing
     self_check: bool = True
 
 
@@ -278,8 +278,12 @@ class _Walker:
         if "chain_name" in items:
             name_node = items["chain_name"][1]
             template = self.text(name_node, "flatten.chain_name")
-            if "{n}" not in template:
-                raise self.error(name_node, "flatten.chain_name must contain {n}, e.g. '_spf{n}'")
+            if "{n}" not in template and "{hash}" not in template:
+                raise self.error(name_node, "flatten.chain_name must contain {n} or {hash}, e.g. '_spf{n}'")
+            try:
+                template.format(n=1, hash="0")
+            except (KeyError, IndexError, ValueError):
+                raise self.error(name_node, "flatten.chain_name may use only {n} and {hash}") from None
             values["chain_name"] = template
         if "self_check" in items:
             check = self.scalar(items["self_check"][1])

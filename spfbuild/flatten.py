@@ -11,7 +11,8 @@ either way. So every address keeps its result (the self-check verifies it with t
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 
 import netaddr
 
@@ -21,11 +22,25 @@ from spfbuild.config import DomainSpec
 from spfbuild.dns import Resolver
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.pack import Packed, PackError, pack
-from spfbuild.partition import FULL, Claim, FlattenError, Opaque, Origin, Resolution, TermSet, classes
-from spfbuild.record import Mechanism, Modifier, Qualifier, Record
+from spfbuild.partition import (
+    FULL,
+    Claim,
+    FlattenError,
+    Node,
+    Opaque,
+    Origin,
+    Resolution,
+    TermSet,
+    classes,
+    pass_set,
+)
+from spfbuild.record import Mechanism, Modifier, Qualifier
 from spfbuild.txt import rdata_size
 
 UDP_LIMIT = 512
+NUMBERED_TEMPLATE = "_spf{n}"
+HASH_TEMPLATE = "_spf-{hash}"
+HASH_LENGTH = 10
 _QUALIFIER_OF = {q.result: q for q in Qualifier}
 
 __all__ = ["FlattenError", "Flattened", "flatten_domain"]
@@ -39,7 +54,7 @@ class Flattened:
     kept: tuple[str, ...]
     flattened: tuple[str, ...]
     origins: tuple[tuple[str, tuple[str, ...]], ...]  # emitted range -> where it came from
-    sources: dict[str, list[str]] = field(compare=False)  # top-level source -> its ranges
+    sources: dict[str, list[str]] = field(compare=False)  # flattened DNS term -> every range it resolved to
     checked: int = 0  # addresses the self-check evaluated
 
 
@@ -59,8 +74,18 @@ class _Top:
 
 
 async def flatten_domain(
-    spec: DomainSpec, catalogue: Catalogue, resolver: Resolver, existing: str | None = None
+    spec: DomainSpec, catalogue: Catalogue, resolver: Resolver, existing: str | None = None,
+    *, content_addressed: bool = False,
 ) -> Flattened:
+    """Flatten one domain. `content_addressed` names chained records after a hash of their
+    content (`_spf-<hash>`), so old and new chains never mix in caches when publishing."""
+    template = spec.flatten.chain_name or (HASH_TEMPLATE if content_addressed else NUMBERED_TEMPLATE)
+    if content_addressed and "{hash}" not in template:
+        raise FlattenError(
+            f"{spec.domain}: publishing needs content-addressed chained names: flatten.chain_name must contain "
+            "{hash}, e.g. '_spf-{hash}'"
+        )
+    spec = replace(spec, flatten=replace(spec.flatten, chain_name=template))
     composition = compose(spec, catalogue, existing)
     resolution = Resolution(resolver)
     top = await _resolve_top(spec, composition.terms, resolution, catalogue)
@@ -80,7 +105,7 @@ async def flatten_domain(
         kept=tuple(str(top.mechanisms[i]) for i in sorted(kept)),
         flattened=tuple(str(m) for i, m in enumerate(top.mechanisms) if i not in kept and m.queries_dns),
         origins=layout.origins,
-        sources=layout.sources,
+        sources=_source_ranges(top, kept),
         checked=checked,
     )
 
@@ -170,7 +195,6 @@ class _Layout:
     packed: Packed
     lookups: int
     origins: tuple[tuple[str, tuple[str, ...]], ...]
-    sources: dict[str, list[str]]
     samples: list[netaddr.IPSet]
 
 
@@ -234,7 +258,7 @@ def _layout(top: _Top, kept: set[int], spec: DomainSpec, main_budget: int) -> _L
     if top.redirect is not None and top.redirect_claims is None:
         after.append(str(top.redirect))
     after += top.tail
-    groups, origins, sources = _groups(top, pools)
+    groups, origins = _groups(top, pools)
     try:
         packed = pack(groups, [], after, main_budget, spec.flatten.max_record_bytes,
                       lambda n: _chain_name(spec, n))
@@ -243,7 +267,20 @@ def _layout(top: _Top, kept: set[int], spec: DomainSpec, main_budget: int) -> _L
     lookups = sum(top.costs[i] for i in range(len(top.mechanisms)) if i in kept or top.sets[i] is None)
     if top.redirect is not None and top.redirect_claims is None:
         lookups += top.redirect_cost
-    return _Layout(packed, lookups + len(packed.chains), origins, sources, samples)
+    return _Layout(packed, lookups + len(packed.chains), origins, samples)
+
+
+def _source_ranges(top: _Top, kept: set[int]) -> dict[str, list[str]]:
+    """What each flattened DNS term resolved to, for change reports and shrink guards."""
+    out: dict[str, list[str]] = {}
+    for i, mech in enumerate(top.mechanisms):
+        term_set = top.sets[i]
+        if mech.queries_dns and i not in kept and term_set is not None:
+            out[str(mech)] = [str(n) for n in _sorted_cidrs(term_set.addresses)]
+    if top.redirect is not None and top.redirect_claims is not None:
+        passing = pass_set(Node(top.redirect.value, top.redirect_claims, 0), 0).addresses
+        out[str(top.redirect)] = [str(n) for n in _sorted_cidrs(passing)]
+    return out
 
 
 def _default(top: _Top, claims: list[Claim]) -> str | None:
@@ -279,14 +316,13 @@ def _emit_segment(
 
 def _groups(
     top: _Top, pools: list[tuple[int, netaddr.IPSet]]
-) -> tuple[list[list[str]], tuple[tuple[str, tuple[str, ...]], ...], dict[str, list[str]]]:
+) -> tuple[list[list[str]], tuple[tuple[str, tuple[str, ...]], ...]]:
     """Pass ranges grouped by the top-level term that contributes them, in record order."""
     pool = netaddr.IPSet()
     for _, addresses in pools:
         pool |= addresses
     groups: list[list[str]] = []
     origins: list[tuple[str, tuple[str, ...]]] = []
-    sources: dict[str, list[str]] = {}
     contributors: list[tuple[str, TermSet]] = [
         (_label(top.composed[i]), s) for i, s in enumerate(top.sets) if s is not None
     ]
@@ -304,11 +340,10 @@ def _groups(
         pool = pool - mine
         terms = [_range_term(n) for n in _sorted_cidrs(mine)]
         groups.append(terms)
-        sources[label] = terms
         for net in _sorted_cidrs(mine):
             names = sorted({_describe(o) for n, o in term_set.origins if n in net or net in n})
             origins.append((_range_term(net), (label, *names)))
-    return groups, tuple(origins), sources
+    return groups, tuple(origins)
 
 
 def _label(item: Composed) -> str:
@@ -331,19 +366,22 @@ def _range_term(net: netaddr.IPNetwork) -> str:
     return f"{kind}:{net}"
 
 
-def _chain_name(spec: DomainSpec, n: int) -> str:
-    return f"{spec.flatten.chain_name.format(n=n)}.{spec.domain}"
+def _chain_name(spec: DomainSpec, n: int, content: str | None = None) -> str:
+    """The chained record's name; while packing (no content yet) a placeholder hash of the
+    final length stands in, unique per record."""
+    template = spec.flatten.chain_name or NUMBERED_TEMPLATE
+    digest = hashlib.sha256(content.encode()).hexdigest()[:HASH_LENGTH] if content else f"{n:0{HASH_LENGTH}d}"
+    return f"{template.format(n=n, hash=digest)}.{spec.domain}"
 
 
 def _record_set(spec: DomainSpec, packed: Packed) -> RecordSet:
-    main = TxtRecord(spec.domain, packed.main_text(), spec.ttl)
-    chains = tuple(
-        TxtRecord(_chain_name(spec, n), text, spec.ttl) for n, text in enumerate(packed.chain_texts(), 1)
-    )
+    chains = [
+        TxtRecord(_chain_name(spec, n, text), text, spec.ttl) for n, text in enumerate(packed.chain_texts(), 1)
+    ]
+    renames = {
+        f"include:{_chain_name(spec, n)}": f"include:{chain.name}" for n, chain in enumerate(chains, 1)
+    }
+    main = TxtRecord(spec.domain, " ".join(renames.get(t, t) for t in packed.main_text().split(" ")), spec.ttl)
     return RecordSet(spec.domain, (main, *chains))
 
 
-def record_of(text: str) -> Record:
-    from spfbuild.record import parse
-
-    return parse(text).record

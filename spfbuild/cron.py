@@ -1,0 +1,239 @@
+"""The unattended run behind `spfbuild flatten --state`: plan, guard, then apply.
+
+Every domain is flattened on its own; a domain that fails (DNS temperror, a refused shrink, a
+failed self-check or publish) keeps its last good state and published records, and does not
+stop the others. Nothing is written or published for a domain until all of its checks pass;
+the state advances only after outputs are written and, when publishing, verified by query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from spfbuild.catalogue import Catalogue
+from spfbuild.compose import ComposeError
+from spfbuild.config import Config, DomainSpec
+from spfbuild.dns import Resolver
+from spfbuild.emit import RecordSet, TxtRecord
+from spfbuild.flatten import Flattened, FlattenError, flatten_domain
+from spfbuild.publish import (
+    Change,
+    PublishError,
+    PushTarget,
+    TsigKey,
+    is_noop,
+    plan_change,
+    read_soa,
+    send_update,
+    verify,
+)
+from spfbuild.state import (
+    DomainState,
+    Retired,
+    State,
+    change_report,
+    load_state,
+    locked,
+    now_iso,
+    save_state,
+    shrinks,
+)
+
+
+@dataclass(frozen=True)
+class CronOptions:
+    state_path: Path
+    check: bool = False
+    force: bool = False
+    max_shrink: float = 0.30
+    push: PushTarget | None = None
+    key: TsigKey | None = None
+    timeout: float = 5.0
+    lock_wait: float = 10.0
+
+
+@dataclass
+class Outcome:
+    domain: str
+    status: str  # "unchanged", "changed", "error"
+    lines: list[str] = field(default_factory=list)
+    flattened: Flattened | None = None
+
+
+@dataclass
+class RunResult:
+    outcomes: list[Outcome]
+    record_sets: list[RecordSet]  # what the output file should hold (last good for failed domains)
+    output_complete: bool  # every domain has records to write
+
+    @property
+    def changed(self) -> bool:
+        return any(o.status == "changed" for o in self.outcomes)
+
+    @property
+    def failed(self) -> bool:
+        return any(o.status == "error" for o in self.outcomes)
+
+
+async def run(
+    cfg: Config, catalogue: Catalogue, resolver: Resolver, options: CronOptions,
+    write_output: Callable[[Sequence[RecordSet], bool], None] | None = None,
+) -> RunResult:
+    with locked(options.state_path, options.lock_wait):
+        state = load_state(options.state_path)
+        flattened = await asyncio.gather(*(_flatten(s, catalogue, resolver, options) for s in cfg.domains))
+        outcomes = [_judge(spec, result, state, options) for spec, result in zip(cfg.domains, flattened, strict=True)]
+        if options.push is not None and not options.check:
+            await asyncio.to_thread(_publish, outcomes, state, options)
+        elif options.push is not None:
+            await asyncio.to_thread(_detect_drift, outcomes, state, options)
+        sets, complete = _record_sets(cfg.domains, outcomes, state)
+        if options.check:
+            return RunResult(outcomes, sets, complete)
+        changed = any(o.status == "changed" for o in outcomes)
+        if write_output is not None and complete:
+            write_output(sets, changed)
+        new_state = _advance(state, outcomes, options)
+        # A run with a failure leaves the state byte-identical unless some domain really advanced.
+        failed = any(o.status == "error" for o in outcomes)
+        if _differs(state, new_state, ignore_checked=failed):
+            save_state(options.state_path, new_state)
+        return RunResult(outcomes, sets, complete)
+
+
+async def _flatten(spec: DomainSpec, catalogue: Catalogue, resolver: Resolver,
+                   options: CronOptions) -> Flattened | str:
+    try:
+        return await flatten_domain(spec, catalogue, resolver, content_addressed=options.push is not None)
+    except (FlattenError, ComposeError) as exc:
+        message = str(exc)
+        return message if message.startswith(f"{spec.domain}:") else f"{spec.domain}: {message}"
+
+
+def _judge(spec: DomainSpec, result: Flattened | str, state: State, options: CronOptions) -> Outcome:
+    if isinstance(result, str):
+        return Outcome(spec.domain, "error", [result])
+    old = state.domains.get(spec.domain)
+    if old is not None and not options.force:
+        refused = shrinks(old.sources, result.sources, options.max_shrink)
+        if refused:
+            lines = [f"{spec.domain}: refused (use --force to accept): {r}" for r in refused]
+            return Outcome(spec.domain, "error", lines, result)
+    records = result.record_set.records
+    if old is not None and old.records == records and (options.push is None or old.published == str(options.push)):
+        return Outcome(spec.domain, "unchanged", [], result)
+    return Outcome(spec.domain, "changed", change_report(spec.domain, old, records, result.sources), result)
+
+
+def _detect_drift(outcomes: list[Outcome], state: State, options: CronOptions) -> None:
+    """With --check and --push: a published record that differs from the plan is a change."""
+    assert options.push is not None
+    for outcome in outcomes:
+        if outcome.status != "unchanged" or outcome.flattened is None:
+            continue
+        try:
+            change = plan_change(options.push, outcome.flattened.record_set.records, (), options.timeout)
+        except PublishError as exc:
+            outcome.status, outcome.lines = "error", [f"{outcome.domain}: {exc}"]
+            continue
+        if not is_noop(change):
+            outcome.status = "changed"
+            outcome.lines = [f"{outcome.domain}: the published records differ from the intended ones"]
+
+
+def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> None:
+    target, key = options.push, options.key
+    assert target is not None and key is not None
+    now = time.time()
+    candidates: list[tuple[Outcome, Change]] = []
+    for outcome in outcomes:
+        if outcome.status == "error" or outcome.flattened is None:
+            continue
+        old = state.domains.get(outcome.domain)
+        expired = [r.name for r in (old.retired if old else ()) if r.expired(now)]
+        try:
+            change = plan_change(target, outcome.flattened.record_set.records, expired, options.timeout)
+        except PublishError as exc:
+            outcome.status, outcome.lines = "error", [f"{outcome.domain}: {exc}"]
+            continue
+        if is_noop(change):
+            continue
+        if outcome.status == "unchanged":
+            outcome.status = "changed"
+            drift = change.old_spf != (change.records[0].value,)
+            outcome.lines = [f"{outcome.domain}: " + ("republished: the live record differed from the state"
+                                                      if drift else "deleted expired chained records")]
+        outcome.lines += [f"  deleted {name}" for name in change.delete]
+        candidates.append((outcome, change))
+    if not candidates:
+        return
+    try:
+        soa = read_soa(target, options.timeout)
+        send_update(target, key, [c for _, c in candidates], soa, options.timeout)
+        verify(target, [c for _, c in candidates], options.timeout)
+    except PublishError as exc:
+        for outcome, _ in candidates:
+            outcome.status, outcome.lines = "error", [f"{outcome.domain}: not published: {exc}"]
+
+
+def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome],
+                 state: State) -> tuple[list[RecordSet], bool]:
+    sets: list[RecordSet] = []
+    complete = True
+    for spec, outcome in zip(specs, outcomes, strict=True):
+        if outcome.status != "error" and outcome.flattened is not None:
+            sets.append(outcome.flattened.record_set)
+            continue
+        old = state.domains.get(spec.domain)
+        if old is None:
+            complete = False
+            continue
+        sets.append(RecordSet(spec.domain, old.records))  # last good records stay in the output
+    return sets, complete
+
+
+def _advance(state: State, outcomes: list[Outcome], options: CronOptions) -> State:
+    now, stamp = time.time(), now_iso()
+    domains = dict(state.domains)
+    for outcome in outcomes:
+        if outcome.status == "error" or outcome.flattened is None:
+            continue
+        old = domains.get(outcome.domain)
+        records = outcome.flattened.record_set.records
+        changed = old is None or old.records != records
+        domains[outcome.domain] = DomainState(
+            records=records,
+            sources=outcome.flattened.sources,
+            updated=stamp if changed or old is None else old.updated,
+            checked=stamp,
+            published=str(options.push) if options.push else None,
+            retired=_retired(old, records, now, outcome),
+        )
+    return replace(state, domains=domains)
+
+
+def _retired(old: DomainState | None, records: tuple[TxtRecord, ...], now: float,
+             outcome: Outcome) -> tuple[Retired, ...]:
+    if old is None:
+        return ()
+    current = {r.name for r in records}
+    deleted = {line.split()[-1] for line in outcome.lines if line.strip().startswith("deleted ")}
+    kept = [r for r in old.retired if r.name not in current and r.name not in deleted]
+    known = {r.name for r in kept}
+    fresh = [Retired(r.name, r.value, now, r.ttl) for r in old.records[1:]
+             if r.name not in current and r.name not in known]
+    return tuple(kept + fresh)
+
+
+def _differs(old: State, new: State, *, ignore_checked: bool) -> bool:
+    if not ignore_checked:
+        return old.to_json() != new.to_json()
+
+    def strip(state: State) -> str:
+        return State({d: replace(s, checked="") for d, s in state.domains.items()}).to_json()
+
+    return strip(old) != strip(new)

@@ -1,0 +1,252 @@
+"""Publishing with RFC 2136 dynamic updates signed with TSIG, then verifying by query.
+
+One UPDATE per zone, guarded by the zone's SOA as read before (a concurrent edit makes the
+server refuse it), adds new content-addressed chained records, swaps the main record's old
+`v=spf1` TXT for the new one (deleting only that RDATA, never the other TXT records at the
+name), and deletes chained records whose TTL has passed since they were last referenced.
+All of it commits as one zone version: no version has zero or two `v=spf1` records at a name,
+or a main record that names a chained record that does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from spfbuild.emit import TxtRecord
+from spfbuild.txt import quote_all, split_strings
+
+ALGORITHMS = ("hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5")
+
+
+class PublishError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class PushTarget:
+    host: str
+    port: int
+    zone: str
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"rfc2136://{host}:{self.port}/{self.zone}"
+
+    def contains(self, name: str) -> bool:
+        name = name.lower().rstrip(".")
+        return name == self.zone or name.endswith("." + self.zone)
+
+
+@dataclass(frozen=True)
+class TsigKey:
+    name: str
+    algorithm: str
+    secret: str
+
+
+def parse_push_url(url: str) -> PushTarget:
+    parts = urlsplit(url)
+    zone = parts.path.strip("/").lower().rstrip(".")
+    if parts.scheme != "rfc2136" or not parts.hostname or not zone:
+        raise PublishError(f"--push must look like rfc2136://HOST[:PORT]/ZONE, not {url!r}")
+    try:
+        port = parts.port or 53
+    except ValueError:
+        raise PublishError(f"--push: bad port in {url!r}") from None
+    return PushTarget(parts.hostname, port, zone)
+
+
+_KEY = re.compile(
+    r'key\s+"?(?P<name>[^"\s{]+)"?\s*\{(?P<body>[^}]*)\}\s*;', re.IGNORECASE | re.DOTALL
+)
+
+
+def load_tsig_key(path: Path) -> tuple[TsigKey, list[str]]:
+    """Read a BIND key file (`tsig-keygen` output). Returns the key and warnings."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        mode = path.stat().st_mode
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PublishError(f"{path}: cannot read TSIG key file: {getattr(exc, 'strerror', None) or exc}") from None
+    match = _KEY.search(text)
+    if match is None:
+        raise PublishError(f'{path}: no `key "NAME" {{ algorithm ...; secret "..."; }};` block')
+    body = match.group("body")
+    algorithm = re.search(r"algorithm\s+\"?([A-Za-z0-9-]+)\"?\s*;", body)
+    secret = re.search(r'secret\s+"([^"]+)"\s*;', body)
+    if algorithm is None or secret is None:
+        raise PublishError(f"{path}: the key block needs both algorithm and secret")
+    if algorithm.group(1).lower() not in ALGORITHMS:
+        raise PublishError(f"{path}: unsupported TSIG algorithm {algorithm.group(1)!r}")
+    warnings = []
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        warnings.append(f"{path} is readable by other users; `chmod 600 {path}` keeps the TSIG secret secret")
+    return TsigKey(match.group("name").rstrip("."), algorithm.group(1).lower(), secret.group(1)), warnings
+
+
+# --- talking to the server (dnspython imported lazily: offline commands never load it) ---------
+
+
+def _keyring(key: TsigKey) -> Any:
+    import dns.name
+    import dns.tsig
+
+    return dns.tsig.Key(dns.name.from_text(key.name), key.secret, dns.name.from_text(key.algorithm))
+
+
+def _ask(target: PushTarget, name: str, rdtype: str, timeout: float) -> Any:
+    import dns.message
+    import dns.query
+
+    query = dns.message.make_query(name, rdtype)
+    query.flags &= ~0x0100  # RD off: ask the primary for its own data
+    try:
+        return dns.query.tcp(query, target.host, port=target.port, timeout=timeout)
+    except Exception as exc:  # timeouts, refused connections, malformed answers
+        raise PublishError(f"{target}: cannot query {name} {rdtype}: {_describe(exc)}") from None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if "timed out" in text.lower() or type(exc).__name__ == "Timeout":
+        return "timed out"
+    return text
+
+
+@dataclass(frozen=True)
+class Live:
+    """TXT records at a name on the push server, each as its joined value."""
+
+    values: tuple[str, ...]
+
+    @property
+    def spf(self) -> tuple[str, ...]:
+        return tuple(v for v in self.values if v.lower().startswith("v=spf1 ") or v.lower() == "v=spf1")
+
+
+def read_txt(target: PushTarget, name: str, timeout: float) -> Live:
+    import dns.rcode
+    import dns.rdatatype
+
+    response = _ask(target, name, "TXT", timeout)
+    rcode = response.rcode()
+    if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        raise PublishError(f"{target}: {dns.rcode.to_text(rcode)} for {name} TXT")
+    values = []
+    for rrset in response.answer:
+        if rrset.rdtype == dns.rdatatype.TXT:
+            values += [b"".join(r.strings).decode("utf-8", "surrogateescape") for r in rrset]
+    return Live(tuple(values))
+
+
+def read_soa(target: PushTarget, timeout: float) -> Any:
+    import dns.rdatatype
+
+    response = _ask(target, target.zone, "SOA", timeout)
+    for rrset in response.answer:
+        if rrset.rdtype == dns.rdatatype.SOA:
+            return rrset
+    raise PublishError(f"{target}: the server is not authoritative for {target.zone} (no SOA)")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one domain's update does."""
+
+    domain: str
+    records: tuple[TxtRecord, ...]  # the intended main record first, then chained records
+    old_spf: tuple[str, ...]  # v=spf1 values at the domain now, to delete
+    present: frozenset[str]  # chained names that already hold the intended value
+    delete: tuple[str, ...]  # retired chained names whose TTL has passed
+
+
+def plan_change(target: PushTarget, records: Sequence[TxtRecord], delete: Sequence[str], timeout: float) -> Change:
+    main, chains = records[0], records[1:]
+    if not all(target.contains(r.name) for r in records):
+        raise PublishError(f"{main.name} is not inside the zone {target.zone}")
+    live_main = read_txt(target, main.name, timeout)
+    present = frozenset(c.name for c in chains if read_txt(target, c.name, timeout).values == (c.value,))
+    referenced = {c.name for c in chains}
+    return Change(main.name, tuple(records), live_main.spf, present, tuple(n for n in delete if n not in referenced))
+
+
+def is_noop(change: Change) -> bool:
+    main = change.records[0]
+    return change.old_spf == (main.value,) and not change.delete and all(
+        c.name in change.present for c in change.records[1:]
+    )
+
+
+def send_update(target: PushTarget, key: TsigKey, changes: Sequence[Change], soa: Any, timeout: float) -> None:
+    import dns.query
+    import dns.rcode
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.update
+
+    update = dns.update.UpdateMessage(target.zone, keyring=_keyring(key))
+    import dns.rdataset
+
+    # Refused if the zone changed since it was read; prerequisite records carry TTL 0 (RFC 2136 3.2.1).
+    update.present(soa.name, dns.rdataset.from_rdata_list(0, list(soa)))
+    for change in changes:
+        for chain in change.records[1:]:
+            if chain.name not in change.present:
+                update.delete(chain.name + ".", "TXT")
+                update.add(chain.name + ".", chain.ttl, _txt(chain.value))
+        main = change.records[0]
+        if change.old_spf != (main.value,):
+            for old in change.old_spf:
+                update.delete(main.name + ".", _txt(old))
+            update.add(main.name + ".", main.ttl, _txt(main.value))
+        for name in change.delete:
+            update.delete(name + ".", "TXT")
+    try:
+        response = dns.query.tcp(update, target.host, port=target.port, timeout=timeout)
+    except Exception as exc:  # timeouts, connection refused, TSIG failures on the response
+        raise PublishError(f"{target}: update failed: {_tsig_hint(exc)}") from None
+    rcode = response.rcode()
+    if rcode != dns.rcode.NOERROR:
+        why = {
+            dns.rcode.NOTAUTH: "NOTAUTH: the server rejected the TSIG key or is not authoritative",
+            dns.rcode.REFUSED: "REFUSED: the key may not update this zone",
+            dns.rcode.NXRRSET: "NXRRSET: the zone changed while spfbuild was planning; run again",
+        }.get(rcode, dns.rcode.to_text(rcode))
+        raise PublishError(f"{target}: update refused: {why}")
+
+
+def _tsig_hint(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if name in ("PeerBadKey", "PeerBadSignature", "PeerBadTime", "PeerBadTruncation", "BadSignature"):
+        return f"TSIG {name}: the server does not accept this key (wrong name, algorithm or secret)"
+    return _describe(exc)
+
+
+def _txt(value: str) -> Any:
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+
+    return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, quote_all(split_strings(value)))
+
+
+def verify(target: PushTarget, changes: Sequence[Change], timeout: float) -> None:
+    """Query the server: each name must hold exactly what was intended."""
+    for change in changes:
+        main, chains = change.records[0], change.records[1:]
+        spf = read_txt(target, main.name, timeout).spf
+        if spf != (main.value,):
+            raise PublishError(f"{target}: after the update {main.name} holds {list(spf)}, not the intended record")
+        for chain in chains:
+            if read_txt(target, chain.name, timeout).values != (chain.value,):
+                raise PublishError(f"{target}: after the update {chain.name} does not hold the intended record")
+        for name in change.delete:
+            if read_txt(target, name, timeout).values:
+                raise PublishError(f"{target}: {name} still exists after its deletion")
