@@ -192,7 +192,8 @@ def test_shrinking_source_is_refused_unless_forced(server: NamedServer, config: 
 
 def test_vanished_source_is_an_error(server: NamedServer, config: Path, tmp_path: Path) -> None:
     assert cron(server, config, tmp_path).returncode == 0
-    server.replace_zone("mcsv.net", "\n".join(l for l in MAILCHIMP.splitlines() if not l.startswith("servers")) + "\n")
+    kept_lines = [line for line in MAILCHIMP.splitlines() if not line.startswith("servers")]
+    server.replace_zone("mcsv.net", "\n".join(kept_lines) + "\n")
     proc = cron(server, config, tmp_path)
     assert proc.returncode == 1
     assert "servers.mcsv.net has no SPF record" in proc.stderr
