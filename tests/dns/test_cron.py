@@ -221,3 +221,38 @@ def test_sigkill_while_writing_leaves_the_old_output_whole(tmp_path: Path) -> No
     proc.wait()
     content = target.read_bytes()
     assert content == b"old\n" or content == b"x" * 300_000_000
+
+
+def test_one_domain_failing_does_not_stop_the_others(server: NamedServer, tmp_path: Path) -> None:
+    config = tmp_path / "multi.yaml"
+    config.write_text(
+        "defaults:\n  policy: fail\n  ttl: 1\ndomains:\n"
+        "  customer.test:\n    senders:\n      - provider: mailchimp\n"
+        "  broken.customer.test:\n    senders:\n      - include: missing.flat.test\n",
+        encoding="utf-8",
+    )
+    proc = cron(server, config, tmp_path)
+    assert proc.returncode == 1
+    assert "broken.customer.test: missing.flat.test has no SPF record" in proc.stderr
+    assert spf_at(server, "customer.test") == ["v=spf1 include:servers.mcsv.net -all"]
+    assert spf_at(server, "broken.customer.test") == []
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert list(state["domains"]) == ["customer.test"]
+
+
+def test_output_keeps_the_last_good_records_of_a_failing_domain(server: NamedServer, tmp_path: Path) -> None:
+    config = tmp_path / "multi.yaml"
+    good = "defaults:\n  policy: fail\ndomains:\n  a.example.test:\n    senders:\n      - include: dup1.flat.test\n" \
+           "  b.example.test:\n    senders:\n      - include: dup2.flat.test\n"
+    config.write_text(good, encoding="utf-8")
+    output = tmp_path / "spf.zone"
+    args = ("flatten", config, "--nameserver", server.nameserver, "--state", tmp_path / "state.json", "--output",
+            output, "--format", "zone")
+    assert spfbuild(*args).returncode == 0
+    config.write_text(good.replace("dup2.flat.test", "missing.flat.test").replace("dup1.flat.test", "soft.flat.test"),
+                      encoding="utf-8")
+    proc = spfbuild(*args)
+    assert proc.returncode == 1
+    text = output.read_text()
+    assert 'a.example.test.\t3600\tIN\tTXT\t"v=spf1 include:soft.flat.test -all"' in text
+    assert 'b.example.test.\t3600\tIN\tTXT\t"v=spf1 include:dup2.flat.test -all"' in text
