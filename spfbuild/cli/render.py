@@ -77,7 +77,9 @@ def emit_sets(sets: Sequence[RecordSet], fmt: Format, output: Path | None) -> No
     """Print or atomically write record sets in the chosen format (shared with flatten)."""
     from spfbuild.emit import render_json, render_octodns, render_txt, render_zone
 
-    if fmt is Format.octodns and len(sets) > 1:
+    # octoDNS reads a directory of <zone>.yaml files: an output path not named *.yaml is that directory.
+    as_directory = output is not None and (output.is_dir() or output.suffix not in (".yaml", ".yml"))
+    if fmt is Format.octodns and (len(sets) > 1 or as_directory):
         if output is None:
             fail("--format octodns with several domains needs --output DIR (one <domain>.yaml each)", EXIT_USAGE)
         output.mkdir(parents=True, exist_ok=True)
@@ -96,7 +98,7 @@ def emit_sets(sets: Sequence[RecordSet], fmt: Format, output: Path | None) -> No
         sys.stdout.write(text)
         return
     if output.is_dir():
-        output = output / (f"{sets[0].domain}.yaml" if fmt is Format.octodns else f"spf.{fmt.value}")
+        output = output / f"spf.{fmt.value}"
     _write(output, text)
 
 
