@@ -1,0 +1,261 @@
+"""Audit published SPF records: the record found, every offline lint rule on it, and the
+DNS-aware rules (SPF5xx) over its whole include tree.
+
+`audit()` checks one domain; `audit_many()` checks any number concurrently through one shared
+resolver (so a provider's records are asked once per run, however many domains include them),
+yielding reports in input order with bounded memory. Neither raises for anything a domain
+publishes or a name given: a bad name is an `invalid-domain-name` finding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from spfbuild.diagnostics import Severity
+from spfbuild.dns import Answer, normalize
+from spfbuild.lint import lint_record
+from spfbuild.mechanisms import DNSResolver, domain_problem
+from spfbuild.rules import dns as rules
+from spfbuild.rules.dns import Finding, Providers
+from spfbuild.tree import Node, TermLookup, Tree, walk
+
+if TYPE_CHECKING:
+    from spfbuild.catalogue import Catalogue
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "MAX_IN_FLIGHT",
+    "Finding",
+    "ProviderIndex",
+    "Report",
+    "audit",
+    "audit_many",
+    "normalize_domain",
+]
+
+DEFAULT_CONCURRENCY = 200  # domains audited at once: the bulk fast path needs no option
+# DNS questions on the wire at once, over every domain: each is a socket, and 1024 open files is a
+# common default limit; past it questions would fail as temperrors that are not the domain's fault.
+MAX_IN_FLIGHT = 256
+
+_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
+# Second-level labels under which registries sell names (example.co.uk): the owner is one label deeper.
+_SECOND_LEVEL = frozenset({"ac", "co", "com", "edu", "gov", "net", "org"})
+
+
+@dataclass(frozen=True)
+class Report:
+    domain: str  # as given (surrounding space removed)
+    record: str | None  # the SPF record found, if exactly one
+    findings: tuple[Finding, ...]  # errors first, then warnings, then notes
+    tree: Tree | None = None  # None when the name was not valid
+
+    @property
+    def lookups(self) -> int:
+        return self.tree.lookups if self.tree is not None else 0
+
+    @property
+    def void_lookups(self) -> int:
+        return self.tree.void_lookups if self.tree is not None else 0
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.is_error for f in self.findings)
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON shape of `spfbuild check --json` for one domain."""
+        return {
+            "domain": self.domain,
+            "record": self.record,
+            "lookups": self.lookups,
+            "void_lookups": self.void_lookups,
+            "findings": [_finding_dict(f) for f in self.findings],
+            "tree": _node_dict(self.tree.root) if self.tree is not None else None,
+        }
+
+
+class ProviderIndex:
+    """Which catalogue provider a DNS name belongs to: an include domain of the provider, or a
+    name under the registered domain of one (its MX hosts, its other records). A registered
+    domain shared by two providers identifies neither."""
+
+    def __init__(self, catalogue: Catalogue):
+        self._exact: dict[str, str] = {}
+        homes: dict[str, set[str]] = {}
+        for provider in catalogue:
+            names = [provider.include] if provider.include else []
+            names += [target for _, target in provider.regions]
+            names += [target for _, pairs in provider.variants for _, target in pairs]
+            for name in names:
+                self._exact[name] = provider.name
+                homes.setdefault(registered_domain(name), set()).add(provider.name)
+        self._homes = {home: owners.pop() for home, owners in homes.items() if len(owners) == 1}
+
+    def provider_of(self, name: str) -> str | None:
+        name = normalize(name)
+        if name in self._exact:
+            return self._exact[name]
+        labels = name.split(".")
+        for start in range(len(labels) - 1):
+            owner = self._homes.get(".".join(labels[start:]))
+            if owner is not None:
+                return owner
+        return None
+
+
+def registered_domain(name: str) -> str:
+    """The name's registered domain, near enough for telling providers apart (no public suffix
+    list): the last two labels, or three under a second-level label such as co.uk's."""
+    labels = normalize(name).split(".")
+    keep = 3 if len(labels) > 2 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
+def normalize_domain(text: str) -> tuple[str, str | None]:
+    """(the name to query, why it is not a valid domain name or None). International names
+    are turned into their ASCII (IDNA) form; underscores are allowed (_spf.example.com)."""
+    name = text.strip().lower().removesuffix(".")
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            return name, "not a valid international domain name"
+    if not _NAME.fullmatch(name):
+        return name, "a domain name holds only letters, digits, hyphens and underscores, between dots"
+    return name, domain_problem(name)
+
+
+async def audit(domain: str, resolver: DNSResolver, providers: Providers | None = None) -> Report:
+    """Audit the SPF policy `domain` publishes (`providers`: see `ProviderIndex`)."""
+    given = domain.strip()
+    name, problem = normalize_domain(given)
+    if problem is not None:
+        finding = Finding(rules.INVALID_DOMAIN(f"{given!r} is not a valid domain name: {problem}"), (), given)
+        return Report(given, None, (finding,))
+    tree, spf_type = await asyncio.gather(walk(name, resolver), resolver.query(name, "SPF"))
+    record = tree.root.record
+    found = [Finding(d, (), name) for d in lint_record(record).diagnostics] if record is not None else []
+    found += rules.check_tree(tree, providers)
+    found += _spf_type(name, spf_type)
+    ordered = sorted(found, key=lambda f: f.diagnostic.severity.rank)  # stable: tree order within a severity
+    return Report(given, record, tuple(ordered), tree)
+
+
+def _spf_type(name: str, answer: Answer) -> list[Finding]:
+    # A failure here is not reported: receivers never ask for type 99, so it cannot hurt mail.
+    if not answer.ok or not answer.strings:
+        return []
+    texts = "; ".join(repr(text) for text in answer.strings)
+    return [Finding(rules.SPF_TYPE_RECORD(f"{name} has an SPF-type (99) record: {texts}"), (), name)]
+
+
+async def audit_many(
+    domains: Iterable[str],
+    resolver: DNSResolver,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    providers: Providers | None = None,
+) -> AsyncIterator[Report]:
+    """Audit `domains` with at most `concurrency` at once, yielding reports in input order.
+
+    Audits start at most 2 x `concurrency` ahead of the report awaited next, so memory stays
+    bounded however long the input is, while a slow domain at the head still lets the others run.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be 1 or more")
+    shared = _Throttle(resolver, MAX_IN_FLIGHT)
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(domain: str) -> Report:
+        async with slots:
+            return await audit(domain, shared, providers)
+
+    pending: deque[asyncio.Task[Report]] = deque()
+    try:
+        for domain in domains:
+            pending.append(asyncio.ensure_future(one(domain)))
+            if len(pending) >= 2 * concurrency:
+                yield await pending.popleft()
+        while pending:
+            yield await pending.popleft()
+    finally:
+        for task in pending:  # the caller stopped early: do not leave audits running
+            task.cancel()
+
+
+class _Throttle:
+    """Passes questions to the resolver with at most `limit` on the wire. A question already
+    asked through the throttle waits for that answer without taking a slot, so popular provider
+    records do not crowd out the rest."""
+
+    def __init__(self, resolver: DNSResolver, limit: int):
+        self._resolver = resolver
+        self._slots = asyncio.Semaphore(limit)
+        self._asked: dict[tuple[str, str], asyncio.Task[Answer]] = {}
+
+    async def query(self, name: str, rdtype: str) -> Answer:
+        key = (normalize(name), rdtype.upper())
+        task = self._asked.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._ask(name, rdtype))
+            self._asked[key] = task
+        return await asyncio.shield(task)
+
+    async def _ask(self, name: str, rdtype: str) -> Answer:
+        async with self._slots:
+            return await self._resolver.query(name, rdtype)
+
+
+# ---------------------------------------------------------------------- JSON shape
+
+
+def _finding_dict(finding: Finding) -> dict[str, object]:
+    diagnostic = finding.diagnostic
+    return {
+        "code": diagnostic.code,
+        "name": diagnostic.name,
+        "severity": diagnostic.severity.value,
+        "message": diagnostic.message,
+        "domain": finding.domain,
+        "path": list(finding.path),
+        "column": diagnostic.column,
+        "fix": diagnostic.fix,
+    }
+
+
+def _node_dict(node: Node) -> dict[str, object]:
+    return {
+        "domain": node.domain,
+        "via": node.via,
+        "status": node.status.value,
+        "message": node.message,
+        "record": node.record,
+        "lookups": node.lookups,
+        "terms": [_term_dict(term) for term in node.terms],
+        "children": [_node_dict(child) for child in node.children],
+    }
+
+
+def _term_dict(term: TermLookup) -> dict[str, object]:
+    return {
+        "term": term.term,
+        "target": term.target,
+        "exchanges": list(term.exchanges),
+        "addresses": list(term.addresses),
+        "void": sorted(term.void),
+        "errors": list(term.errors),
+    }
+
+
+def severity_counts(reports: Iterable[Report]) -> dict[Severity, int]:
+    """How many findings of each severity the reports hold (for summaries)."""
+    counts = dict.fromkeys(Severity, 0)
+    for report in reports:
+        for finding in report.findings:
+            counts[finding.diagnostic.severity] += 1
+    return counts
