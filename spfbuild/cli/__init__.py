@@ -10,6 +10,7 @@ from spfbuild.cli.app import app
 
 def _register() -> None:
     # Importing a command module registers its command on `app`.
+    from spfbuild.cli import check as _check  # noqa: F401
     from spfbuild.cli import eval as _eval  # noqa: F401
     from spfbuild.cli import flatten, lint, providers, render, rules  # noqa: F401
 
