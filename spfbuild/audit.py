@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from spfbuild.diagnostics import Severity
 from spfbuild.dns import Answer, normalize
 from spfbuild.lint import lint_record
 from spfbuild.mechanisms import DNSResolver, domain_problem
@@ -74,7 +73,7 @@ class Report:
             "record": self.record,
             "lookups": self.lookups,
             "void_lookups": self.void_lookups,
-            "findings": [_finding_dict(f) for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings],
             "tree": _node_dict(self.tree.root) if self.tree is not None else None,
         }
 
@@ -214,20 +213,6 @@ class _Throttle:
 # ---------------------------------------------------------------------- JSON shape
 
 
-def _finding_dict(finding: Finding) -> dict[str, object]:
-    diagnostic = finding.diagnostic
-    return {
-        "code": diagnostic.code,
-        "name": diagnostic.name,
-        "severity": diagnostic.severity.value,
-        "message": diagnostic.message,
-        "domain": finding.domain,
-        "path": list(finding.path),
-        "column": diagnostic.column,
-        "fix": diagnostic.fix,
-    }
-
-
 def _node_dict(node: Node) -> dict[str, object]:
     return {
         "domain": node.domain,
@@ -251,11 +236,3 @@ def _term_dict(term: TermLookup) -> dict[str, object]:
         "errors": list(term.errors),
     }
 
-
-def severity_counts(reports: Iterable[Report]) -> dict[Severity, int]:
-    """How many findings of each severity the reports hold (for summaries)."""
-    counts = dict.fromkeys(Severity, 0)
-    for report in reports:
-        for finding in report.findings:
-            counts[finding.diagnostic.severity] += 1
-    return counts
