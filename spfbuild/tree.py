@@ -287,23 +287,27 @@ async def _explore(root: str, resolver: DNSResolver) -> tuple[dict[str, Fetched]
     records: dict[str, Fetched] = {}
     resolving: dict[str, asyncio.Task[tuple[TermLookup, ...]]] = {}
     level, depth, cut = [root], 0, False
-    while level:
-        room = MAX_RECORDS - len(records)
-        cut = cut or len(level) > room
-        fetched = await asyncio.gather(*(fetch(name, resolver) for name in level[:room]))
-        for found in fetched:
-            records[found.domain] = found
-            if found.parsed is not None:
-                resolving[found.domain] = asyncio.ensure_future(_resolve_terms(found, resolver))
-        depth += 1
-        following = {t.name for f in fetched for t in f.targets
-                     if not isinstance(t.name, Status) and t.name not in records}
-        if depth > MAX_DEPTH:
-            cut = cut or bool(following)
-            break
-        level = sorted(following)  # sorted: which names survive a MAX_RECORDS cut must not depend on timing
-    for name, task in resolving.items():
-        records[name] = replace(records[name], terms=await task)
+    try:
+        while level:
+            room = MAX_RECORDS - len(records)
+            cut = cut or len(level) > room
+            fetched = await asyncio.gather(*(fetch(name, resolver) for name in level[:room]))
+            for found in fetched:
+                records[found.domain] = found
+                if found.parsed is not None:
+                    resolving[found.domain] = asyncio.ensure_future(_resolve_terms(found, resolver))
+            depth += 1
+            following = {t.name for f in fetched for t in f.targets
+                         if not isinstance(t.name, Status) and t.name not in records}
+            if depth > MAX_DEPTH:
+                cut = cut or bool(following)
+                break
+            level = sorted(following)  # sorted: which names survive a MAX_RECORDS cut must not depend on timing
+        for name, task in resolving.items():
+            records[name] = replace(records[name], terms=await task)
+    finally:
+        for task in resolving.values():  # cancelled walk: leave no term lookups running
+            task.cancel()
     return records, cut
 
 
