@@ -15,11 +15,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spfbuild.catalogue import Catalogue
-from spfbuild.compose import ComposeError
 from spfbuild.config import Config, DomainSpec
 from spfbuild.dns import Resolver
 from spfbuild.emit import RecordSet, TxtRecord
-from spfbuild.flatten import Flattened, FlattenError, flatten_domain
+from spfbuild.flatten import Flattened, flatten_or_error
 from spfbuild.publish import (
     Change,
     PublishError,
@@ -85,7 +84,10 @@ async def run(
 ) -> RunResult:
     with locked(options.state_path, options.lock_wait):
         state = load_state(options.state_path)
-        flattened = await asyncio.gather(*(_flatten(s, catalogue, resolver, options) for s in cfg.domains))
+        content_addressed = options.push is not None
+        flattened = await asyncio.gather(
+            *(flatten_or_error(s, catalogue, resolver, content_addressed=content_addressed) for s in cfg.domains)
+        )
         outcomes = [_judge(spec, result, state, options) for spec, result in zip(cfg.domains, flattened, strict=True)]
         if options.push is not None and not options.check:
             await asyncio.to_thread(_publish, outcomes, state, options)
@@ -103,15 +105,6 @@ async def run(
         if _differs(state, new_state, ignore_checked=failed):
             save_state(options.state_path, new_state)
         return RunResult(outcomes, sets, complete)
-
-
-async def _flatten(spec: DomainSpec, catalogue: Catalogue, resolver: Resolver,
-                   options: CronOptions) -> Flattened | str:
-    try:
-        return await flatten_domain(spec, catalogue, resolver, content_addressed=options.push is not None)
-    except (FlattenError, ComposeError) as exc:
-        message = str(exc)
-        return message if message.startswith(f"{spec.domain}:") else f"{spec.domain}: {message}"
 
 
 def _judge(spec: DomainSpec, result: Flattened | str, state: State, options: CronOptions) -> Outcome:

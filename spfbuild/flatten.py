@@ -43,7 +43,7 @@ HASH_TEMPLATE = "_spf-{hash}"
 HASH_LENGTH = 10
 _QUALIFIER_OF = {q.result: q for q in Qualifier}
 
-__all__ = ["FlattenError", "Flattened", "flatten_domain"]
+__all__ = ["FlattenError", "Flattened", "flatten_domain", "flatten_or_error"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,20 @@ async def flatten_domain(
         sources=_source_ranges(top, kept),
         checked=checked,
     )
+
+
+async def flatten_or_error(
+    spec: DomainSpec, catalogue: Catalogue, resolver: Resolver, *, content_addressed: bool = False
+) -> Flattened | str:
+    """`flatten_domain`, with a failure as its one-line message naming the domain (multi-domain
+    runs go on past one domain's failure)."""
+    from spfbuild.compose import ComposeError
+
+    try:
+        return await flatten_domain(spec, catalogue, resolver, content_addressed=content_addressed)
+    except (FlattenError, ComposeError) as exc:
+        message = str(exc)
+        return message if message.startswith(f"{spec.domain}:") else f"{spec.domain}: {message}"
 
 
 async def _resolve_top(

@@ -92,21 +92,10 @@ def flatten(
 
 async def _flatten_all(cfg: Config, resolver: Resolver) -> list[Flattened | str]:
     from spfbuild.catalogue import load_catalogue
+    from spfbuild.flatten import flatten_or_error
 
     catalogue = load_catalogue()
-    return list(await asyncio.gather(*(_one(spec, catalogue, resolver) for spec in cfg.domains)))
-
-
-async def _one(spec: object, catalogue: object, resolver: Resolver) -> Flattened | str:
-    from spfbuild.compose import ComposeError
-    from spfbuild.flatten import FlattenError, flatten_domain
-
-    try:
-        return await flatten_domain(spec, catalogue, resolver)  # type: ignore[arg-type]
-    except (FlattenError, ComposeError) as exc:
-        message = str(exc)
-        domain = getattr(spec, "domain", "")
-        return message if message.startswith(f"{domain}:") else f"{domain}: {message}"
+    return list(await asyncio.gather(*(flatten_or_error(spec, catalogue, resolver) for spec in cfg.domains)))
 
 
 def _with_details(item: Flattened) -> RecordSet:
