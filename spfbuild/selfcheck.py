@@ -3,6 +3,16 @@ the flattened record set, must give the same result at every range boundary.
 
 The original is evaluated with the lookup limits lifted: its intent is what flattening keeps,
 and exceeding the limits is usually why it is being flattened.
+
+Sample addresses are the boundaries of every range of either side (its first and last address,
+the addresses just outside, one inside), ranges taken as contiguous intervals: the CIDR blocks an
+interval splits into add points where neither side's result can change.
+
+DNS questions that name the sample address itself (`exists:%{i}...`, `ptr`'s reverse lookup and
+the names it gives) are answered NXDOMAIN by the self-check instead of being sent: that is what
+DNS says for nearly every sample address, both sides see the same answer, and thousands of
+one-off questions would otherwise go out, one per address. Every other question is the tree's
+own and comes from the resolver's cache.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from spfbuild.dns import Answer, Outcome, Resolver
 from spfbuild.emit import RecordSet
 from spfbuild.evaluate import check_host
 from spfbuild.partition import FlattenError
-from spfbuild.record import Record
+from spfbuild.record import Record, is_spf_record, parse
 
 MAX_SAMPLES = 4000
 BATCH = 200
@@ -37,6 +47,29 @@ class Overlay:
         return await self.base.query(name, rdtype)
 
 
+class _AddressView:
+    """An overlay as seen by the evaluation of one sample address: questions that name the
+    address (or ask its PTR records) are answered NXDOMAIN without being sent."""
+
+    def __init__(self, overlay: Overlay, address: str):
+        self.overlay = overlay
+        self.forms = _address_forms(address)
+
+    async def query(self, name: str, rdtype: str) -> Answer:
+        key = "." + name.lower().rstrip(".") + "."
+        if rdtype.upper() == "PTR" or any(form in key for form in self.forms):
+            return Answer(key.strip("."), rdtype.upper(), Outcome.NXDOMAIN, server="self-check")
+        return await self.overlay.query(name, rdtype)
+
+
+def _address_forms(address: str) -> tuple[str, ...]:
+    """The address as macros write it into names (%{i}, %{ir}, %{c}), each between dots."""
+    ip = ipaddress.ip_address(address)
+    dotted = str(ip).split(".") if ip.version == 4 else list(ip.exploded.replace(":", "").lower())
+    forms = {".".join(dotted), ".".join(reversed(dotted)), str(ip).lower()}
+    return tuple(f".{form}." for form in forms)
+
+
 async def self_check(
     domain: str, original: Record, flattened: RecordSet, resolver: Resolver, sets: Iterable[netaddr.IPSet]
 ) -> int:
@@ -44,12 +77,13 @@ async def self_check(
     before = Overlay(resolver, {domain: (str(original),)})
     after = Overlay(resolver, {r.name: (r.value,) for r in flattened.records})
     extra = [netaddr.IPSet([str(n) for n in _networks(r.value)]) for r in flattened.records]
+    extra += [netaddr.IPSet([str(n)]) for n in await _tree_networks(original, before)]
     addresses = boundary_addresses([*sets, *extra])
     sender = f"postmaster@{domain}"
     for start in range(0, len(addresses), BATCH):
         batch = addresses[start : start + BATCH]
-        old = await asyncio.gather(*(_result(a, domain, sender, before, lifted=True) for a in batch))
-        new = await asyncio.gather(*(_result(a, domain, sender, after, lifted=False) for a in batch))
+        old = await asyncio.gather(*(_result(a, domain, sender, _AddressView(before, a), lifted=True) for a in batch))
+        new = await asyncio.gather(*(_result(a, domain, sender, _AddressView(after, a), lifted=False) for a in batch))
         for address, was, now in zip(batch, old, new, strict=True):
             if was != now:
                 raise FlattenError(
@@ -59,21 +93,22 @@ async def self_check(
     return len(addresses)
 
 
-async def _result(address: str, domain: str, sender: str, resolver: Overlay, *, lifted: bool) -> str:
+async def _result(address: str, domain: str, sender: str, resolver: _AddressView, *, lifted: bool) -> str:
     limit = 10_000 if lifted else None
     evaluation = await check_host(address, domain, sender, resolver, max_lookups=limit, max_void_lookups=limit)
     return evaluation.result
 
 
 def boundary_addresses(sets: Iterable[netaddr.IPSet]) -> list[str]:
-    """First and last address of every range, the addresses just outside, a sample inside."""
+    """First and last address of every contiguous range, the addresses just outside, one inside."""
     points: set[tuple[int, int]] = set()
     for ipset in sets:
-        for net in ipset.iter_cidrs():
-            top = 2**32 - 1 if net.version == 4 else 2**128 - 1
-            for value in (net.first, net.last, net.first - 1, net.last + 1, (net.first + net.last) // 2):
+        for interval in ipset.iter_ipranges():
+            top = 2**32 - 1 if interval.version == 4 else 2**128 - 1
+            first, last = interval.first, interval.last
+            for value in (first, last, first - 1, last + 1, (first + last) // 2):
                 if 0 <= value <= top:
-                    points.add((net.version, value))
+                    points.add((interval.version, value))
     ordered = sorted(points)
     if len(ordered) > MAX_SAMPLES:
         step = len(ordered) / MAX_SAMPLES
@@ -81,7 +116,27 @@ def boundary_addresses(sets: Iterable[netaddr.IPSet]) -> list[str]:
     return [str(ipaddress.ip_address(v) if ver == 4 else ipaddress.IPv6Address(v)) for ver, v in ordered]
 
 
-def _networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    from spfbuild.record import parse
+async def _tree_networks(
+    record: Record, resolver: Overlay, seen: set[str] | None = None
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The ip4/ip6 ranges of `record` and of every record it includes or redirects to with a
+    macro-free name, read through the resolver's cache (the flattening fetched them all)."""
+    seen = set() if seen is None else seen
+    found = [m.network for m in record.mechanisms if m.network is not None]
+    targets = [m.domain for m in record.mechanisms if m.kind == "include" and m.domain]
+    if record.redirect is not None:
+        targets.append(record.redirect)
+    for target in targets:
+        name = target.lower().rstrip(".")
+        if "%" in name or name in seen:
+            continue
+        seen.add(name)
+        answer = await resolver.query(name, "TXT")
+        texts = [t for t in answer.strings if is_spf_record(t)] if answer.ok else []
+        if len(texts) == 1:
+            found += await _tree_networks(parse(texts[0]).record, resolver, seen)
+    return found
 
+
+def _networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return [m.network for m in parse(text).record.mechanisms if m.network is not None]

@@ -1,0 +1,76 @@
+"""The flattener's self-check: no question per sample address, samples at every range boundary,
+and a wrong flattening is still caught."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import netaddr
+import pytest
+
+from spfbuild.catalogue import load_catalogue
+from spfbuild.config import parse_config
+from spfbuild.emit import RecordSet, TxtRecord
+from spfbuild.flatten import flatten_domain
+from spfbuild.partition import FlattenError
+from spfbuild.record import parse
+from spfbuild.selfcheck import boundary_addresses, self_check
+
+from .memresolver import MemoryResolver
+
+CATALOGUE = load_catalogue()
+
+
+def tree() -> MemoryResolver:
+    resolver = MemoryResolver()
+    resolver.txt("_spf.crm.test", "v=spf1 exists:%{i}._spf.mta.crm.test -all")
+    resolver.add("13.110.208.21._spf.mta.crm.test", "A", "127.0.0.1")
+    resolver.txt("mx.host.test", "v=spf1 ptr:mail.host.test ip4:8.33.137.105 ?all")
+    resolver.txt("spf.mailbox.test", "v=spf1 ip4:40.92.0.0/15 ip4:40.107.0.0/16 ip6:2a01:111:f400::/48 -all")
+    return resolver
+
+
+def spec(text: str):  # type: ignore[no-untyped-def]
+    (domain,) = parse_config(text, "t.yaml", CATALOGUE).domains
+    return domain
+
+
+def test_questions_naming_the_sample_address_are_not_sent() -> None:
+    resolver = tree()
+    config = spec(
+        "domain: flat.test\npolicy: fail\nsenders:\n  - include: spf.mailbox.test\n"
+        "  - include: _spf.crm.test\n  - include: mx.host.test\nflatten:\n  reserve_bytes: 0\n"
+    )
+    result = asyncio.run(flatten_domain(config, CATALOGUE, resolver))  # type: ignore[arg-type]
+    assert result.checked > 20
+    asked = {name for name, _ in resolver.calls}
+    assert not any(name.endswith("._spf.mta.crm.test") for name in asked), sorted(asked)
+    assert not any(name.endswith((".in-addr.arpa", ".ip6.arpa")) for name in asked), sorted(asked)
+    assert len(resolver.queries) == len({(q.name, q.rdtype) for q in resolver.queries})
+
+
+def test_a_wrong_flattening_is_caught() -> None:
+    resolver = tree()
+    original = parse("v=spf1 include:spf.mailbox.test -all").record
+    wrong = RecordSet("flat.test", (TxtRecord("flat.test", "v=spf1 ip4:40.92.0.0/15 -all", 300),))
+    samples = [netaddr.IPSet(["40.92.0.0/15", "40.107.0.0/16", "2a01:111:f400::/48"])]
+    with pytest.raises(FlattenError, match=re.escape("self-check failed: 40.107.0.0 ")):
+        asyncio.run(self_check("flat.test", original, wrong, resolver, samples))  # type: ignore[arg-type]
+
+
+def test_a_range_only_in_the_original_tree_is_sampled() -> None:
+    # The flattened side forgot 40.107.0.0/16; the caller's sets do not name it either: the
+    # self-check still samples it because it walks the original's includes.
+    resolver = tree()
+    original = parse("v=spf1 include:spf.mailbox.test -all").record
+    wrong = RecordSet("flat.test", (TxtRecord("flat.test", "v=spf1 ip4:40.92.0.0/15 ip6:2a01:111:f400::/48 -all",
+                                              300),))
+    with pytest.raises(FlattenError, match="self-check failed"):
+        asyncio.run(self_check("flat.test", original, wrong, resolver, []))  # type: ignore[arg-type]
+
+
+def test_boundaries_of_contiguous_ranges() -> None:
+    points = boundary_addresses([netaddr.IPSet(["10.0.0.0/24", "10.0.1.0/24"])])
+    # One interval, 10.0.0.0-10.0.1.255: not split where its two CIDR blocks meet.
+    assert points == ["9.255.255.255", "10.0.0.0", "10.0.0.255", "10.0.1.255", "10.0.2.0"]
