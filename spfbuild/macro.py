@@ -7,6 +7,7 @@ record parser can turn them into diagnostics with exact columns.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ class MacroString:
         return any(isinstance(p, Expand) for p in self.parts)
 
 
+@functools.lru_cache(maxsize=4096)  # pure, with immutable results; the evaluator asks again per term
 def parse_macro_string(
     text: str, *, letters: frozenset[str] = DOMAIN_LETTERS, allow_space: bool = False
 ) -> MacroString | MacroError:

@@ -7,6 +7,7 @@ diagnostic is a permerror for a receiver; the linter still checks the terms that
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field, replace
@@ -55,7 +56,7 @@ class Mechanism:
     prefix4: int | None = None  # ip4 prefix, or the IPv4 cidr of a / mx
     prefix6: int | None = None  # ip6 prefix, or the IPv6 cidr of a / mx
 
-    @property
+    @functools.cached_property
     def network(self) -> IPNetwork | None:
         """The network of an ip4/ip6 mechanism (host bits cleared, as receivers compare)."""
         if self.address is None:
@@ -74,6 +75,10 @@ class Mechanism:
         return self.domain is not None and "%" in self.domain
 
     def __str__(self) -> str:
+        return self._text
+
+    @functools.cached_property
+    def _text(self) -> str:  # computed once: the evaluator's trace names terms over and over
         out = "" if self.qualifier is Qualifier.PASS else self.qualifier.value
         out += self.kind
         if self.kind in ("ip4", "ip6"):
@@ -179,9 +184,13 @@ def is_spf_record(text: str) -> bool:
     return text[:6].lower() == VERSION and (len(text) == 6 or text[6] == " ")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> ParseResult:
     """Parse record text. Typographic look-alikes are reported, then parsed as their ASCII twins,
-    so one stray en dash does not hide every other finding."""
+    so one stray en dash does not hide every other finding.
+
+    Results are immutable and cached: an evaluation or an audit parses the same provider
+    records over and over."""
     lookalikes = find_lookalikes(text)
     if not lookalikes:
         record, spans, found = _parse_terms(text)
