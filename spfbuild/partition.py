@@ -195,16 +195,18 @@ def _checked(answer: Answer) -> Answer:
 
 def pass_set(node: Node, lookups: int) -> TermSet:
     """Addresses for which the record's result is pass: where an include matches."""
-    remaining = FULL.copy()
+    # What earlier claims decided is tracked rather than what remains: both are exact, but the
+    # remainder of a few ranges is the complement of the address space, thousands of blocks.
+    decided = netaddr.IPSet()
     passing = netaddr.IPSet()
     origins: list[tuple[netaddr.IPNetwork, Origin]] = []
     for claim in node.claims:
-        matched = claim.addresses & remaining
-        if claim.result == "pass" and matched:
+        if claim.result == "pass":
+            matched = claim.addresses - decided
             passing |= matched
-            origins += [(n, o) for n, o in claim.origins if matched & netaddr.IPSet([n])]
-        remaining -= claim.addresses
-        if not remaining:
+            origins += [(n, o) for n, o in claim.origins if n in matched or matched & netaddr.IPSet([n])]
+        decided |= claim.addresses
+        if decided == FULL:
             break
     return TermSet(passing, origins, lookups)
 
