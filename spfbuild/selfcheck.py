@@ -4,9 +4,10 @@ the flattened record set, must give the same result at every range boundary.
 The original is evaluated with the lookup limits lifted: its intent is what flattening keeps,
 and exceeding the limits is usually why it is being flattened.
 
-Sample addresses are the boundaries of every range of either side (its first and last address,
-the addresses just outside, one inside), ranges taken as contiguous intervals: the CIDR blocks an
-interval splits into add points where neither side's result can change.
+Every address is covered: the ranges of both sides (their ip4/ip6 terms, the addresses of their
+`a` and `mx` terms, at any depth, and the result classes the flattener computed) cut the address
+space into intervals inside which no range begins or ends, so each side gives one result across
+an interval; the first address of every interval is evaluated.
 
 DNS questions that name the sample address itself (`exists:%{i}...`, `ptr`'s reverse lookup and
 the names it gives) are answered NXDOMAIN by the self-check instead of being sent: that is what
@@ -26,8 +27,9 @@ import netaddr
 from spfbuild.dns import Answer, Outcome, Resolver
 from spfbuild.emit import RecordSet
 from spfbuild.evaluate import check_host
+from spfbuild.mechanisms import MAX_NAMES
 from spfbuild.partition import FlattenError
-from spfbuild.record import Record, is_spf_record, parse
+from spfbuild.record import Mechanism, Record, is_spf_record, parse
 
 MAX_SAMPLES = 4000
 BATCH = 200
@@ -77,7 +79,7 @@ async def self_check(
     before = Overlay(resolver, {domain: (str(original),)})
     after = Overlay(resolver, {r.name: (r.value,) for r in flattened.records})
     extra = [netaddr.IPSet([str(n) for n in _networks(r.value)]) for r in flattened.records]
-    extra += [netaddr.IPSet([str(n)]) for n in await _tree_networks(original, before)]
+    extra += [netaddr.IPSet([str(n)]) for n in await _tree_networks(original, domain, before)]
     addresses = boundary_addresses([*sets, *extra])
     sender = f"postmaster@{domain}"
     for start in range(0, len(addresses), BATCH):
@@ -100,15 +102,15 @@ async def _result(address: str, domain: str, sender: str, resolver: _AddressView
 
 
 def boundary_addresses(sets: Iterable[netaddr.IPSet]) -> list[str]:
-    """First and last address of every contiguous range, the addresses just outside, one inside."""
-    points: set[tuple[int, int]] = set()
+    """The first address of each interval between consecutive range boundaries: the start of each
+    address family, and every address where a range of `sets` begins or just after one ends."""
+    points: set[tuple[int, int]] = {(4, 0), (6, 0)}
     for ipset in sets:
         for interval in ipset.iter_ipranges():
             top = 2**32 - 1 if interval.version == 4 else 2**128 - 1
-            first, last = interval.first, interval.last
-            for value in (first, last, first - 1, last + 1, (first + last) // 2):
-                if 0 <= value <= top:
-                    points.add((interval.version, value))
+            points.add((interval.version, interval.first))
+            if interval.last < top:
+                points.add((interval.version, interval.last + 1))
     ordered = sorted(points)
     if len(ordered) > MAX_SAMPLES:
         step = len(ordered) / MAX_SAMPLES
@@ -117,12 +119,16 @@ def boundary_addresses(sets: Iterable[netaddr.IPSet]) -> list[str]:
 
 
 async def _tree_networks(
-    record: Record, resolver: Overlay, seen: set[str] | None = None
+    record: Record, domain: str, resolver: Overlay, seen: set[str] | None = None
 ) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """The ip4/ip6 ranges of `record` and of every record it includes or redirects to with a
-    macro-free name, read through the resolver's cache (the flattening fetched them all)."""
+    """The ip4/ip6 ranges and the `a`/`mx` addresses (with their prefixes) of `record` and of every
+    record it includes or redirects to with a macro-free name, read through the resolver's cache
+    (the flattening asked these questions already)."""
     seen = set() if seen is None else seen
     found = [m.network for m in record.mechanisms if m.network is not None]
+    for mech in record.mechanisms:
+        if mech.kind in ("a", "mx") and not mech.has_macros:
+            found += await _host_networks(mech, mech.domain or domain, resolver)
     targets = [m.domain for m in record.mechanisms if m.kind == "include" and m.domain]
     if record.redirect is not None:
         targets.append(record.redirect)
@@ -134,7 +140,28 @@ async def _tree_networks(
         answer = await resolver.query(name, "TXT")
         texts = [t for t in answer.strings if is_spf_record(t)] if answer.ok else []
         if len(texts) == 1:
-            found += await _tree_networks(parse(texts[0]).record, resolver, seen)
+            found += await _tree_networks(parse(texts[0]).record, name, resolver, seen)
+    return found
+
+
+async def _host_networks(
+    mech: Mechanism, target: str, resolver: Overlay
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    hosts = [target]
+    if mech.kind == "mx":
+        answer = await resolver.query(target, "MX")
+        hosts = [mx.exchange for mx in answer.exchanges if mx.exchange not in ("", ".")][:MAX_NAMES]
+    found: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for host in hosts:
+        for rdtype, prefix in (("A", mech.prefix4), ("AAAA", mech.prefix6)):
+            answer = await resolver.query(host, rdtype)
+            for address in answer.strings if answer.ok else ():
+                try:
+                    ip = ipaddress.ip_address(address)
+                    found.append(ipaddress.ip_network(f"{ip}/{ip.max_prefixlen if prefix is None else prefix}",
+                                                      strict=False))
+                except ValueError:
+                    continue
     return found
 
 
