@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-from spfbuild.cli.app import app
-
 
 def _register() -> None:
     # Importing a command module registers its command on `app`.
@@ -21,8 +19,13 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    _register()
     try:
+        from spfbuild.cli import fast
+
+        fast.run(sys.argv[1:])  # plain `lint` and `render` run here, without importing typer, and exit
+        _register()
+        from spfbuild.cli.app import app
+
         app(standalone_mode=True)
     except (KeyboardInterrupt, BrokenPipeError):
         sys.exit(130)

@@ -1,16 +1,13 @@
-"""`spfbuild lint`: check SPF record text offline."""
+"""`spfbuild lint`: check SPF record text offline (the work is `spfbuild.cli.fast.lint_command`)."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from spfbuild.cli.app import app
-from spfbuild.cli.common import EXIT_ERROR, EXIT_OK, fail
 
 
 @app.command()
@@ -27,61 +24,6 @@ def lint(
 
     Exit status: 0 no errors (warnings allowed), 1 at least one error, 2 usage error.
     """
-    from spfbuild.cli.output import format_diagnostic, summary
-    from spfbuild.diagnostics import Diagnostic
-    from spfbuild.lint import LintResult, lint_record
+    from spfbuild.cli.fast import lint_command
 
-    inputs = _inputs(record, file)
-    results: list[tuple[str, int, LintResult]] = []
-    all_diags: list[Diagnostic] = []
-    for source, line, text in inputs:
-        result = lint_record(text)
-        results.append((source, line, result))
-        all_diags.extend(result.diagnostics)
-    if as_json:
-        payload = [
-            {
-                "source": source,
-                "line": line,
-                "record": result.text,
-                "ok": result.ok,
-                "lookups": result.parsed.record.dns_lookups,
-                "diagnostics": [d.to_dict() for d in result.diagnostics],
-            }
-            for source, line, result in results
-        ]
-        print(json.dumps(payload, indent=2))
-    else:
-        for source, line, result in results:
-            for diag in result.diagnostics:
-                print(format_diagnostic(diag, result.text, source, line))
-        print(summary(all_diags, len(results)))
-    raise typer.Exit(EXIT_ERROR if any(not r.ok for _, _, r in results) else EXIT_OK)
-
-
-def _inputs(record: str | None, file: Path | None) -> list[tuple[str, int, str]]:
-    if record is not None and file is not None:
-        fail("give either a RECORD or --file, not both", 2)
-    if file is not None:
-        if str(file) == "-":
-            return _lines("<stdin>", sys.stdin.read())
-        try:
-            return _lines(str(file), file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            fail(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}", 2)
-    if record == "-":
-        return _lines("<stdin>", sys.stdin.read())
-    if record is None:
-        fail("give a RECORD, - for stdin, or --file PATH (see spfbuild lint --help)", 2)
-    return [("<record>", 1, record)]
-
-
-def _lines(source: str, text: str) -> list[tuple[str, int, str]]:
-    found = [
-        (source, number, line.rstrip("\r\n"))
-        for number, line in enumerate(text.splitlines(), 1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not found:
-        fail(f"{source}: no records to lint", 2)
-    return found
+    raise typer.Exit(lint_command(record, None if file is None else str(file), as_json))
