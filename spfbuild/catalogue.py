@@ -264,13 +264,22 @@ def _check_unique_names(providers: list[Provider], files: list[Path]) -> None:
             owner[name] = path
 
 
+# libyaml's loader when PyYAML has it: loading the catalogue is most of `spfbuild render`'s work.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_file(path: Path) -> Provider:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SchemaError(path, None, f"cannot read file: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise SchemaError(path, None, f"invalid YAML: {exc}") from exc
+    try:
+        data = yaml.load(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        try:  # again with the pure-Python loader, whose message quotes the line
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SchemaError(path, None, f"invalid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise SchemaError(path, None, "top level must be a mapping of keys to values")
     return _Checker(path, data).provider()
