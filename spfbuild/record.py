@@ -271,9 +271,12 @@ def _split_terms(text: str, start: int, diagnostics: list[Diagnostic]) -> list[t
         bad = re.search(r"[^\x21-\x7e]", chunk)
         if bad:
             ch = bad.group(0)
+            # An octet that is not UTF-8 (read from DNS) arrives as a surrogate: name the octet.
+            what = f"octet 0x{ord(ch) - 0xDC00:02X} (not UTF-8)" if 0xDC80 <= ord(ch) <= 0xDCFF \
+                else f"character {ch!r} (U+{ord(ch):04X})"
             diagnostics.append(
                 S.INVALID_CHARACTER(
-                    f"character {ch!r} (U+{ord(ch):04X}) is not allowed; terms are separated by spaces",
+                    f"{what} is not allowed; terms are separated by spaces",
                     column=offset + bad.start() + 1,
                 )
             )

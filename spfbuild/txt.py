@@ -1,5 +1,7 @@
 """TXT character-strings: quoting as in master files, unquoting pasted text, 255-byte splits,
-and wire sizes. Sizes are always bytes of the UTF-8/ASCII encoding, never Python characters."""
+and wire sizes. Sizes are always bytes of the UTF-8/ASCII encoding, never Python characters.
+Text read from DNS may hold octets that are not UTF-8, kept as surrogates (surrogateescape):
+they count, split and quote as the single octets they stand for."""
 
 from __future__ import annotations
 
@@ -12,21 +14,33 @@ def split_strings(value: str, limit: int = MAX_STRING_BYTES) -> tuple[str, ...]:
     """Split a record into character-strings of at most `limit` bytes, preferring to cut
     just before a space so each string stays readable; receivers concatenate them
     without adding spaces (RFC 7208 section 3.3)."""
-    data = value.encode()
+    data = octets(value)
     parts: list[str] = []
     while len(data) > limit:
         cut = data.rfind(b" ", 1, limit + 1)
         if cut <= 0:
             cut = limit
-        parts.append(data[:cut].decode())
+            # Never inside a UTF-8 sequence: back off over continuation octets.
+            while cut > 1 and data[cut] & 0xC0 == 0x80 and limit - cut < 3:
+                cut -= 1
+        parts.append(_text(data[:cut]))
         data = data[cut:]
-    parts.append(data.decode())
+    parts.append(_text(data))
     return tuple(parts)
+
+
+def octets(text: str) -> bytes:
+    """The octets `text` stands for: UTF-8, with surrogate-escaped octets restored."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
 
 
 def rdata_size(strings: tuple[str, ...] | list[str]) -> int:
     """TXT RDATA length on the wire: each string's bytes plus its length byte."""
-    return sum(len(s.encode()) + 1 for s in strings)
+    return sum(len(octets(s)) + 1 for s in strings)
 
 
 def record_size(value: str, limit: int = MAX_STRING_BYTES) -> int:
@@ -37,7 +51,7 @@ def quote(string: str) -> str:
     """One character-string as master-file text: quotes, backslashes and non-printable
     bytes escaped (RFC 1035 section 5.1)."""
     out: list[str] = []
-    for byte in string.encode():
+    for byte in octets(string):
         ch = chr(byte)
         if ch in '"\\':
             out.append("\\" + ch)
@@ -71,8 +85,14 @@ def unquote_strings(text: str) -> tuple[str, ...] | None:
 
 
 def _unescape(body: str) -> str:
-    def one(m: re.Match[str]) -> str:
-        esc = m.group(1)
-        return chr(int(esc)) if esc.isdigit() else esc
-
-    return re.sub(r"\\(\d{3}|.)", one, body)
+    """Master-file escapes: `\\DDD` is one octet (so `caf\\195\\169` is "café"), `\\X` is X."""
+    out = bytearray()
+    for match in re.finditer(r"\\(\d{3}|.)|[^\\]+|\\$", body, re.DOTALL):
+        escape = match.group(1)
+        if escape is not None and escape.isdigit() and int(escape) <= 255:
+            out.append(int(escape))
+        elif escape is not None:
+            out += octets(chr(int(escape)) if escape.isdigit() else escape)
+        else:
+            out += octets(match.group(0))
+    return _text(bytes(out))

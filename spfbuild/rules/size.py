@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from spfbuild.diagnostics import Diagnostic, Severity, register
 from spfbuild.record import ParseResult
-from spfbuild.txt import MAX_STRING_BYTES, rdata_size, split_strings
+from spfbuild.txt import MAX_STRING_BYTES, octets, rdata_size, split_strings
 
 MAX_LOOKUPS = 10
 MAX_RECORD_BYTES = 450
@@ -49,7 +49,7 @@ def check(parsed: ParseResult, strings: tuple[str, ...] | None = None) -> Iterat
 
 def _string_sizes(text: str, strings: tuple[str, ...] | None) -> Iterator[Diagnostic]:
     if strings is None:
-        size = len(text.encode())
+        size = len(octets(text))
         if size > MAX_STRING_BYTES:
             parts = split_strings(text)
             yield STRING_TOO_LONG(
@@ -58,7 +58,7 @@ def _string_sizes(text: str, strings: tuple[str, ...] | None) -> Iterator[Diagno
             )
         return
     for number, string in enumerate(strings, 1):
-        size = len(string.encode())
+        size = len(octets(string))
         if size > MAX_STRING_BYTES:
             yield STRING_TOO_LONG(
                 f"string {number} is {size} bytes; a TXT character-string holds at most 255",
