@@ -106,5 +106,18 @@ def _natural_key(name: str) -> tuple[object, ...]:
 
 
 def _yaml_string(text: str) -> str:
-    """A single-quoted YAML scalar: safe for any printable text (quotes doubled)."""
-    return "'" + text.replace("'", "''") + "'"
+    """A YAML scalar that reads back as exactly `text`: single-quoted (quotes doubled) when it is
+    printable ASCII, else double-quoted with escapes, since YAML refuses control characters in
+    a file and folds line breaks inside single quotes."""
+    if all(" " <= ch <= "~" for ch in text):
+        return "'" + text.replace("'", "''") + "'"
+    return '"' + "".join(_yaml_char(ch) for ch in text) + '"'
+
+
+def _yaml_char(ch: str) -> str:
+    if ch in '"\\':
+        return "\\" + ch
+    if " " <= ch <= "~":
+        return ch
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
