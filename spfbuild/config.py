@@ -7,6 +7,7 @@ objects) and walked here, so that each value keeps its position for messages.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ SENDER_KINDS = ("provider", "include", "ip4", "ip6", "a", "mx")
 DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten")
 FLATTEN_KEYS = ("max_lookups", "keep", "max_record_bytes", "reserve_bytes", "chain_name", "self_check")
 DEFAULT_TTL = 3600
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # as YAML counts lines
 
 
 class ConfigError(Exception):
@@ -95,11 +97,15 @@ class Config:
 
 def load_config(path: Path, catalogue: Catalogue) -> Config:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line, column = before.count(b"\n") + 1, exc.start - before.rfind(b"\n")
+        raise ConfigError(f"{path}:{line}:{column}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return parse_config(text, str(path), catalogue)
 
 
@@ -110,11 +116,20 @@ def parse_config(text: str, filename: str, catalogue: Catalogue) -> Config:
         mark = exc.problem_mark or exc.context_mark
         where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
         raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow in a file (control characters, lone surrogates).
+        lines = _LINE_BREAKS.split(text[: exc.position])
+        where = f"{filename}:{len(lines)}:{len(lines[-1]) + 1}"
+        raise ConfigError(f"{where}: invalid YAML: character {chr(exc.character)!r} is not allowed") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{filename}: invalid YAML: {exc}") from None
+        raise ConfigError(f"{filename}: invalid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"{_too_deep(text, filename)}: invalid YAML: nested too deeply") from None
     if root is None:
         raise ConfigError(f"{filename}: the file is empty")
-    return _Walker(filename, catalogue).config(root)
+    walker = _Walker(filename, catalogue)
+    walker.refuse_tags(root)
+    return walker.config(root)
 
 
 class _Walker:
@@ -129,6 +144,22 @@ class _Walker:
         return ConfigError(f"{self.loc(node)}: {message}")
 
     # --- generic node readers -------------------------------------------------------------
+
+    def refuse_tags(self, root: yaml.Node) -> None:
+        """Only the tags the safe loader knows (`!!str`, `!!int`, ...): never `!!python/...` nor
+        custom ones, wherever they are (nothing is ever constructed from them)."""
+        stack, seen = [root], set()
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue  # aliases may make the graph cyclic
+            seen.add(id(node))
+            if node.tag not in _SAFE_TAGS:
+                raise self.error(node, f"unsupported YAML tag {node.tag!r}")
+            if isinstance(node, yaml.SequenceNode):
+                stack += node.value
+            elif isinstance(node, yaml.MappingNode):
+                stack += [n for pair in node.value for n in pair]
 
     def mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):
@@ -158,6 +189,10 @@ class _Walker:
             return _construct(node)
         except yaml.YAMLError:
             raise self.error(node, f"unsupported YAML tag {node.tag!r}") from None
+        except Exception:
+            # An explicit tag whose value does not fit it, e.g. `!!int ten`, `!!int ""` or `!!timestamp soon`:
+            # PyYAML's constructors fail with whatever their parsing of the value raises.
+            raise self.error(node, f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}") from None
 
     def text(self, node: yaml.Node, what: str) -> str:
         value = self.scalar(node)
@@ -396,6 +431,23 @@ class _Walker:
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")
+_SAFE_TAGS = frozenset({*(t for t in yaml.SafeLoader.yaml_constructors if t is not None), "tag:yaml.org,2002:merge"})
+_MAX_DEPTH = 100
+
+
+def _too_deep(text: str, filename: str) -> str:
+    """Where nesting first goes deeper than any config needs (the YAML parser itself is not
+    recursive, so this walk cannot fail the way composing did)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            mark = event.start_mark
+            if depth > _MAX_DEPTH and mark is not None:
+                return f"{filename}:{mark.line + 1}:{mark.column + 1}"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return filename
 
 
 def _construct(node: yaml.ScalarNode) -> Any:
