@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 
 from spfbuild.catalogue import Catalogue, CatalogueError
-from spfbuild.record import IPNetwork, Qualifier, parse
+from spfbuild.macro import Literal, MacroString
+from spfbuild.record import IPNetwork, Qualifier, domain_end_problem, parse
 from spfbuild.typography import find_lookalikes
 
 POLICIES = {"fail": Qualifier.FAIL, "softfail": Qualifier.SOFTFAIL, "neutral": Qualifier.NEUTRAL}
@@ -27,6 +28,7 @@ SENDER_KINDS = ("provider", "include", "ip4", "ip6", "a", "mx")
 DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten")
 FLATTEN_KEYS = ("max_lookups", "keep", "max_record_bytes", "reserve_bytes", "chain_name", "self_check")
 DEFAULT_TTL = 3600
+_CHAIN_LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}")
 _LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # as YAML counts lines
 
 
@@ -251,16 +253,24 @@ class _Walker:
     def domain_name(self, node: yaml.Node) -> str:
         name = self.text(node, "the domain").lower().rstrip(".")
         labels = name.split(".")
-        if len(labels) < 2 or any(not lab or len(lab) > 63 for lab in labels) or len(name) > 253:
-            raise self.error(node, f"'{name}' is not a valid domain name")
+        if len(labels) < 2:
+            raise self.error(node, f"'{name}' is not a valid domain name: it needs at least two labels")
+        if not all(labels):
+            raise self.error(node, f"'{name}' is not a valid domain name: empty label")
+        problem = _dns_name_problem(name)
+        if problem is not None:
+            raise self.error(node, f"'{name}' is not a valid domain name: {problem}")
         if not all(ch.isalnum() or ch in "-_." for ch in name) or not name.isascii():
             raise self.error(node, f"'{name}' is not a valid domain name (use the IDNA/punycode form)")
+        problem = domain_end_problem(MacroString((Literal(name),)), name)
+        if problem is not None:  # e.g. an IP address: receivers never look up SPF there (RFC 7208 4.3)
+            raise self.error(node, f"'{name}' is not a valid domain name: {problem}")
         return name
 
     def domain_spec(self, domain: str, items: dict[str, tuple[yaml.Node, yaml.Node]],
                     where: yaml.Node) -> DomainSpec:
         senders: tuple[Sender, ...] = ()
-        if "senders" in items:
+        if "senders" in items and not _is_null(items["senders"][1]):
             senders_node = items["senders"][1]
             if not isinstance(senders_node, yaml.SequenceNode):
                 raise self.error(senders_node, "senders must be a list")
@@ -316,9 +326,12 @@ class _Walker:
             if "{n}" not in template and "{hash}" not in template:
                 raise self.error(name_node, "flatten.chain_name must contain {n} or {hash}, e.g. '_spf{n}'")
             try:
-                template.format(n=1, hash="0")
-            except (KeyError, IndexError, ValueError):
+                sample = template.format(n=1, hash="0" * 10)  # a hash is 10 hex digits
+            except (KeyError, IndexError, ValueError, AttributeError):
                 raise self.error(name_node, "flatten.chain_name may use only {n} and {hash}") from None
+            if not all(_CHAIN_LABEL.fullmatch(label) for label in sample.split(".")):
+                raise self.error(name_node, f"flatten.chain_name {template!r} does not make a DNS name: use labels "
+                                            "of letters, digits, '-' and '_' (at most 63), e.g. '_spf{n}'")
             values["chain_name"] = template
         if "self_check" in items:
             check = self.scalar(items["self_check"][1])
@@ -391,6 +404,9 @@ class _Walker:
         errors = [d for d in parsed.diagnostics if d.is_error]
         if errors:
             raise self.error(node, f"include: {errors[0].message}")
+        problem = _dns_name_problem(value)
+        if problem is not None:
+            raise self.error(node, f"include: {problem}")
         return value
 
     def host_sender(self, kind: str, node: yaml.Node, common: dict[str, Any]) -> Sender:
@@ -406,6 +422,9 @@ class _Walker:
             message = errors[0].message if errors else "invalid value"
             raise self.error(node, f"{kind}: {message}")
         mech = parsed.record.mechanisms[0]
+        problem = _dns_name_problem(mech.domain or "")
+        if problem is not None:
+            raise self.error(node, f"{kind}: {problem}")
         return Sender(kind, value=mech.domain, prefix4=mech.prefix4, prefix6=mech.prefix6, **common)
 
     def network(self, node: yaml.Node, kind: str) -> IPNetwork:
@@ -452,6 +471,20 @@ def _too_deep(text: str, filename: str) -> str:
 
 def _construct(node: yaml.ScalarNode) -> Any:
     return _CONSTRUCTOR.construct_object(node, deep=True)
+
+
+def _dns_name_problem(name: str) -> str | None:
+    """Why DNS cannot carry a macro-free name a sender gives (RFC 1035 section 2.3.4): RFC 7208
+    leaves receivers' result for such names undefined, so a record must never hold one."""
+    if "%" in name:
+        return None  # expanded per message; receivers truncate long expansions (RFC 7208 7.3)
+    body = name.removesuffix(".")
+    for label in body.split("."):
+        if len(label.encode()) > 63:
+            return f"label '{label}' is {len(label.encode())} octets long; DNS allows 63"
+    if len(body) > 253:
+        return f"the name is {len(body)} characters long; DNS allows 253"
+    return None
 
 
 def _is_null(node: yaml.Node) -> bool:
