@@ -1,0 +1,135 @@
+"""Run every benchmark and print one summary: figures, targets, the machine.
+
+    python benchmarks/run_all.py            # about two minutes on 2 cores
+    python benchmarks/run_all.py --quick    # smaller runs
+    python benchmarks/run_all.py --markdown # the summary as the README's Performance section
+
+Each benchmark starts its own latency DNS server (benchmarks/dnsserver.py) on a free loopback
+port. The peer benchmark installs sender-policy-flattener into its own virtual environment
+(--peer-venv, default /tmp/spfbench-peer) on first use; --no-peer skips it. Prints figures;
+asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import bench_check
+import bench_flatten
+import bench_peer
+import bench_startup
+from benchlib import FIXTURE_ZONES, machine, ms, workdir
+
+COMMAND = "python benchmarks/run_all.py"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs, 1000 domains")
+    parser.add_argument("--runs", type=int, help="flatten runs per latency (default 5; --quick 2)")
+    parser.add_argument("--domains", type=int, help="bulk-check domains (default 10000; --quick 1000)")
+    parser.add_argument("--startup-runs", type=int, help="runs per start-up command (default 20; --quick 5)")
+    parser.add_argument("--latency", type=float, action="append", help="flatten/peer latencies (default 20, 50)")
+    parser.add_argument("--no-peer", action="store_true", help="skip sender-policy-flattener")
+    parser.add_argument("--peer-venv", type=Path, default=bench_peer.DEFAULT_VENV)
+    parser.add_argument("--json", action="store_true", help="print every figure as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print the README's Performance section")
+    args = parser.parse_args(argv)
+    runs = args.runs or (2 if args.quick else 5)
+    domains = args.domains or (1000 if args.quick else 10_000)
+    startup_runs = args.startup_runs or (5 if args.quick else 20)
+    latencies = args.latency or [20.0, 50.0]
+    started = time.perf_counter()
+
+    with workdir("spfbench-zone-") as tmp:
+        (tmp / "bench.example.zone").write_text(bench_flatten.BENCH_ZONE)
+        needs = bench_flatten.tree_needs([FIXTURE_ZONES, tmp])
+    flatten = [bench_flatten.bench(latency, runs, needs) for latency in latencies]
+    peer = []
+    if not args.no_peer:
+        python = bench_peer.ensure_peer(args.peer_venv)
+        peer = [bench_peer.bench(latency, max(1, runs // 2 + 1), python) for latency in latencies]
+    check = bench_check.bench(domains, 20.0, 200)
+    startup = bench_startup.bench(startup_runs)
+    elapsed = time.perf_counter() - started
+
+    if args.json:
+        print(json.dumps({
+            "machine": machine(), "seconds": elapsed, "flatten": [asdict(f) for f in flatten],
+            "peer": [asdict(p) for p in peer], "check": asdict(check), "startup": asdict(startup),
+        }, indent=2))
+    elif args.markdown:
+        print(markdown(flatten, peer, check, startup))
+    else:
+        for block in [*(f.lines() for f in flatten), *(p.lines() for p in peer), check.lines(), startup.lines()]:
+            print("\n".join(block))
+        print(f"\nmachine: {machine()}; all benchmarks took {elapsed:.0f} s")
+    return 0
+
+
+def markdown(flatten: list[bench_flatten.FlattenFigures], peer: list[bench_peer.PeerFigures],
+             check: bench_check.CheckFigures, startup: bench_startup.StartupFigures) -> str:
+    def met(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    rows = []
+    for f in flatten:
+        rows.append(
+            f"| Flatten, 9 providers, {f.latency_ms:g} ms latency | {ms(f.wall_s)} (CPU {ms(f.cpu_s)}) | "
+            f"≤ start-up {ms(f.startup_s)} + (depth {f.depth} + 2) × {f.latency_ms:g} ms = {ms(f.target_s)} | "
+            f"{met(f.ok)} |"
+        )
+        rows.append(
+            f"| Queries sent / distinct (name, type) pairs the tree needs, {f.latency_ms:g} ms | "
+            f"{f.queries_udp + f.queries_tcp} / {f.tree_pairs} | equal | "
+            f"{met(f.queries_udp == f.tree_pairs and not f.extra_pairs)} |"
+        )
+    for p in peer:
+        rows.append(
+            f"| vs sender-policy-flattener 0.4.0, {p.latency_ms:g} ms | {ms(p.spfbuild_wall_s)} vs "
+            f"{ms(p.peer_wall_s)}: {p.speedup:.1f}× faster | ≥ 3× | {met(p.speedup >= 3)} |"
+        )
+    rows.append(
+        f"| Bulk check, {check.domains:,} domains, 20 ms | {check.domains_per_s:.0f} domains/s | ≥ 500/s | "
+        f"{met(check.domains_per_s >= 500)} |"
+    )
+    rows.append(f"| Bulk check peak memory | {check.peak_mb:.0f} MB | < 300 MB | {met(check.peak_mb < 300)} |")
+    bare = startup.bare
+    for name in ("spfbuild lint RECORD", "spfbuild render SAMPLE"):
+        ratio = startup.median_s[name] / bare
+        rows.append(f"| `{name}` start-up | {ms(startup.median_s[name])} ({ratio:.1f}× `python -c pass`, "
+                    f"{ms(bare)}) | ≤ 2× | {met(ratio <= 2)} |")
+    help_ratio = startup.median_s["spfbuild --help"] / bare
+    help_time = ms(startup.median_s["spfbuild --help"])
+    help_time = ms(startup.median_s["spfbuild --help"])
+    rows.append(f"| `spfbuild --help` start-up | {help_time} ({help_ratio:.1f}×) | - | - |")
+    lines = [
+        "## Performance",
+        "",
+        "Measured against a loopback DNS server that delays every answer (benchmarks/dnsserver.py),",
+        f"on {machine()}:",
+        "",
+        "| Benchmark | Figure | Target | |",
+        "| --- | --- | --- | --- |",
+        *rows,
+        "",
+        "Reproduce with (about two minutes; installs sender-policy-flattener into /tmp/spfbench-peer):",
+        "",
+        "```sh",
+        f"{COMMAND} --markdown",
+        "```",
+        "",
+        f"Depth {flatten[0].depth} is the include tree's (Google and Mimecast nest two levels). Python "
+        f"{platform.python_version()}.",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
