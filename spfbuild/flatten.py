@@ -243,7 +243,7 @@ def _bytes(term_set: TermSet | None) -> int:
 
 
 def _layout(top: _Top, kept: set[int], spec: DomainSpec, main_budget: int) -> _Layout:
-    remaining = FULL
+    decided = netaddr.IPSet()  # addresses an earlier segment already gives a result
     after: list[str] = []
     pools: list[tuple[int, netaddr.IPSet]] = []  # (segment start, pass addresses) movable to the front
     movable = True
@@ -253,7 +253,7 @@ def _layout(top: _Top, kept: set[int], spec: DomainSpec, main_budget: int) -> _L
     for i, mech in enumerate(top.mechanisms):
         term_set = top.sets[i]
         if i in kept or term_set is None:
-            found, remaining = classes(current, remaining)
+            found, decided = classes(current, decided)
             movable = _emit_segment(found, None, movable, start, pools, after)
             samples += found.values()
             after.append(str(mech))
@@ -264,7 +264,7 @@ def _layout(top: _Top, kept: set[int], spec: DomainSpec, main_budget: int) -> _L
     default = _default(top, current)
     if top.redirect_claims is not None:
         current += top.redirect_claims
-    found, remaining = classes(current, remaining)
+    found, decided = classes(current, decided)
     samples += found.values()
     _emit_segment(found, default, movable, start, pools, after)
     if default is not None and _has_full_claim(current):

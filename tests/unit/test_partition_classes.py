@@ -1,0 +1,49 @@
+"""partition.classes works on integer intervals: it must give exactly what netaddr's own set
+operations give, first match winning."""
+
+from __future__ import annotations
+
+import random
+
+import netaddr
+
+from spfbuild.partition import FULL, Claim, classes
+
+
+def reference(claims: list[Claim], decided: netaddr.IPSet) -> tuple[dict[str, netaddr.IPSet], netaddr.IPSet]:
+    remaining = FULL - decided
+    out: dict[str, netaddr.IPSet] = {}
+    for claim in claims:
+        matched = claim.addresses & remaining
+        if matched:
+            out[claim.result] = out.get(claim.result, netaddr.IPSet()) | matched
+            remaining = remaining - matched
+    return out, FULL - remaining
+
+
+def random_set(rng: random.Random) -> netaddr.IPSet:
+    nets = []
+    for _ in range(rng.randrange(0, 6)):
+        if rng.random() < 0.7:
+            base = rng.choice(["10.0.0.0", "10.0.1.0", "192.0.2.0", "255.255.255.0", "0.0.0.0", "10.0.0.128"])
+            nets.append(netaddr.IPNetwork(f"{base}/{rng.choice([24, 25, 26, 30, 32, 16, 8])}").cidr)
+        else:
+            base = rng.choice(["2001:db8::", "2001:db8:0:1::", "::", "ffff::"])
+            nets.append(netaddr.IPNetwork(f"{base}/{rng.choice([32, 48, 64, 127, 128])}").cidr)
+    if rng.random() < 0.05:
+        nets = [netaddr.IPNetwork("0.0.0.0/0"), netaddr.IPNetwork("::/0")]
+    return netaddr.IPSet(nets)
+
+
+def test_classes_match_netaddr_set_operations() -> None:
+    rng = random.Random(4408)
+    for _ in range(400):
+        claims = [Claim(rng.choice(["pass", "fail", "softfail", "neutral"]), random_set(rng))
+                  for _ in range(rng.randrange(0, 6))]
+        decided = random_set(rng)
+        assert classes(claims, decided) == reference(claims, decided)
+
+
+def test_everything_decided_leaves_nothing() -> None:
+    found, decided = classes([Claim("pass", netaddr.IPSet(["10.0.0.0/8"]))], FULL)
+    assert found == {} and decided == FULL
