@@ -264,7 +264,7 @@ def _layout(top: _Top, kept: set[int], spec: DomainSpec, main_budget: int) -> _L
     default = _default(top, current)
     if top.redirect_claims is not None:
         current += top.redirect_claims
-    found, decided = classes(current, decided)
+    found, decided = classes(current, decided, skip=default)  # the default's addresses need no ranges
     samples += found.values()
     _emit_segment(found, default, movable, start, pools, after)
     if default is not None and _has_full_claim(current):

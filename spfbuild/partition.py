@@ -211,9 +211,13 @@ def pass_set(node: Node, lookups: int) -> TermSet:
     return TermSet(passing, origins, lookups)
 
 
-def classes(claims: list[Claim], decided: netaddr.IPSet) -> tuple[dict[str, netaddr.IPSet], netaddr.IPSet]:
+def classes(
+    claims: list[Claim], decided: netaddr.IPSet, skip: str | None = None
+) -> tuple[dict[str, netaddr.IPSet], netaddr.IPSet]:
     """Disjoint result classes of `claims` for the addresses not in `decided` (which earlier
-    claims decided), and `decided` grown by them.
+    claims decided), and `decided` grown by them. The class of result `skip` is left out (its
+    addresses are decided all the same): the default result needs no ranges, and under `-all`
+    it is the complement of all the others, thousands of blocks.
 
     Worked out on sorted integer intervals and turned into IP sets once at the end: netaddr's
     set operations re-sort and re-split every operand, and the flattener's trial layouts call
@@ -225,7 +229,7 @@ def classes(claims: list[Claim], decided: netaddr.IPSet) -> tuple[dict[str, neta
         if matched:
             found.setdefault(claim.result, []).extend(matched)
             taken = _union(taken, matched)
-    return {result: _ipset(found[result]) for result in found}, _ipset(taken)
+    return {result: _ipset(found[result]) for result in found if result != skip}, _ipset(taken)
 
 
 Interval = tuple[int, int, int]  # (IP version, first, last), sorted by version then first

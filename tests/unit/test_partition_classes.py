@@ -44,6 +44,12 @@ def test_classes_match_netaddr_set_operations() -> None:
         assert classes(claims, decided) == reference(claims, decided)
 
 
+def test_a_skipped_class_is_decided_but_not_returned() -> None:
+    claims = [Claim("pass", netaddr.IPSet(["10.0.0.0/8"])), Claim("fail", FULL)]
+    found, decided = classes(claims, netaddr.IPSet(), skip="fail")
+    assert found == {"pass": netaddr.IPSet(["10.0.0.0/8"])} and decided == FULL
+
+
 def test_everything_decided_leaves_nothing() -> None:
     found, decided = classes([Claim("pass", netaddr.IPSet(["10.0.0.0/8"]))], FULL)
     assert found == {} and decided == FULL
