@@ -294,34 +294,47 @@ async def _exchange(
     `raise_on_truncation`) done by hand on a plain non-blocking socket, and a well-formed
     response is read by `_read_response` without building a dnspython message: bulk audits
     spend most of their time here. Anything else goes through dnspython as before."""
-    import dns.asyncquery
     import dns.exception
-    import dns.message
 
     code = _TYPE_CODES.get(rdtype)
-    query = dns.message.make_query(wire_name, rdtype) if code is None else None
     transport = "udp"
     deadline = time.monotonic() + timeout
     try:
         async with asyncio.timeout(timeout):
             try:
-                if query is not None:
-                    return await dns.asyncquery.udp(
-                        query, server.host, timeout, server.port, ignore_unexpected=True,
-                        raise_on_truncation=True,
-                    ), transport, None
-                assert code is not None
+                if code is None:
+                    return await _dnspython_udp(server, wire_name, rdtype, timeout), transport, None
                 return await _udp(server, wire_name, rdtype, code), transport, None
-            except dns.message.Truncated:
+            except _Truncated:
+                import dns.asyncquery
+                import dns.message
+
                 transport = "tcp"
                 left = max(deadline - time.monotonic(), 0.001)
-                query = query or dns.message.make_query(wire_name, rdtype)
+                query = dns.message.make_query(wire_name, rdtype)
                 response = await dns.asyncquery.tcp(query, server.host, left, server.port)
     except (TimeoutError, dns.exception.Timeout):
         return None, transport, (Outcome.TIMEOUT, None)
     except (OSError, EOFError, dns.exception.DNSException) as exc:
         return None, transport, (Outcome.ERROR, str(exc) or type(exc).__name__)
     return response, transport, None
+
+
+class _Truncated(Exception):
+    """The UDP answer has the TC bit: ask again over TCP."""
+
+
+async def _dnspython_udp(server: Server, wire_name: dns.name.Name, rdtype: str, timeout: float) -> dns.message.Message:
+    import dns.asyncquery
+    import dns.message
+
+    query = dns.message.make_query(wire_name, rdtype)
+    try:
+        return await dns.asyncquery.udp(
+            query, server.host, timeout, server.port, ignore_unexpected=True, raise_on_truncation=True,
+        )
+    except dns.message.Truncated:
+        raise _Truncated from None
 
 
 # (outcome, records, CNAME target to ask next or None, detail): what `_interpret` makes of a response.
@@ -336,8 +349,6 @@ _A, _NS, _CNAME, _SOA, _PTR, _MX, _TXT, _AAAA, _SPF = 1, 2, 5, 6, 12, 15, 16, 28
 async def _udp(server: Server, wire_name: dns.name.Name, rdtype: str, code: int) -> Interpreted:
     """`dns.asyncquery.udp(query, ..., ignore_unexpected=True, raise_on_truncation=True)`, then
     `_interpret`, for the query dnspython's `make_query` builds: a random ID, RD, one question."""
-    import dns.message
-
     loop = asyncio.get_running_loop()
     qid = secrets.randbits(16)
     qname = b"".join(bytes((len(label),)) + label for label in wire_name.labels)
@@ -354,7 +365,12 @@ async def _udp(server: Server, wire_name: dns.name.Name, rdtype: str, code: int)
             if fast is not None:
                 return fast
             # Anything but a plain, well-formed answer is read by dnspython, exactly as before.
-            response = dns.message.from_wire(data, raise_on_truncation=True)
+            import dns.message
+
+            try:
+                response = dns.message.from_wire(data, raise_on_truncation=True)
+            except dns.message.Truncated:
+                raise _Truncated from None
             if not dns.message.from_wire(wire).is_response(response):
                 import dns.query
 
