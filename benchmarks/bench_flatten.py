@@ -171,10 +171,15 @@ class FlattenFigures:
             f"{self.queries_tcp} TCP after truncation)",
             f"  distinct pairs      {self.distinct_pairs} asked; the tree needs {self.tree_pairs}: "
             f"{met(self.queries_udp == self.distinct_pairs and not self.extra_pairs)}"
-            + (f"; repeated {self.repeated}" if self.repeated else "")
-            + (f"; not needed {self.extra_pairs}" if self.extra_pairs else ""),
+            + (f"; repeated {_some(self.repeated)}" if self.repeated else "")
+            + (f"; {len(self.extra_pairs)} not needed: {_some(self.extra_pairs)}" if self.extra_pairs else ""),
             f"  include tree depth  {self.depth}",
         ]
+
+
+def _some(items: dict[str, int] | list[str], shown: int = 4) -> str:
+    listed = [f"{k} x{v}" for k, v in items.items()] if isinstance(items, dict) else list(items)
+    return ", ".join(listed[:shown]) + (f", ... ({len(listed) - shown} more)" if len(listed) > shown else "")
 
 
 def bench(latency_ms: float, runs: int, needs: TreeNeeds) -> FlattenFigures:
