@@ -50,6 +50,9 @@ class MX(NamedTuple):
 
 
 RData = str | MX
+Labels = tuple[bytes, ...]  # a name's labels as DNS carries them, without the root
+# (outcome, records, CNAME target to ask next or None, detail): what `_interpret` makes of a response.
+Interpreted = tuple[Outcome, tuple[RData, ...], str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,7 @@ class Resolver:
         return replace(answer, name=name)
 
     async def _ask_server(
-        self, server: Server, wire_name: dns.name.Name, name: str, rdtype: str
+        self, server: Server, wire_name: Labels, name: str, rdtype: str
     ) -> tuple[Answer, str | None]:
         answer = Answer(name, rdtype, Outcome.TIMEOUT, server=str(server))
         for _attempt in range(self.retries + 1):
@@ -254,7 +257,7 @@ class Resolver:
                 answer = Answer(name, rdtype, outcome, server=str(server), detail=detail)
                 self.queries.append(QueryRecord(name, rdtype, outcome, str(server), seconds, transport))
                 continue  # no answer at all: try this server again
-            interpreted = response if isinstance(response, tuple) else _interpret(response, wire_name, rdtype)
+            interpreted = response if isinstance(response, tuple) else _interpret(response, _name(wire_name), rdtype)
             outcome, records, follow, detail = interpreted
             self.queries.append(QueryRecord(name, rdtype, outcome, str(server), seconds, transport))
             return Answer(name, rdtype, outcome, records, str(server), detail=detail), follow
@@ -266,26 +269,32 @@ def normalize(name: str) -> str:
     return name.lower().removesuffix(".")
 
 
-def _wire_name(name: str) -> dns.name.Name | str:
-    """The DNS name for `name`, label by label (no escape processing: SPF names are literal),
-    or why DNS cannot carry it."""
-    import dns.name
-
+def _wire_name(name: str) -> Labels | str:
+    """The labels of `name` as DNS carries them (no escape processing: SPF names are literal),
+    or why DNS cannot carry it; checked as dnspython checks names, without importing it (its
+    name module alone costs tens of milliseconds of start-up)."""
     if not name:
         return "empty name"
     labels = name.split(".")
     if any(not label for label in labels):
         return f"empty label in {name!r}"
-    try:
-        return dns.name.Name([label.encode("utf-8", "surrogateescape") for label in labels] + [b""])
-    except dns.name.LabelTooLong:
+    encoded = tuple(label.encode("utf-8", "surrogateescape") for label in labels)
+    if any(len(label) > 63 for label in encoded):
         return f"a label of {name!r} is over 63 octets"
-    except dns.name.NameTooLong:
+    if sum(len(label) + 1 for label in encoded) + 1 > 255:
         return f"{name!r} is over 255 octets"
+    return encoded
+
+
+def _name(labels: Labels) -> dns.name.Name:
+    """The dnspython name, for the paths that still go through dnspython."""
+    import dns.name
+
+    return dns.name.Name([*labels, b""])
 
 
 async def _exchange(
-    server: Server, wire_name: dns.name.Name, rdtype: str, timeout: float
+    server: Server, wire_name: Labels, rdtype: str, timeout: float
 ) -> tuple[dns.message.Message | Interpreted | None, str, tuple[Outcome, str | None] | None]:
     """One question to one server within `timeout` seconds: UDP, then TCP if truncated.
     EDNS is not offered, so answers over 512 octets come over TCP as classic DNS does.
@@ -311,7 +320,7 @@ async def _exchange(
 
                 transport = "tcp"
                 left = max(deadline - time.monotonic(), 0.001)
-                query = dns.message.make_query(wire_name, rdtype)
+                query = dns.message.make_query(_name(wire_name), rdtype)
                 response = await dns.asyncquery.tcp(query, server.host, left, server.port)
     except (TimeoutError, dns.exception.Timeout):
         return None, transport, (Outcome.TIMEOUT, None)
@@ -324,11 +333,11 @@ class _Truncated(Exception):
     """The UDP answer has the TC bit: ask again over TCP."""
 
 
-async def _dnspython_udp(server: Server, wire_name: dns.name.Name, rdtype: str, timeout: float) -> dns.message.Message:
+async def _dnspython_udp(server: Server, wire_name: Labels, rdtype: str, timeout: float) -> dns.message.Message:
     import dns.asyncquery
     import dns.message
 
-    query = dns.message.make_query(wire_name, rdtype)
+    query = dns.message.make_query(_name(wire_name), rdtype)
     try:
         return await dns.asyncquery.udp(
             query, server.host, timeout, server.port, ignore_unexpected=True, raise_on_truncation=True,
@@ -337,21 +346,18 @@ async def _dnspython_udp(server: Server, wire_name: dns.name.Name, rdtype: str, 
         raise _Truncated from None
 
 
-# (outcome, records, CNAME target to ask next or None, detail): what `_interpret` makes of a response.
-Interpreted = tuple[Outcome, tuple[RData, ...], str | None, str | None]
-Labels = tuple[bytes, ...]
 
 # The question types read without dnspython: those whose records `_rdata_value` turns into values.
 _TYPE_CODES = {"A": 1, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28, "SPF": 99}
 _A, _NS, _CNAME, _SOA, _PTR, _MX, _TXT, _AAAA, _SPF = 1, 2, 5, 6, 12, 15, 16, 28, 99
 
 
-async def _udp(server: Server, wire_name: dns.name.Name, rdtype: str, code: int) -> Interpreted:
+async def _udp(server: Server, wire_name: Labels, rdtype: str, code: int) -> Interpreted:
     """`dns.asyncquery.udp(query, ..., ignore_unexpected=True, raise_on_truncation=True)`, then
     `_interpret`, for the query dnspython's `make_query` builds: a random ID, RD, one question."""
     loop = asyncio.get_running_loop()
     qid = secrets.randbits(16)
-    qname = b"".join(bytes((len(label),)) + label for label in wire_name.labels)
+    qname = b"".join(bytes((len(label),)) + label for label in wire_name) + b"\0"
     wire = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + qname + struct.pack("!HH", code, 1)
     family = socket.AF_INET6 if ":" in server.host else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
@@ -361,7 +367,7 @@ async def _udp(server: Server, wire_name: dns.name.Name, rdtype: str, code: int)
             data, source = await loop.sock_recvfrom(sock, 65535)
             if not _same_source(source, server):
                 continue  # ignore_unexpected: not from the server asked
-            fast = _read_response(data, qid, _lower(wire_name.labels[:-1]), code)
+            fast = _read_response(data, qid, _lower(wire_name), code)
             if fast is not None:
                 return fast
             # Anything but a plain, well-formed answer is read by dnspython, exactly as before.
@@ -375,7 +381,7 @@ async def _udp(server: Server, wire_name: dns.name.Name, rdtype: str, code: int)
                 import dns.query
 
                 raise dns.query.BadResponse
-            return _interpret(response, wire_name, rdtype)
+            return _interpret(response, _name(wire_name), rdtype)
 
 
 def _same_source(source: tuple[str, int] | tuple[str, int, int, int], server: Server) -> bool:
