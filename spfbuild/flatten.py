@@ -88,8 +88,15 @@ async def flatten_domain(
     spec = replace(spec, flatten=replace(spec.flatten, chain_name=template))
     composition = compose(spec, catalogue, existing)
     resolution = Resolution(resolver)
-    top = await _resolve_top(spec, composition.terms, resolution, catalogue)
-    main_budget = await _main_budget(spec, resolver)
+    # The other TXT records at the name are asked alongside the senders' trees, not one round trip after.
+    budget = asyncio.ensure_future(_main_budget(spec, resolver))
+    budget.add_done_callback(lambda task: task.cancelled() or task.exception())  # never "not retrieved"
+    try:
+        top = await _resolve_top(spec, composition.terms, resolution, catalogue)
+    except BaseException:
+        budget.cancel()
+        raise
+    main_budget = await budget
     kept = _choose(top, spec, main_budget)
     layout = _layout(top, kept, spec, main_budget)
     record_set = _record_set(spec, layout.packed)
