@@ -219,66 +219,12 @@ def classes(
     addresses are decided all the same): the default result needs no ranges, and under `-all`
     it is the complement of all the others, thousands of blocks.
 
-    Worked out on sorted integer intervals and turned into IP sets once at the end: netaddr's
-    set operations re-sort and re-split every operand, and the flattener's trial layouts call
-    this dozens of times."""
-    taken = _intervals(decided)
-    found: dict[str, list[Interval]] = {}
+    Tracking the decided addresses rather than the undecided complement keeps the sets small."""
+    found: dict[str, netaddr.IPSet] = {}
     for claim in claims:
-        matched = _subtract(_intervals(claim.addresses), taken)
+        matched = claim.addresses - decided
         if matched:
-            found.setdefault(claim.result, []).extend(matched)
-            taken = _union(taken, matched)
-    return {result: _ipset(found[result]) for result in found if result != skip}, _ipset(taken)
+            found[claim.result] = found[claim.result] | matched if claim.result in found else matched
+            decided = decided | matched
+    return {result: addresses for result, addresses in found.items() if result != skip}, decided
 
-
-Interval = tuple[int, int, int]  # (IP version, first, last), sorted by version then first
-
-
-def _intervals(addresses: netaddr.IPSet) -> list[Interval]:
-    """The set as sorted, disjoint, non-adjacent intervals."""
-    out: list[Interval] = []
-    for net in addresses.iter_cidrs():
-        version, first, last = net.version, net.first, net.last
-        if out and out[-1][0] == version and out[-1][2] + 1 >= first:
-            if last > out[-1][2]:
-                out[-1] = (version, out[-1][1], last)
-        else:
-            out.append((version, first, last))
-    return out
-
-
-def _subtract(these: list[Interval], those: list[Interval]) -> list[Interval]:
-    out: list[Interval] = []
-    start = 0
-    for version, first, last in these:
-        while start < len(those) and (those[start][0], those[start][2]) < (version, first):
-            start += 1  # entirely before this interval
-        current = first
-        index = start
-        while index < len(those) and those[index][0] == version and those[index][1] <= last:
-            if those[index][1] > current:
-                out.append((version, current, those[index][1] - 1))
-            current = max(current, those[index][2] + 1)
-            index += 1
-        if current <= last:
-            out.append((version, current, last))
-    return out
-
-
-def _union(these: list[Interval], those: list[Interval]) -> list[Interval]:
-    out: list[Interval] = []
-    for version, first, last in sorted(these + those):
-        if out and out[-1][0] == version and out[-1][2] + 1 >= first:
-            if last > out[-1][2]:
-                out[-1] = (version, out[-1][1], last)
-        else:
-            out.append((version, first, last))
-    return out
-
-
-def _ipset(intervals: list[Interval]) -> netaddr.IPSet:
-    return netaddr.IPSet(
-        netaddr.IPRange(netaddr.IPAddress(first, version), netaddr.IPAddress(last, version))
-        for version, first, last in intervals
-    )
