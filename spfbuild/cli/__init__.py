@@ -20,6 +20,10 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+    # Octets that are not UTF-8 on stdin become findings (SPF113), not decoding errors.
+    stdin_reconfigure = getattr(sys.stdin, "reconfigure", None)
+    if stdin_reconfigure is not None:
+        stdin_reconfigure(errors="surrogateescape")
     # Bulk runs (check --from-file, flatten's self-check) make millions of short-lived objects
     # beside large caches: with the default thresholds a third of such a run is cycle collection.
     gc.set_threshold(50_000, 20, 10)

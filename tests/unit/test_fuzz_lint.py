@@ -139,8 +139,6 @@ def test_stdin_octets_that_are_not_utf8_are_findings() -> None:
     assert b"octet 0xFE (not UTF-8)" in done.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="spfbuild/cli/lint.py reads stdin with the locale's strict decoder and does "
-                                       "not catch UnicodeDecodeError (fix pending in that module)")
 def test_stdin_octets_that_are_not_utf8_under_a_strict_utf8_locale() -> None:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}  # as under LANG=en_US.UTF-8
     done = subprocess.run([sys.executable, "-m", "spfbuild", "lint", "-"], input=b"v=spf1 \xff -all\n",
