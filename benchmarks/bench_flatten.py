@@ -14,9 +14,8 @@ nothing about time.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchlib import (
@@ -26,6 +25,7 @@ from benchlib import (
     Query,
     median,
     ms,
+    print_figures,
     query_stats,
     run,
     spfbuild_command,
@@ -232,11 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         (tmp / "bench.example.zone").write_text(BENCH_ZONE)
         needs = tree_needs([FIXTURE_ZONES, tmp])
     figures = [bench(latency, runs, needs) for latency in (args.latency or [20.0])]
-    if args.json:
-        print(json.dumps([asdict(f) for f in figures], indent=2))
-    else:
-        for item in figures:
-            print("\n".join(item.lines()))
+    print_figures(figures, args.json)
     return 0
 
 

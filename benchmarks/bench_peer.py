@@ -18,11 +18,11 @@ import argparse
 import json
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench_flatten import BENCH_ZONE, config_text
-from benchlib import FIXTURE_ZONES, DNSServer, median, ms, query_stats, run, spfbuild_command, workdir
+from benchlib import FIXTURE_ZONES, DNSServer, median, ms, print_figures, query_stats, run, spfbuild_command, workdir
 
 PEER = "sender-policy-flattener==0.4.0"
 DEFAULT_VENV = Path("/tmp/spfbench-peer")
@@ -134,11 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     python = ensure_peer(args.peer_venv)
     runs = 1 if args.quick else args.runs
     figures = [bench(latency, runs, python) for latency in (args.latency or [20.0])]
-    if args.json:
-        print(json.dumps([asdict(f) for f in figures], indent=2))
-    else:
-        for item in figures:
-            print("\n".join(item.lines()))
+    print_figures(figures, args.json)
     return 0
 
 

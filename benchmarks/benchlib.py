@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -13,8 +14,9 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -186,3 +188,12 @@ def workdir(prefix: str) -> Iterator[Path]:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
+
+
+def print_figures(figures: Sequence[Any], as_json: bool) -> None:
+    """Each benchmark's figures: JSON for machines, or its own lines for people."""
+    if as_json:
+        print(json.dumps([asdict(f) for f in figures], indent=2))
+    else:
+        for item in figures:
+            print("\n".join(item.lines()))
