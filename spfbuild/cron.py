@@ -31,6 +31,7 @@ from spfbuild.publish import (
     verify,
 )
 from spfbuild.state import (
+    DEFAULT_MAX_SHRINK,
     DomainState,
     Retired,
     State,
@@ -48,7 +49,7 @@ class CronOptions:
     state_path: Path
     check: bool = False
     force: bool = False
-    max_shrink: float = 0.30
+    max_shrink: float = DEFAULT_MAX_SHRINK
     push: PushTarget | None = None
     key: TsigKey | None = None
     timeout: float = 5.0

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 
 from spfbuild.txt import quote_all, rdata_size, split_strings
 
-FORMATS = ("txt", "zone", "json", "octodns")
-
 
 @dataclass(frozen=True)
 class TxtRecord:

@@ -173,10 +173,6 @@ def shrinks(old: dict[str, list[str]], new: dict[str, list[str]], max_share: flo
     return found
 
 
-def vanished(old: dict[str, list[str]], new: dict[str, list[str]]) -> list[str]:
-    return [s for s in sorted(old) if s not in new]
-
-
 def change_report(domain: str, old: DomainState | None, records: tuple[TxtRecord, ...],
                   sources: dict[str, list[str]]) -> list[str]:
     """Short human lines: what changed and why."""
