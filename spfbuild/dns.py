@@ -11,6 +11,7 @@ the DNS stack.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import secrets
 import socket
@@ -82,12 +83,12 @@ class Answer:
         """A failure SPF maps to temperror (RFC 7208 section 2.6.6): not an answer at all."""
         return self.outcome in TEMPORARY
 
-    @property
+    @functools.cached_property  # cached: evaluators read the same answers per address
     def strings(self) -> tuple[str, ...]:
         """TXT strings, addresses or PTR names (MX records are skipped)."""
         return tuple(r for r in self.records if isinstance(r, str))
 
-    @property
+    @functools.cached_property
     def exchanges(self) -> tuple[MX, ...]:
         return tuple(r for r in self.records if isinstance(r, MX))
 

@@ -109,6 +109,7 @@ async def check_host(
     timestamp: int | None = None,
     max_lookups: int | None = None,
     max_void_lookups: int | None = None,
+    keep_trace: bool = True,
 ) -> Evaluation:
     """Evaluate `domain`'s SPF policy for `ip` (RFC 7208 section 4).
 
@@ -116,7 +117,8 @@ async def check_host(
     it happens (they are all in `Evaluation.trace` too); `timestamp` is `%{t}`, default now.
     `max_lookups` and `max_void_lookups` replace the RFC's limits of 10 and 2 (None keeps them):
     for tools that want a policy's intent whatever its size, never for a receiver's verdict.
-    Raises ValueError only when `ip` is not an IP address."""
+    `keep_trace=False` leaves `Evaluation.trace` empty (unless `trace` is given), for callers that
+    evaluate many addresses and want only results. Raises ValueError only when `ip` is not an IP address."""
     session = Session(
         resolver=resolver,
         ip=sender_address(ip),
@@ -125,6 +127,7 @@ async def check_host(
         receiver=receiver,
         timestamp=int(time.time()) if timestamp is None else timestamp,
         observer=trace,
+        recording=keep_trace,
         max_lookups=MAX_DNS_LOOKUPS if max_lookups is None else max_lookups,
         max_void_lookups=MAX_VOID_LOOKUPS if max_void_lookups is None else max_void_lookups,
     )
@@ -137,8 +140,9 @@ async def check_host(
             verdict = await _check(session, domain, 0, explain=True)
         except Abort as abort:
             verdict = _Verdict(abort.result, problem=abort.problem)
-    summary = verdict.result if verdict.problem is None else f"{verdict.result}: {verdict.problem}"
-    session.emit(0, domain, "result", summary)
+    if session.tracing:
+        summary = verdict.result if verdict.problem is None else f"{verdict.result}: {verdict.problem}"
+        session.emit(0, domain, "result", summary)
     return Evaluation(
         result=verdict.result,
         explanation=verdict.explanation,
@@ -163,16 +167,24 @@ async def _check(session: Session, domain: str, depth: int, *, explain: bool) ->
     record = await _record(session, domain, depth)
     if record is None:
         return _Verdict("none", problem=f"{domain} has no SPF record")
+    tracing = session.tracing
+    version, value = session.ip.version, int(session.ip)
     for term in record.mechanisms:
-        counted = f" (DNS lookup {session.lookups + 1})" if term.queries_dns else ""
-        session.emit(depth, domain, "term", f"trying {term}{counted}")
-        if term.kind == "include":
+        if tracing:
+            counted = f" (DNS lookup {session.lookups + 1})" if term.queries_dns else ""
+            session.emit(depth, domain, "term", f"trying {term}{counted}")
+        via: tuple[Step, ...] = ()
+        span = term.span  # ip4/ip6: compared here, as integers; most terms tried are these
+        if span is not None:
+            matched = span[0] == version and span[1] <= value <= span[2]
+        elif term.kind == "include":
             matched, via = await _include(session, term, domain, depth)
         else:
-            matched, via = await match(session, term, domain, depth), ()
+            matched = await match(session, term, domain, depth)
         if matched:
             result = term.qualifier.result
-            session.emit(depth, domain, "match", f"{term} matched: {result}")
+            if tracing:
+                session.emit(depth, domain, "match", f"{term} matched: {result}")
             explanation = await _explain(session, record, domain, depth) if explain and result == "fail" else None
             return _Verdict(result, explanation, (Step(domain, str(term)), *via))
     # An `all` always matches, so a redirect is only reached (and only used) without one (5.1, 6.1).
@@ -196,7 +208,8 @@ async def _record(session: Session, domain: str, depth: int) -> Record | None:
         why = answer.message if answer.is_void else f"{len(answer.records)} TXT records, none of them SPF"
         session.emit(depth, domain, "record", f"no SPF record ({why})")
         return None
-    session.emit(depth, domain, "record", f"record: {texts[0]}")
+    if session.tracing:
+        session.emit(depth, domain, "record", f"record: {texts[0]}")
     parsed = parse(texts[0])
     if not parsed.ok:
         first = next(d for d in parsed.diagnostics if d.is_error)
@@ -218,7 +231,8 @@ async def _include(
     if inner.result == "none":
         raise Abort("permerror", f"{term} in {domain}: {target} has no SPF record")
     matched = inner.result == "pass"
-    session.emit(depth, domain, "include", f"{target} gave {inner.result}: {'match' if matched else 'no match'}")
+    if session.tracing:
+        session.emit(depth, domain, "include", f"{target} gave {inner.result}: {'match' if matched else 'no match'}")
     return matched, inner.matched
 
 

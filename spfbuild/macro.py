@@ -11,7 +11,6 @@ import functools
 import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import quote
 
 # Letters allowed in a domain-spec; "c", "r" and "t" only in explanation text (7.1).
 DOMAIN_LETTERS = frozenset("slodiphv")
@@ -62,6 +61,14 @@ class MacroString:
     @property
     def has_macros(self) -> bool:
         return any(isinstance(p, Expand) for p in self.parts)
+
+    @functools.cached_property
+    def literal(self) -> str | None:
+        """The expansion of a macro-string without macro-expands (escapes resolved), the same in
+        every context; None when it has macro-expands."""
+        if self.has_macros:
+            return None
+        return "".join(_unescape(p.text) for p in self.parts if isinstance(p, Literal))
 
 
 @functools.lru_cache(maxsize=4096)  # pure, with immutable results; the evaluator asks again per term
@@ -193,6 +200,8 @@ def transform(value: str, expand: Expand) -> str:
         parts = parts[len(parts) - expand.digits :]
     out = ".".join(parts)
     if expand.url_escape:
+        from urllib.parse import quote  # only for upper-case macro letters: rare, and a slow import
+
         # Octets, not characters: a PTR name may carry undecodable bytes as surrogates.
         out = quote(out.encode("utf-8", "surrogateescape"), safe="-._~")
     return out

@@ -8,6 +8,7 @@ record-level flow (record selection, include, redirect, exp) lives in `spfbuild.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
@@ -64,6 +65,7 @@ class Session:
     receiver: str
     timestamp: int
     observer: Callable[[TraceEvent], None] | None = None
+    recording: bool = True  # keep the trace in `events` (the self-check evaluates thousands of times without)
     max_lookups: int = MAX_DNS_LOOKUPS
     max_void_lookups: int = MAX_VOID_LOOKUPS
     lookups: int = 0
@@ -75,7 +77,14 @@ class Session:
     def address_type(self) -> str:
         return "A" if self.ip.version == 4 else "AAAA"
 
+    @property
+    def tracing(self) -> bool:
+        """Whether anyone sees trace events: callers skip building the text of one otherwise."""
+        return self.recording or self.observer is not None
+
     def emit(self, depth: int, domain: str, kind: str, text: str) -> None:
+        if not self.tracing:
+            return
         event = TraceEvent(depth, domain, kind, text, self.lookups)
         self.events.append(event)
         if self.observer is not None:
@@ -97,7 +106,8 @@ class Session:
 
     async def query(self, name: str, rdtype: str, depth: int, domain: str) -> Answer:
         answer = await self.resolver.query(name, rdtype)
-        self.emit(depth, domain, "dns", _describe(answer))
+        if self.tracing:
+            self.emit(depth, domain, "dns", _describe(answer))
         return answer
 
     async def required(self, name: str, rdtype: str, depth: int, domain: str) -> Answer:
@@ -128,9 +138,10 @@ class Session:
         if isinstance(parsed, MacroError):  # the record parser already refused these
             raise Abort("permerror", f"invalid domain-spec {spec!r}: {parsed.message}")
         # Always expanded: even a macro-free spec may hold the escapes %%, %_ and %-.
-        name = expand(parsed, await self.context(domain, parsed.letters))
-        name = truncate_domain(name).removesuffix(".")
-        return name if dns_name_problem(name) is None else None
+        name = parsed.literal
+        if name is None:
+            name = expand(parsed, await self.context(domain, parsed.letters))
+        return _target_name(name)
 
     async def validated_name(self, domain: str) -> str:
         """%{p}: a PTR name of <ip> that resolves back to it; <domain> itself or a subdomain of it
@@ -160,6 +171,14 @@ class Session:
         return answer.ok and any(_same_address(a, self.ip) for a in answer.strings)
 
 
+@functools.lru_cache(maxsize=4096)
+def _target_name(name: str) -> str | None:
+    """An expanded domain-spec as a <target-name>: truncated to 253 characters, trailing dot
+    dropped; None when DNS cannot carry it."""
+    name = truncate_domain(name).removesuffix(".")
+    return name if dns_name_problem(name) is None else None
+
+
 # ---------------------------------------------------------------------- mechanisms
 
 
@@ -168,8 +187,9 @@ async def match(session: Session, mech: Mechanism, domain: str, depth: int) -> b
     if mech.kind == "all":
         return True
     if mech.kind in ("ip4", "ip6"):
-        network = mech.network
-        return network is not None and network.version == session.ip.version and session.ip in network
+        span = mech.span
+        ip = session.ip
+        return span is not None and span[0] == ip.version and span[1] <= int(ip) <= span[2]
     session.count_lookup(str(mech), depth, domain)
     target = await session.target(mech.domain, domain)
     if target is None:

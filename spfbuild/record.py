@@ -66,6 +66,15 @@ class Mechanism:
             prefix = self.address.max_prefixlen
         return ipaddress.ip_network(f"{self.address}/{prefix}", strict=False)
 
+    @functools.cached_property
+    def span(self) -> tuple[int, int, int] | None:
+        """(IP version, first, last address as integers) of an ip4/ip6 mechanism's network: the
+        evaluator's membership test, which runs for nearly every term it tries."""
+        network = self.network
+        if network is None:
+            return None
+        return network.version, int(network.network_address), int(network.broadcast_address)
+
     @property
     def queries_dns(self) -> bool:
         return self.kind in DNS_MECHANISMS
@@ -116,8 +125,8 @@ Term = Mechanism | Modifier
 class Record:
     terms: tuple[Term, ...] = ()
 
-    @property
-    def mechanisms(self) -> tuple[Mechanism, ...]:
+    @functools.cached_property
+    def mechanisms(self) -> tuple[Mechanism, ...]:  # cached: the evaluator loops over them per address
         return tuple(t for t in self.terms if isinstance(t, Mechanism))
 
     @property
