@@ -222,9 +222,14 @@ def classes(
     Tracking the decided addresses rather than the undecided complement keeps the sets small."""
     found: dict[str, netaddr.IPSet] = {}
     for claim in claims:
+        if claim.result == skip:
+            # decided | (claim - decided) is decided | claim; the difference (under `-all`, the
+            # complement of every earlier range) is never built.
+            decided = decided | claim.addresses
+            continue
         matched = claim.addresses - decided
         if matched:
             found[claim.result] = found[claim.result] | matched if claim.result in found else matched
             decided = decided | matched
-    return {result: addresses for result, addresses in found.items() if result != skip}, decided
+    return found, decided
 
