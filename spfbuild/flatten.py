@@ -11,7 +11,6 @@ either way. So every address keeps its result (the self-check verifies it with t
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from dataclasses import dataclass, field, replace
 
 import netaddr
@@ -359,10 +358,13 @@ def _groups(
         if not mine:
             continue
         pool = pool - mine
-        terms = [_range_term(n) for n in _sorted_cidrs(mine)]
-        groups.append(terms)
-        for net in _sorted_cidrs(mine):
-            names = sorted({_describe(o) for n, o in term_set.origins if n in net or net in n})
+        cidrs = _sorted_cidrs(mine)
+        groups.append([_range_term(n) for n in cidrs])
+        # CIDR blocks overlap exactly when one holds the other: compared as integer intervals.
+        spans = [(n.version, n.first, n.last, _describe(o)) for n, o in term_set.origins]
+        for net in cidrs:
+            version, first, last = net.version, net.first, net.last
+            names = sorted({d for v, lo, hi, d in spans if v == version and lo <= last and first <= hi})
             origins.append((_range_term(net), (label, *names)))
     return groups, tuple(origins)
 
@@ -390,6 +392,8 @@ def _range_term(net: netaddr.IPNetwork) -> str:
 def _chain_name(spec: DomainSpec, n: int, content: str | None = None) -> str:
     """The chained record's name; while packing (no content yet) a placeholder hash of the
     final length stands in, unique per record."""
+    import hashlib
+
     template = spec.flatten.chain_name or NUMBERED_TEMPLATE
     digest = hashlib.sha256(content.encode()).hexdigest()[:HASH_LENGTH] if content else f"{n:0{HASH_LENGTH}d}"
     return f"{template.format(n=n, hash=digest)}.{spec.domain}"
