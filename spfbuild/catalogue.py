@@ -7,7 +7,6 @@ never exits: every problem is raised as a :class:`CatalogueError`.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import ipaddress
 import re
@@ -15,10 +14,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "CATEGORIES", "Catalogue", "CatalogueError", "Provider", "SchemaError", "UnknownProviderError",
@@ -53,6 +55,8 @@ class SchemaError(CatalogueError):
 
 
 def _did_you_mean(word: str, choices: list[str]) -> list[str]:
+    import difflib  # only for a mistake: an import that start-up need not pay
+
     return difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
 
 

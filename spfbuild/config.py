@@ -6,11 +6,9 @@ objects) and walked here, so that each value keeps its position for messages.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -18,6 +16,10 @@ from spfbuild.catalogue import Catalogue, CatalogueError
 from spfbuild.macro import Literal, MacroString
 from spfbuild.record import IPNetwork, Qualifier, domain_end_problem, parse
 from spfbuild.typography import find_lookalikes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 POLICIES = {"fail": Qualifier.FAIL, "softfail": Qualifier.SOFTFAIL, "neutral": Qualifier.NEUTRAL}
 QUALIFIERS = {
@@ -180,6 +182,8 @@ class _Walker:
                        what: str) -> None:
         for key, (key_node, _) in items.items():
             if key not in allowed:
+                import difflib  # only for a mistake
+
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
                 raise self.error(key_node, f"unknown key '{key}' in {what}{hint}")

@@ -6,7 +6,6 @@ records it references (from flattening), each already split into <=255-byte stri
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -70,6 +69,8 @@ def render_json(sets: Sequence[RecordSet]) -> str:
         }
         for s in sets
     ]
+    import json
+
     return json.dumps(payload, indent=2) + "\n"
 
 

@@ -13,14 +13,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spfbuild.cli.common import EXIT_USAGE, fail
+from spfbuild.cli.fast import CommandExit
+from spfbuild.cli.resolving import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+from spfbuild.cli.resolving import resolver_for
 
 if TYPE_CHECKING:
     from spfbuild.dns import Resolver
-
-DEFAULT_TIMEOUT = 5.0
-# Each server is asked up to twice (one retry for a lost UDP datagram) within --timeout.
-ATTEMPTS = 2
 
 NameserverOption = Annotated[
     list[str] | None,
@@ -43,14 +41,7 @@ TimeoutOption = Annotated[
 
 def make_resolver(nameservers: list[str] | None, timeout: float) -> Resolver:
     """The resolver for the options given; a bad value is a one-line usage error (exit 2)."""
-    from spfbuild.dns import Resolver
-
-    if not timeout > 0:
-        fail(f"--timeout must be a positive number of seconds, not {timeout:g}", EXIT_USAGE)
     try:
-        resolver = Resolver(nameservers or (), timeout=timeout / ATTEMPTS, retries=ATTEMPTS - 1)
-    except ValueError as exc:
-        fail(f"--nameserver: {exc}", EXIT_USAGE)
-    if not resolver.servers:
-        fail("no DNS servers: /etc/resolv.conf lists none; give --nameserver HOST[:PORT]", EXIT_USAGE)
-    return resolver
+        return resolver_for(nameservers, timeout)
+    except CommandExit as done:
+        raise typer.Exit(done.code) from None

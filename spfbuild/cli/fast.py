@@ -1,15 +1,17 @@
-"""`spfbuild lint` and `spfbuild render` without the typer start-up, and the work of both commands.
+"""`spfbuild lint`, `render` and `flatten` without the typer start-up, and the work of lint and render.
 
-The offline commands run in pre-commit hooks, CI steps and loops over files, so they should start
-about as fast as Python does. `spfbuild.cli.main` calls `run()` before the typer application is
-imported: a plain `lint` or `render` invocation (known options, each given once, the arguments
-in place) is parsed here and run; anything else (`--help`, an unknown or repeated option, a
-missing argument, a bad `--format`, `--`) returns, and typer parses it, so help and usage errors
-stay exactly typer's.
+The offline commands run in pre-commit hooks, CI steps and loops over files, and flatten runs from
+cron over many domains, so they should start about as fast as Python does. `spfbuild.cli.main`
+calls `run()` before the typer application is imported: a plain invocation (known options, each
+given once except the repeatable `--nameserver`, numbers that read as numbers, the arguments in
+place) is parsed here and run; anything else (`--help`, an unknown or repeated option, a missing
+argument, a bad `--format`, `--`) returns, and typer parses it, so help and usage errors stay
+exactly typer's.
 
-The typer commands (`spfbuild.cli.lint`, `spfbuild.cli.render`) call the same `lint_command` and
-`render_command`: one implementation, two ways in. This module imports neither typer nor click,
-pydantic, asyncio, dnspython or netaddr; `lint` reads no YAML and imports no pathlib.
+The typer commands (`spfbuild.cli.lint`, `render`, `flatten`) call the same `lint_command`,
+`render_command` and `spfbuild.cli.flattening.flatten_command`: one implementation, two ways in.
+This module imports neither typer nor click, pydantic, asyncio, dnspython or netaddr; `lint`
+reads no YAML and imports no pathlib.
 """
 
 from __future__ import annotations
@@ -59,49 +61,94 @@ def warn(message: str) -> None:
 
 
 def run(argv: Sequence[str]) -> None:
-    """Run `argv` (without the program name) here if it is a plain lint or render invocation,
-    exiting with the command's status; return without doing anything otherwise."""
+    """Run `argv` (without the program name) here if it is a plain lint, render or flatten
+    invocation, exiting with the command's status; return without doing anything otherwise."""
     if not argv or argv[0] not in _COMMANDS:
         return
     values, flags, positional = _COMMANDS[argv[0]]
-    parsed = _parse(argv[1:], values, flags)
+    parsed = _parse(argv[1:], values, flags, _REPEATABLE)
     if parsed is None:
         return
     options, arguments = parsed
     if argv[0] == "lint":
         if len(arguments) > positional:
             return
-        file = options.get("file")
+        file = _one(options, "file")
         code = lint_command(arguments[0] if arguments else None, None if file is None else _path_text(file),
                             "as_json" in options)
+    elif len(arguments) != positional or (_one(options, "fmt") or "txt") not in Format.__members__:
+        return
+    elif argv[0] == "render":
+        code = _render_args(arguments[0], options)
     else:
-        if len(arguments) != positional or options.get("fmt", "txt") not in Format.__members__:
+        flattened = _flatten_args(arguments[0], options)
+        if flattened is None:
             return
-        from pathlib import Path
-
-        output = options.get("output")
-        code = render_command(Path(arguments[0]), Format(options.get("fmt", "txt")),
-                              None if output is None else Path(output), options.get("existing"),
-                              "quiet" in options)
+        code = flattened
     raise SystemExit(code)
 
 
+def _render_args(config: str, options: dict[str, list[str]]) -> int:
+    from pathlib import Path
+
+    output = _one(options, "output")
+    return render_command(Path(config), Format(_one(options, "fmt") or "txt"),
+                          None if output is None else Path(output), _one(options, "existing"), "quiet" in options)
+
+
+def _flatten_args(config: str, options: dict[str, list[str]]) -> int | None:
+    """Run flatten; None (typer parses instead) when a number does not read as one."""
+    from pathlib import Path
+
+    from spfbuild.cli.flattening import FlattenOptions, flatten_command
+
+    numbers: dict[str, float] = {}
+    for key, default in (("timeout", FlattenOptions.timeout), ("max_shrink", FlattenOptions.max_shrink)):
+        text = _one(options, key)
+        try:
+            numbers[key] = default if text is None else float(text)
+        except ValueError:
+            return None
+
+    def path(key: str) -> Path | None:
+        text = _one(options, key)
+        return None if text is None else Path(text)
+
+    return flatten_command(FlattenOptions(
+        Path(config), Format(_one(options, "fmt") or "txt"), path("output"), "explain" in options,
+        tuple(options.get("nameserver", ())), numbers["timeout"], path("state"), "check" in options,
+        "force" in options, numbers["max_shrink"], _one(options, "push"), path("tsig_key"),
+    ))
+
+
+_FORMAT_AND_OUTPUT = {"--format": "fmt", "-F": "fmt", "--output": "output", "-o": "output"}
 # command: (options taking a value, flags, positional arguments at most), names as the typer commands have them
 _COMMANDS: dict[str, tuple[dict[str, str], dict[str, str], int]] = {
     "lint": ({"--file": "file", "-f": "file"}, {"--json": "as_json"}, 1),
-    "render": (
-        {"--format": "fmt", "-F": "fmt", "--output": "output", "-o": "output", "--existing": "existing"},
-        {"--quiet": "quiet", "-q": "quiet"},
+    "render": ({**_FORMAT_AND_OUTPUT, "--existing": "existing"}, {"--quiet": "quiet", "-q": "quiet"}, 1),
+    "flatten": (
+        {
+            **_FORMAT_AND_OUTPUT, "--nameserver": "nameserver", "--timeout": "timeout", "--state": "state",
+            "--max-shrink": "max_shrink", "--push": "push", "--tsig-key": "tsig_key",
+        },
+        {"--explain": "explain", "--check": "check", "--force": "force"},
         1,
     ),
 }
+_REPEATABLE = frozenset({"nameserver"})
+
+
+def _one(options: dict[str, list[str]], key: str) -> str | None:
+    given = options.get(key)
+    return given[0] if given else None
 
 
 def _parse(
-    args: Sequence[str], values: dict[str, str], flags: dict[str, str]
-) -> tuple[dict[str, str], list[str]] | None:
-    """Options and positional arguments, or None for anything but the plainest use."""
-    options: dict[str, str] = {}
+    args: Sequence[str], values: dict[str, str], flags: dict[str, str], repeatable: frozenset[str]
+) -> tuple[dict[str, list[str]], list[str]] | None:
+    """Options (each value option's values, in order; flags map to []) and positional arguments,
+    or None for anything but the plainest use."""
+    options: dict[str, list[str]] = {}
     arguments: list[str] = []
     index = 0
     while index < len(args):
@@ -117,7 +164,7 @@ def _parse(
         elif arg in flags:
             if flags[arg] in options:
                 return None
-            options[flags[arg]] = ""
+            options[flags[arg]] = []
             index += 1
             continue
         elif arg and (arg == "-" or not arg.startswith("-")):
@@ -127,9 +174,11 @@ def _parse(
         else:
             return None  # --help, --, an unknown option, a cluster of short options, an empty argument
         key = values.get(name)
-        if key is None or key in options or not value or (value.startswith("-") and value != "-"):
+        if key is None or (key in options and key not in repeatable) or not value or (
+            value.startswith("-") and value != "-"
+        ):
             return None
-        options[key] = value
+        options.setdefault(key, []).append(value)
     return options, arguments
 
 
