@@ -13,6 +13,7 @@ opaque: `Opaque` is raised and the caller keeps that term as it is.
 from __future__ import annotations
 
 import asyncio
+import bisect
 from dataclasses import dataclass, field
 
 import netaddr
@@ -204,7 +205,7 @@ def pass_set(node: Node, lookups: int) -> TermSet:
         if claim.result == "pass":
             matched = claim.addresses - decided
             passing |= matched
-            origins += [(n, o) for n, o in claim.origins if n in matched or matched & netaddr.IPSet([n])]
+            origins += _overlapping(claim.origins, matched)
         decided |= claim.addresses
         if decided == FULL:
             break
@@ -233,3 +234,21 @@ def classes(
             decided = decided | matched
     return found, decided
 
+
+
+def _overlapping(
+    origins: list[tuple[netaddr.IPNetwork, Origin]], addresses: netaddr.IPSet
+) -> list[tuple[netaddr.IPNetwork, Origin]]:
+    """The origins whose network shares an address with `addresses`: each network looked up by
+    bisection among the set's ranges (sorted, disjoint), not intersected as a set of its own."""
+    if not origins or not addresses:
+        return []
+    ranges = [(r.version, r.first, r.last) for r in addresses.iter_ipranges()]
+    starts = [(version, first) for version, first, _ in ranges]
+    found = []
+    for net, origin in origins:
+        # The last range starting at or before the network's end is the only one that can overlap it.
+        index = bisect.bisect_right(starts, (net.version, net.last)) - 1
+        if index >= 0 and ranges[index][0] == net.version and ranges[index][2] >= net.first:
+            found.append((net, origin))
+    return found
