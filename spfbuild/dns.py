@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
-import secrets
+import os
 import socket
 import struct
 import time
@@ -198,12 +198,20 @@ class Resolver:
         cached = self._answers.get(key)
         if cached is not None:
             return cached
-        task = self._pending.get(key)
-        if task is None:
-            task = asyncio.create_task(self._resolve_and_store(key))
-            self._pending[key] = task
         # Shielded: one caller giving up must not cancel the question for the others.
-        return await asyncio.shield(task)
+        return await asyncio.shield(self._pending.get(key) or self._start(key))
+
+    def prefetch(self, name: str, rdtype: str) -> None:
+        """Start asking, without waiting: the question goes out at the event loop's next turn,
+        and `query` then finds its answer cached or on its way."""
+        key = (normalize(name), rdtype.upper())
+        if key not in self._answers and key not in self._pending:
+            self._start(key)
+
+    def _start(self, key: tuple[str, str]) -> asyncio.Task[Answer]:
+        task = self._pending[key] = asyncio.create_task(self._resolve_and_store(key))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())  # a prefetch nobody awaits
+        return task
 
     async def _resolve_and_store(self, key: tuple[str, str]) -> Answer:
         try:
@@ -357,7 +365,7 @@ async def _udp(server: Server, wire_name: Labels, rdtype: str, code: int) -> Int
     """`dns.asyncquery.udp(query, ..., ignore_unexpected=True, raise_on_truncation=True)`, then
     `_interpret`, for the query dnspython's `make_query` builds: a random ID, RD, one question."""
     loop = asyncio.get_running_loop()
-    qid = secrets.randbits(16)
+    qid = int.from_bytes(os.urandom(2))  # as secrets.randbits(16), without importing hashlib and random
     qname = b"".join(bytes((len(label),)) + label for label in wire_name) + b"\0"
     wire = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + qname + struct.pack("!HH", code, 1)
     family = socket.AF_INET6 if ":" in server.host else socket.AF_INET

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from spfbuild.config import Config
+    from spfbuild.cron import RunResult
     from spfbuild.dns import Resolver
     from spfbuild.emit import RecordSet
     from spfbuild.flatten import Flattened
@@ -84,9 +85,12 @@ def _flatten(options: FlattenOptions) -> int:
 
 async def _flatten_all(cfg: Config, resolver: Resolver) -> list[Flattened | str]:
     from spfbuild.catalogue import load_catalogue
-    from spfbuild.flatten import flatten_or_error
+    from spfbuild.prefetch import send_first_questions
 
     catalogue = load_catalogue()
+    await send_first_questions(cfg.domains, catalogue, resolver)
+    from spfbuild.flatten import flatten_or_error  # imported while the first answers travel
+
     return list(await asyncio.gather(*(flatten_or_error(spec, catalogue, resolver) for spec in cfg.domains)))
 
 
@@ -114,11 +118,12 @@ def explanation(item: Flattened) -> str:
 
 def _cron(cfg: Config, resolver: Resolver, options: FlattenOptions) -> int:
     from spfbuild.catalogue import load_catalogue
-    from spfbuild.cron import CronOptions, run
+    from spfbuild.prefetch import send_first_questions
     from spfbuild.publish import PublishError, load_tsig_key, parse_push_url
     from spfbuild.state import StateError
 
-    assert options.state is not None
+    state = options.state
+    assert state is not None
     target = key = None
     try:
         if options.push is not None and options.tsig_key is not None:
@@ -128,16 +133,23 @@ def _cron(cfg: Config, resolver: Resolver, options: FlattenOptions) -> int:
                 warn(warning)
     except PublishError as exc:
         fail(str(exc), EXIT_USAGE)
-    cron = CronOptions(options.state, check=options.check, force=options.force,
-                       max_shrink=options.max_shrink / 100, push=target, key=key, timeout=options.timeout)
     output = options.output
 
     def write(sets: Sequence[RecordSet], changed: bool) -> None:
         if output is not None and (changed or not output.exists()):
             emit_sets(sets, options.fmt, output)
 
+    async def cron_run() -> RunResult:
+        catalogue = load_catalogue()
+        await send_first_questions(cfg.domains, catalogue, resolver)
+        from spfbuild.cron import CronOptions, run  # imported while the first answers travel
+
+        cron = CronOptions(state, check=options.check, force=options.force, max_shrink=options.max_shrink / 100,
+                           push=target, key=key, timeout=options.timeout)
+        return await run(cfg, catalogue, resolver, cron, None if options.check else write)
+
     try:
-        result = asyncio.run(run(cfg, load_catalogue(), resolver, cron, None if options.check else write))
+        result = asyncio.run(cron_run())
     except StateError as exc:
         fail(str(exc))
     for outcome in result.outcomes:
