@@ -110,7 +110,7 @@ async def flatten_domain(
         lookups=layout.lookups,
         kept=tuple(str(top.mechanisms[i]) for i in sorted(kept)),
         flattened=tuple(str(m) for i, m in enumerate(top.mechanisms) if i not in kept and m.queries_dns),
-        origins=layout.origins,
+        origins=_origins(layout.groups),
         sources=_source_ranges(top, kept),
         checked=checked,
     )
@@ -214,7 +214,7 @@ def _split255(text: str) -> tuple[str, ...]:
 class _Layout:
     packed: Packed
     lookups: int
-    origins: tuple[tuple[str, tuple[str, ...]], ...]
+    groups: list[_Group]
     samples: list[netaddr.IPSet]
 
 
@@ -278,16 +278,16 @@ def _layout(top: _Top, kept: set[int], spec: DomainSpec, main_budget: int) -> _L
     if top.redirect is not None and top.redirect_claims is None:
         after.append(str(top.redirect))
     after += top.tail
-    groups, origins = _groups(top, pools)
+    groups = _groups(top, pools)
     try:
-        packed = pack(groups, [], after, main_budget, spec.flatten.max_record_bytes,
+        packed = pack([g.terms for g in groups], [], after, main_budget, spec.flatten.max_record_bytes,
                       lambda n: _chain_name(spec, n))
     except PackError as exc:
         raise FlattenError(f"{spec.domain}: {exc}") from None
     lookups = sum(top.costs[i] for i in range(len(top.mechanisms)) if i in kept or top.sets[i] is None)
     if top.redirect is not None and top.redirect_claims is None:
         lookups += top.redirect_cost
-    return _Layout(packed, lookups + len(packed.chains), origins, samples)
+    return _Layout(packed, lookups + len(packed.chains), groups, samples)
 
 
 def _source_ranges(top: _Top, kept: set[int]) -> dict[str, list[str]]:
@@ -334,15 +334,25 @@ def _emit_segment(
     return movable
 
 
-def _groups(
-    top: _Top, pools: list[tuple[int, netaddr.IPSet]]
-) -> tuple[list[list[str]], tuple[tuple[str, tuple[str, ...]], ...]]:
+@dataclass(frozen=True)
+class _Group:
+    """The pass ranges one top-level term contributes (in record order), and where they came from."""
+
+    label: str
+    cidrs: list[netaddr.IPNetwork]
+    origins: list[tuple[netaddr.IPNetwork, Origin]]
+
+    @property
+    def terms(self) -> list[str]:
+        return [_range_term(n) for n in self.cidrs]
+
+
+def _groups(top: _Top, pools: list[tuple[int, netaddr.IPSet]]) -> list[_Group]:
     """Pass ranges grouped by the top-level term that contributes them, in record order."""
     pool = netaddr.IPSet()
     for _, addresses in pools:
         pool |= addresses
-    groups: list[list[str]] = []
-    origins: list[tuple[str, tuple[str, ...]]] = []
+    groups: list[_Group] = []
     contributors: list[tuple[str, TermSet]] = [
         (_label(top.composed[i]), s) for i, s in enumerate(top.sets) if s is not None
     ]
@@ -358,15 +368,22 @@ def _groups(
         if not mine:
             continue
         pool = pool - mine
-        cidrs = _sorted_cidrs(mine)
-        groups.append([_range_term(n) for n in cidrs])
+        groups.append(_Group(label, _sorted_cidrs(mine), term_set.origins))
+    return groups
+
+
+def _origins(groups: list[_Group]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each emitted pass range with its contributing term and the DNS names that list it: only for
+    the chosen layout (trial layouts need none)."""
+    origins: list[tuple[str, tuple[str, ...]]] = []
+    for group in groups:
         # CIDR blocks overlap exactly when one holds the other: compared as integer intervals.
-        spans = [(n.version, n.first, n.last, _describe(o)) for n, o in term_set.origins]
-        for net in cidrs:
+        spans = [(n.version, n.first, n.last, _describe(o)) for n, o in group.origins]
+        for net in group.cidrs:
             version, first, last = net.version, net.first, net.last
             names = sorted({d for v, lo, hi, d in spans if v == version and lo <= last and first <= hi})
-            origins.append((_range_term(net), (label, *names)))
-    return groups, tuple(origins)
+            origins.append((_range_term(net), (group.label, *names)))
+    return tuple(origins)
 
 
 def _label(item: Composed) -> str:
