@@ -9,6 +9,7 @@ include (5.2), redirect (6.1) and explanations (6.2).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 from collections.abc import Callable
@@ -201,7 +202,7 @@ async def _record(session: Session, domain: str, depth: int) -> Record | None:
     if answer.is_temperror:
         session.emit(depth, domain, "dns", answer.message)
         raise Abort("temperror", answer.message)
-    texts = [text for text in answer.strings if is_spf_record(text)]
+    texts = _spf_texts(answer.strings)
     if len(texts) > 1:
         raise Abort("permerror", f"{domain} has {len(texts)} SPF records; there must be one")
     if not texts:
@@ -216,6 +217,11 @@ async def _record(session: Session, domain: str, depth: int) -> Record | None:
         where = f" at column {first.column}" if first.column else ""
         raise Abort("permerror", f"syntax error in the SPF record of {domain}{where}: {first.message}")
     return parsed.record
+
+
+@functools.lru_cache(maxsize=4096)
+def _spf_texts(strings: tuple[str, ...]) -> tuple[str, ...]:  # cached: the self-check asks per address
+    return tuple(text for text in strings if is_spf_record(text))
 
 
 async def _include(

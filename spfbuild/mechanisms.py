@@ -134,14 +134,13 @@ class Session:
         carry it, which the caller treats as a name that does not exist."""
         if spec is None:
             return domain
+        literal, name = _literal_target(spec)
+        if literal:
+            return name
         parsed = parse_macro_string(spec, letters=DOMAIN_LETTERS)
         if isinstance(parsed, MacroError):  # the record parser already refused these
             raise Abort("permerror", f"invalid domain-spec {spec!r}: {parsed.message}")
-        # Always expanded: even a macro-free spec may hold the escapes %%, %_ and %-.
-        name = parsed.literal
-        if name is None:
-            name = expand(parsed, await self.context(domain, parsed.letters))
-        return _target_name(name)
+        return _target_name(expand(parsed, await self.context(domain, parsed.letters)))
 
     async def validated_name(self, domain: str) -> str:
         """%{p}: a PTR name of <ip> that resolves back to it; <domain> itself or a subdomain of it
@@ -172,6 +171,16 @@ class Session:
 
 
 @functools.lru_cache(maxsize=4096)
+def _literal_target(spec: str) -> tuple[bool, str | None]:
+    """(True, the <target-name>) for a domain-spec without macro-expands, the same in every
+    evaluation (escapes such as %% still resolved); (False, None) for one with macro-expands or
+    that does not parse."""
+    parsed = parse_macro_string(spec, letters=DOMAIN_LETTERS)
+    if isinstance(parsed, MacroError) or parsed.literal is None:
+        return False, None
+    return True, _target_name(parsed.literal)
+
+
 def _target_name(name: str) -> str | None:
     """An expanded domain-spec as a <target-name>: truncated to 253 characters, trailing dot
     dropped; None when DNS cannot carry it."""
@@ -275,6 +284,7 @@ def dns_name_problem(name: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)  # the self-check starts thousands of evaluations at one domain
 def domain_problem(domain: str) -> str | None:
     """Why `domain` cannot start check_host() (4.3): malformed, or not a multi-label domain name."""
     name = domain.removesuffix(".")
@@ -299,14 +309,23 @@ def _prefix(mech: Mechanism, ip: IPAddress) -> int:
 
 
 def _in_any(ip: IPAddress, addresses: Iterable[str], prefix: int) -> bool:
+    version, value = ip.version, int(ip)
     for text in addresses:
-        try:
-            network = ipaddress.ip_network(f"{text}/{prefix}", strict=False)
-        except ValueError:
-            continue
-        if network.version == ip.version and ip in network:
+        span = _span(text, prefix)
+        if span is not None and span[0] == version and span[1] <= value <= span[2]:
             return True
     return False
+
+
+@functools.lru_cache(maxsize=8192)  # the same A/AAAA answers are compared with address after address
+def _span(text: str, prefix: int) -> tuple[int, int, int] | None:
+    """(version, first, last) of the network of `prefix` bits around the address `text`; None
+    when `text` is not an address or the prefix does not fit it."""
+    try:
+        network = ipaddress.ip_network(f"{text}/{prefix}", strict=False)
+    except ValueError:
+        return None
+    return network.version, int(network.network_address), int(network.broadcast_address)
 
 
 def _same_address(text: str, ip: IPAddress) -> bool:

@@ -19,6 +19,7 @@ own and comes from the resolver's cache.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -69,6 +70,7 @@ class _AddressView:
         return await self.overlay.query(name, rdtype)
 
 
+@functools.lru_cache(maxsize=MAX_SAMPLES)  # asked for both sides of each sample address
 def _address_forms(address: str) -> tuple[str, ...]:
     """The address as macros write it into names (%{i}, %{ir}, %{c}), each between dots."""
     ip = ipaddress.ip_address(address)
