@@ -78,7 +78,7 @@ class _Verdict:
 def sender_address(ip: str | IPAddress) -> IPAddress:
     """The connecting address as SPF compares it: an IPv4-mapped IPv6 address is IPv4 (5.6).
     Raises ValueError when `ip` is not an address."""
-    address = ipaddress.ip_address(ip.strip() if isinstance(ip, str) else ip)
+    address = ipaddress.ip_address(ip.strip()) if isinstance(ip, str) else ip
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return address

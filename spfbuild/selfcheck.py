@@ -30,7 +30,7 @@ from spfbuild.emit import RecordSet
 from spfbuild.evaluate import check_host
 from spfbuild.mechanisms import MAX_NAMES
 from spfbuild.partition import FlattenError
-from spfbuild.record import Mechanism, Record, is_spf_record, parse
+from spfbuild.record import IPAddress, Mechanism, Record, is_spf_record, parse
 
 MAX_SAMPLES = 4000
 BATCH = 200
@@ -91,8 +91,11 @@ async def self_check(
     sender = f"postmaster@{domain}"
     for start in range(0, len(addresses), BATCH):
         batch = addresses[start : start + BATCH]
-        old = await asyncio.gather(*(_result(a, domain, sender, _AddressView(before, a), lifted=True) for a in batch))
-        new = await asyncio.gather(*(_result(a, domain, sender, _AddressView(after, a), lifted=False) for a in batch))
+        ips = [ipaddress.ip_address(a) for a in batch]  # parsed once for both sides
+        old = await asyncio.gather(*(_result(ip, domain, sender, _AddressView(before, a), lifted=True)
+                                     for a, ip in zip(batch, ips, strict=True)))
+        new = await asyncio.gather(*(_result(ip, domain, sender, _AddressView(after, a), lifted=False)
+                                     for a, ip in zip(batch, ips, strict=True)))
         for address, was, now in zip(batch, old, new, strict=True):
             if was != now:
                 raise FlattenError(
@@ -102,7 +105,7 @@ async def self_check(
     return len(addresses)
 
 
-async def _result(address: str, domain: str, sender: str, resolver: _AddressView, *, lifted: bool) -> str:
+async def _result(address: IPAddress, domain: str, sender: str, resolver: _AddressView, *, lifted: bool) -> str:
     limit = 10_000 if lifted else None
     evaluation = await check_host(address, domain, sender, resolver, max_lookups=limit, max_void_lookups=limit,
                                   keep_trace=False)
