@@ -7,8 +7,10 @@ benchmark domains; `spfbuild flatten --nameserver` runs against it as a user run
 process each time, start-up included). Reported per latency: median wall time, CPU time, the
 queries the server received (UDP and TCP), the distinct (name, type) pairs among them, the pairs
 the include tree needs (walked offline from the zone data), the include tree's depth, and the
-target: the CLI's start-up (`spfbuild --help`) plus (depth + 2) x latency. Prints figures; asserts
-nothing about time.
+target: the CLI's start-up (`spfbuild --help`) plus (depth + 2) x latency. Also the same run
+against the server with no latency (the fixed cost: start-up, imports, config, the flattening's
+own work and the self-check) and the network's share of the wall time, the difference, against
+the (depth + 2) x latency it may take. Prints figures; asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -146,6 +148,8 @@ class FlattenFigures:
     wall_min_s: float
     cpu_s: float  # median user + system time of the spfbuild process
     wall_no_selfcheck_s: float
+    wall_zero_latency_s: float  # median wall time against the same server answering at once
+    cpu_zero_latency_s: float
     startup_s: float  # `spfbuild --help`, median
     queries_udp: int  # per run
     queries_tcp: int
@@ -157,6 +161,15 @@ class FlattenFigures:
     target_s: float
     ok: bool
 
+    @property
+    def network_s(self) -> float:
+        """What waiting for the network adds to the run: the wall time less the fixed cost."""
+        return self.wall_s - self.wall_zero_latency_s
+
+    @property
+    def network_budget_s(self) -> float:
+        return (self.depth + 2) * self.latency_ms / 1000
+
     def lines(self) -> list[str]:
         def met(good: bool) -> str:
             return "met" if good else "MISSED"
@@ -167,6 +180,10 @@ class FlattenFigures:
             f"CPU {ms(self.cpu_s)}; without the self-check {ms(self.wall_no_selfcheck_s)}",
             f"  target              start-up {ms(self.startup_s)} + (depth {self.depth} + 2) x "
             f"{self.latency_ms:g} ms = {ms(self.target_s)}: {met(self.wall_s <= self.target_s)}",
+            f"  fixed cost          {ms(self.wall_zero_latency_s)} at 0 ms latency "
+            f"(CPU {ms(self.cpu_zero_latency_s)}); "
+            f"the network adds {ms(self.network_s)}, within (depth {self.depth} + 2) x {self.latency_ms:g} ms = "
+            f"{ms(self.network_budget_s)}: {met(self.network_s <= self.network_budget_s)}",
             f"  queries sent        {self.queries_udp + self.queries_tcp} ({self.queries_udp} UDP, "
             f"{self.queries_tcp} TCP after truncation)",
             f"  distinct pairs      {self.distinct_pairs} asked; the tree needs {self.tree_pairs}: "
@@ -205,6 +222,10 @@ def bench(latency_ms: float, runs: int, needs: TreeNeeds) -> FlattenFigures:
                 per_run.append(server.queries(mark))
             quick = [run([*spfbuild_command(), "flatten", str(unchecked), "--nameserver", server.nameserver]).seconds
                      for _ in range(max(1, runs // 2))]
+        with DNSServer([FIXTURE_ZONES, tmp / "zones"], 0) as instant:
+            command = [*spfbuild_command(), "flatten", str(config), "--nameserver", instant.nameserver]
+            run(command)
+            fixed = [run(command) for _ in range(runs)]
     queries: list[Query] = per_run[-1]
     stats = query_stats(queries)
     asked = {(q.name, q.rdtype) for q in queries}
@@ -212,7 +233,9 @@ def bench(latency_ms: float, runs: int, needs: TreeNeeds) -> FlattenFigures:
     target = startup + (needs.depth + 2) * latency_ms / 1000
     return FlattenFigures(
         latency_ms=latency_ms, runs=runs, wall_s=wall, wall_min_s=min(walls), cpu_s=median(cpus),
-        wall_no_selfcheck_s=median(quick), startup_s=startup, queries_udp=stats.udp, queries_tcp=stats.tcp,
+        wall_no_selfcheck_s=median(quick), wall_zero_latency_s=median([r.seconds for r in fixed]),
+        cpu_zero_latency_s=median([r.cpu_seconds for r in fixed]), startup_s=startup, queries_udp=stats.udp,
+        queries_tcp=stats.tcp,
         distinct_pairs=stats.distinct, tree_pairs=len(needs.pairs),
         repeated={f"{n} {t}": c for (n, t), c in stats.repeated.items()},
         extra_pairs=sorted(f"{n} {t}" for n, t in asked - needs.pairs), depth=needs.depth, target_s=target,
