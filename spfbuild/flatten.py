@@ -96,8 +96,7 @@ async def flatten_domain(
         budget.cancel()
         raise
     main_budget = await budget
-    kept = _choose(top, spec, main_budget)
-    layout = _layout(top, kept, spec, main_budget)
+    kept, layout = _choose(top, spec, main_budget)
     record_set = _record_set(spec, layout.packed)
     checked = 0
     if spec.flatten.self_check:
@@ -218,9 +217,10 @@ class _Layout:
     samples: list[netaddr.IPSet]
 
 
-def _choose(top: _Top, spec: DomainSpec, main_budget: int) -> set[int]:
+def _choose(top: _Top, spec: DomainSpec, main_budget: int) -> tuple[set[int], _Layout]:
     """Keep as many DNS terms unflattened as the lookup budget allows (they follow their
-    provider's changes); flatten first those that save the most lookups per byte."""
+    provider's changes); flatten first those that save the most lookups per byte. The kept
+    terms, and their layout."""
     kept = set(top.forced)
     budget = spec.flatten.max_lookups
     layout = _layout(top, kept, spec, main_budget)
@@ -233,13 +233,25 @@ def _choose(top: _Top, spec: DomainSpec, main_budget: int) -> set[int]:
     candidates = [i for i, m in enumerate(top.mechanisms) if m.queries_dns and i not in kept]
     candidates.sort(key=lambda i: (top.costs[i] / max(1, _bytes(top.sets[i])), i))
     for index in candidates:
+        if _lookups_before_chains(top, kept | {index}) > budget:
+            continue  # over the budget whatever the chained records: no layout needed to know
         try:
             trial = _layout(top, kept | {index}, spec, main_budget)
         except FlattenError:
             continue
         if trial.lookups <= budget:
             kept.add(index)
-    return kept
+            layout = trial
+    return kept, layout
+
+
+def _lookups_before_chains(top: _Top, kept: set[int]) -> int:
+    """The lookups of the kept and unflattenable terms and a kept redirect: a layout's count
+    without its chained records' includes."""
+    lookups = sum(top.costs[i] for i in range(len(top.mechanisms)) if i in kept or top.sets[i] is None)
+    if top.redirect is not None and top.redirect_claims is None:
+        lookups += top.redirect_cost
+    return lookups
 
 
 def _bytes(term_set: TermSet | None) -> int:
@@ -284,10 +296,7 @@ def _layout(top: _Top, kept: set[int], spec: DomainSpec, main_budget: int) -> _L
                       lambda n: _chain_name(spec, n))
     except PackError as exc:
         raise FlattenError(f"{spec.domain}: {exc}") from None
-    lookups = sum(top.costs[i] for i in range(len(top.mechanisms)) if i in kept or top.sets[i] is None)
-    if top.redirect is not None and top.redirect_claims is None:
-        lookups += top.redirect_cost
-    return _Layout(packed, lookups + len(packed.chains), groups, samples)
+    return _Layout(packed, _lookups_before_chains(top, kept) + len(packed.chains), groups, samples)
 
 
 def _source_ranges(top: _Top, kept: set[int]) -> dict[str, list[str]]:
