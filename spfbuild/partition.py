@@ -235,7 +235,6 @@ def classes(
     return found, decided
 
 
-
 def _overlapping(
     origins: list[tuple[netaddr.IPNetwork, Origin]], addresses: netaddr.IPSet
 ) -> list[tuple[netaddr.IPNetwork, Origin]]:
