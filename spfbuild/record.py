@@ -139,11 +139,11 @@ class Record:
                 return term.value
         return None
 
-    @property
+    @functools.cached_property  # cached, as `mechanisms`: asked per record the evaluator visits
     def redirect(self) -> str | None:
         return self.modifier("redirect")
 
-    @property
+    @functools.cached_property
     def exp(self) -> str | None:
         return self.modifier("exp")
 
@@ -173,7 +173,7 @@ class ParseResult:
     spans: tuple[Span, ...]  # one per record term
     diagnostics: tuple[Diagnostic, ...] = field(default=())
 
-    @property
+    @functools.cached_property
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
 

@@ -59,7 +59,7 @@ class _AddressView:
     """An overlay as seen by the evaluation of one sample address: questions that name the
     address (or ask its PTR records) are answered NXDOMAIN without being sent."""
 
-    def __init__(self, overlay: Overlay, address: str):
+    def __init__(self, overlay: Overlay, address: IPAddress):
         self.overlay = overlay
         self.forms = _address_forms(address)
 
@@ -71,9 +71,8 @@ class _AddressView:
 
 
 @functools.lru_cache(maxsize=MAX_SAMPLES)  # asked for both sides of each sample address
-def _address_forms(address: str) -> tuple[str, ...]:
+def _address_forms(ip: IPAddress) -> tuple[str, ...]:
     """The address as macros write it into names (%{i}, %{ir}, %{c}), each between dots."""
-    ip = ipaddress.ip_address(address)
     dotted = str(ip).split(".") if ip.version == 4 else list(ip.exploded.replace(":", "").lower())
     forms = {".".join(dotted), ".".join(reversed(dotted)), str(ip).lower()}
     return tuple(f".{form}." for form in forms)
@@ -91,11 +90,8 @@ async def self_check(
     sender = f"postmaster@{domain}"
     for start in range(0, len(addresses), BATCH):
         batch = addresses[start : start + BATCH]
-        ips = [ipaddress.ip_address(a) for a in batch]  # parsed once for both sides
-        old = await asyncio.gather(*(_result(ip, domain, sender, _AddressView(before, a), lifted=True)
-                                     for a, ip in zip(batch, ips, strict=True)))
-        new = await asyncio.gather(*(_result(ip, domain, sender, _AddressView(after, a), lifted=False)
-                                     for a, ip in zip(batch, ips, strict=True)))
+        old = await asyncio.gather(*(_result(a, domain, sender, _AddressView(before, a), lifted=True) for a in batch))
+        new = await asyncio.gather(*(_result(a, domain, sender, _AddressView(after, a), lifted=False) for a in batch))
         for address, was, now in zip(batch, old, new, strict=True):
             if was != now:
                 raise FlattenError(
@@ -114,7 +110,7 @@ async def _result(address: IPAddress, domain: str, sender: str, resolver: _Addre
 
 def boundary_addresses(
     sets: Iterable[netaddr.IPSet], networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = ()
-) -> list[str]:
+) -> list[IPAddress]:
     """The first address of each interval between consecutive range boundaries: the start of each
     address family, and every address where a range of `sets` or one of `networks` begins or
     just after one ends."""
@@ -129,7 +125,7 @@ def boundary_addresses(
     if len(ordered) > MAX_SAMPLES:
         step = len(ordered) / MAX_SAMPLES
         ordered = [ordered[int(i * step)] for i in range(MAX_SAMPLES)]
-    return [str(ipaddress.ip_address(v) if ver == 4 else ipaddress.IPv6Address(v)) for ver, v in ordered]
+    return [ipaddress.IPv4Address(v) if ver == 4 else ipaddress.IPv6Address(v) for ver, v in ordered]
 
 
 async def _tree_networks(
