@@ -115,9 +115,10 @@ def _flatten_args(config: str, options: dict[str, list[str]]) -> int | None:
         return None if text is None else Path(text)
 
     return flatten_command(FlattenOptions(
-        Path(config), Format(_one(options, "fmt") or "txt"), path("output"), "explain" in options,
-        tuple(options.get("nameserver", ())), numbers["timeout"], path("state"), "check" in options,
-        "force" in options, numbers["max_shrink"], _one(options, "push"), path("tsig_key"),
+        Path(config), fmt=Format(_one(options, "fmt") or "txt"), output=path("output"), explain="explain" in options,
+        nameservers=tuple(options.get("nameserver", ())), timeout=numbers["timeout"], state=path("state"),
+        check="check" in options, force="force" in options, max_shrink=numbers["max_shrink"],
+        push=_one(options, "push"), tsig_key=path("tsig_key"),
     ))
 
 

@@ -53,6 +53,7 @@ def flatten(
     """
     from spfbuild.cli.flattening import FlattenOptions, flatten_command
 
-    options = FlattenOptions(config, fmt, output, explain, tuple(nameserver or ()), timeout, state, check, force,
-                             max_shrink, push, tsig_key)
+    options = FlattenOptions(config, fmt=fmt, output=output, explain=explain, nameservers=tuple(nameserver or ()),
+                             timeout=timeout, state=state, check=check, force=force, max_shrink=max_shrink, push=push,
+                             tsig_key=tsig_key)
     raise typer.Exit(flatten_command(options))
