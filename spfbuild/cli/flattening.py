@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
+    from spfbuild.catalogue import Catalogue
     from spfbuild.config import Config
     from spfbuild.cron import RunResult
     from spfbuild.dns import Resolver
@@ -68,8 +69,8 @@ def _flatten(options: FlattenOptions) -> int:
     except (ConfigError, CatalogueError) as exc:
         fail(str(exc))
     if options.state is not None:
-        return _cron(cfg, resolver, options)
-    results = asyncio.run(_flatten_all(cfg, resolver))
+        return _cron(cfg, catalogue, resolver, options)
+    results = asyncio.run(_flatten_all(cfg, catalogue, resolver))
     errors = [r for r in results if isinstance(r, str)]
     if errors:
         for message in errors[:-1]:
@@ -83,11 +84,9 @@ def _flatten(options: FlattenOptions) -> int:
     return EXIT_OK
 
 
-async def _flatten_all(cfg: Config, resolver: Resolver) -> list[Flattened | str]:
-    from spfbuild.catalogue import load_catalogue
+async def _flatten_all(cfg: Config, catalogue: Catalogue, resolver: Resolver) -> list[Flattened | str]:
     from spfbuild.prefetch import send_first_questions
 
-    catalogue = load_catalogue()
     await send_first_questions(cfg.domains, catalogue, resolver)
     from spfbuild.flatten import flatten_or_error  # imported while the first answers travel
 
@@ -116,8 +115,7 @@ def explanation(item: Flattened) -> str:
     return "\n".join(lines)
 
 
-def _cron(cfg: Config, resolver: Resolver, options: FlattenOptions) -> int:
-    from spfbuild.catalogue import load_catalogue
+def _cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, options: FlattenOptions) -> int:
     from spfbuild.prefetch import send_first_questions
     from spfbuild.publish import PublishError, load_tsig_key, parse_push_url
     from spfbuild.state import StateError
@@ -140,7 +138,6 @@ def _cron(cfg: Config, resolver: Resolver, options: FlattenOptions) -> int:
             emit_sets(sets, options.fmt, output)
 
     async def cron_run() -> RunResult:
-        catalogue = load_catalogue()
         await send_first_questions(cfg.domains, catalogue, resolver)
         from spfbuild.cron import CronOptions, run  # imported while the first answers travel
 

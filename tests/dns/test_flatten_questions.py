@@ -43,7 +43,7 @@ def asked(resolver: Resolver) -> Counter[tuple[str, str]]:
 def test_each_question_is_asked_once_and_the_first_ones_add_nothing(named: NamedServer) -> None:
     cfg = parse_config(CONFIG, "senders.yaml", CATALOGUE)
     with_prefetch = Resolver([named.nameserver], timeout=2)
-    results = asyncio.run(_flatten_all(cfg, with_prefetch))
+    results = asyncio.run(_flatten_all(cfg, CATALOGUE, with_prefetch))
     assert all(not isinstance(r, str) for r in results), results
 
     plain = Resolver([named.nameserver], timeout=2)
