@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from spfbuild.catalogue import Catalogue, CatalogueError
+from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS, MAX_RECORD_BYTES
 from spfbuild.macro import Literal, MacroString
 from spfbuild.record import IPNetwork, Qualifier, domain_end_problem, parse
 from spfbuild.typography import find_lookalikes
@@ -29,7 +30,6 @@ QUALIFIERS = {
 SENDER_KINDS = ("provider", "include", "ip4", "ip6", "a", "mx")
 DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten")
 FLATTEN_KEYS = ("max_lookups", "keep", "max_record_bytes", "reserve_bytes", "chain_name", "self_check")
-DEFAULT_TTL = 3600
 _CHAIN_LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}")
 _LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # as YAML counts lines
 
@@ -74,9 +74,9 @@ class Sender:
 
 @dataclass(frozen=True)
 class FlattenSettings:
-    max_lookups: int = 10
+    max_lookups: int = MAX_LOOKUPS
     keep: tuple[str, ...] = ()
-    max_record_bytes: int = 450
+    max_record_bytes: int = MAX_RECORD_BYTES
     reserve_bytes: int | None = None  # None: measure the other TXT records at the name
     chain_name: str | None = None  # None: "_spf{n}", or "_spf-{hash}" when publishing
     self_check: bool = True

@@ -19,6 +19,7 @@ from spfbuild.config import Config, DomainSpec
 from spfbuild.dns import Resolver
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.flatten import Flattened, flatten_or_error
+from spfbuild.limits import DEFAULT_MAX_SHRINK, DEFAULT_TIMEOUT
 from spfbuild.publish import (
     Change,
     PublishError,
@@ -31,7 +32,6 @@ from spfbuild.publish import (
     verify,
 )
 from spfbuild.state import (
-    DEFAULT_MAX_SHRINK,
     DomainState,
     Retired,
     State,
@@ -52,7 +52,7 @@ class CronOptions:
     max_shrink: float = DEFAULT_MAX_SHRINK
     push: PushTarget | None = None
     key: TsigKey | None = None
-    timeout: float = 5.0
+    timeout: float = DEFAULT_TIMEOUT
     lock_wait: float = 10.0
 
 

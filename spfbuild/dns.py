@@ -22,11 +22,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
+from spfbuild.limits import DEFAULT_TIMEOUT
+
 if TYPE_CHECKING:
     import dns.message
     import dns.name
 
-DEFAULT_TIMEOUT = 5.0
 DEFAULT_PORT = 53
 # Following CNAMEs across answers: more hops than any sane zone needs, few enough to stop loops fast.
 MAX_CNAME_HOPS = 8

@@ -20,6 +20,7 @@ from spfbuild.compose import Composed, compose
 from spfbuild.config import DomainSpec
 from spfbuild.dns import Resolver
 from spfbuild.emit import RecordSet, TxtRecord
+from spfbuild.limits import UDP_PAYLOAD_BYTES
 from spfbuild.pack import Packed, PackError, pack
 from spfbuild.partition import (
     FULL,
@@ -36,7 +37,6 @@ from spfbuild.partition import (
 from spfbuild.record import Mechanism, Modifier, Qualifier
 from spfbuild.txt import rdata_size
 
-UDP_LIMIT = 512
 NUMBERED_TEMPLATE = "_spf{n}"
 HASH_TEMPLATE = "_spf-{hash}"
 HASH_LENGTH = 10
@@ -196,7 +196,7 @@ async def _main_budget(spec: DomainSpec, resolver: Resolver) -> int:
         # Header, question, and per answer record: compressed owner, type, class, TTL, length.
         overhead = 12 + len(spec.domain) + 2 + 4 + 12 * (len(others) + 1)
         used = sum(rdata_size(_split255(t)) for t in others)
-        budget = min(settings.max_record_bytes, UDP_LIMIT - overhead - used)
+        budget = min(settings.max_record_bytes, UDP_PAYLOAD_BYTES - overhead - used)
     if budget < 64:
         raise FlattenError(
             f"{spec.domain}: only {budget} bytes are left for the SPF record beside the other TXT records"

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from spfbuild import limits
 from spfbuild.dns import Answer
 from spfbuild.macro import DOMAIN_LETTERS, MacroContext, MacroError, expand, parse_macro_string, truncate_domain
 from spfbuild.record import IPAddress, Mechanism
 
-MAX_DNS_LOOKUPS = 10  # terms that query DNS, over the whole evaluation (4.6.4)
-MAX_VOID_LOOKUPS = 2  # lookups answered NXDOMAIN or NODATA (4.6.4)
-MAX_NAMES = 10  # MX names per mx mechanism, PTR names per ptr mechanism or %{p} (4.6.4)
+MAX_DNS_LOOKUPS = limits.MAX_LOOKUPS
+MAX_VOID_LOOKUPS = limits.MAX_VOID_LOOKUPS
+MAX_NAMES = limits.MAX_MX_NAMES  # the same 10 for MX names and PTR names (4.6.4)
 
 # RFC 7208 section 7.1 toplabel: not all digits; hyphens only inside.
 _TOPLABEL = re.compile(r"(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9])$")

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import netaddr
 
 from spfbuild.dns import Answer, Resolver
+from spfbuild.limits import MAX_MX_NAMES
 from spfbuild.record import Mechanism, Record, is_spf_record, parse
 
 FULL = netaddr.IPSet(["0.0.0.0/0", "::/0"])
-MAX_MX_NAMES = 10
 MAX_DEPTH = 20
 
 

@@ -24,7 +24,6 @@ from spfbuild.emit import TxtRecord
 from spfbuild.files import write_atomic
 
 SCHEMA = 1
-DEFAULT_MAX_SHRINK = 0.30
 
 
 class StateError(Exception):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-MAX_STRING_BYTES = 255
+from spfbuild.limits import MAX_STRING_BYTES
 
 
 def split_strings(value: str, limit: int = MAX_STRING_BYTES) -> tuple[str, ...]:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from spfbuild.cli.fast import CommandExit
-from spfbuild.cli.resolving import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from spfbuild.cli.resolving import resolver_for
+from spfbuild.limits import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from spfbuild.dns import Resolver

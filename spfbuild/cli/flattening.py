@@ -8,7 +8,8 @@ import sys
 from dataclasses import dataclass, replace
 
 from spfbuild.cli.fast import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandExit, Format, emit_sets, fail, warn
-from spfbuild.cli.resolving import DEFAULT_TIMEOUT, resolver_for
+from spfbuild.cli.resolving import resolver_for
+from spfbuild.limits import DEFAULT_TIMEOUT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -10,7 +10,6 @@ if TYPE_CHECKING:
 
     from spfbuild.dns import Resolver
 
-DEFAULT_TIMEOUT = 5.0
 # Each server is asked up to twice (one retry for a lost UDP datagram) within --timeout.
 ATTEMPTS = 2
 

@@ -12,15 +12,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from spfbuild.diagnostics import Diagnostic, Severity, register
+from spfbuild.limits import MAX_LOOKUPS, MAX_VOID_LOOKUPS, UDP_PAYLOAD_BYTES
 from spfbuild.mechanisms import MAX_NAMES
 from spfbuild.record import Mechanism, Qualifier
 from spfbuild.tree import Node, Status, TermLookup, Tree, evaluated_terms
 from spfbuild.txt import record_size
 
-MAX_LOOKUPS = 10  # RFC 7208 section 4.6.4
-MAX_VOID_LOOKUPS = 2
 MAX_RECORD_BYTES = 450  # RFC 7208 section 3.4: keep a record within a 512-byte UDP answer
-UDP_LIMIT = 512  # bytes of a DNS message over UDP without EDNS (RFC 1035 section 4.2.1)
 ADDRESS_LIMIT = 10  # addresses behind one a/mx term before it looks like shared hosting or a CDN
 
 INVALID_DOMAIN = register(
@@ -209,10 +207,10 @@ def _node(node: Node, parent: Node | None) -> Iterator[Diagnostic]:
 
 def _root_size(node: Node) -> Iterator[Diagnostic]:
     fetched = node.fetched
-    if fetched is not None and fetched.txt_bytes > UDP_LIMIT:
+    if fetched is not None and fetched.txt_bytes > UDP_PAYLOAD_BYTES:
         yield TXT_ANSWER_TOO_LARGE(
             f"the {fetched.txt_records} TXT records at {node.domain} make an answer of at least "
-            f"{fetched.txt_bytes} bytes (over {UDP_LIMIT}: it needs TCP or EDNS)"
+            f"{fetched.txt_bytes} bytes (over {UDP_PAYLOAD_BYTES}: it needs TCP or EDNS)"
         )
 
 
@@ -235,9 +233,9 @@ def _included(node: Node, where: str) -> Iterator[Diagnostic]:
     if size > MAX_RECORD_BYTES:
         yield LARGE_RESPONSE(f"{where}: the record of {node.domain} is {size} bytes (guidance: at most "
                              f"{MAX_RECORD_BYTES})")
-    elif fetched.txt_bytes > UDP_LIMIT:
+    elif fetched.txt_bytes > UDP_PAYLOAD_BYTES:
         yield LARGE_RESPONSE(f"{where}: the TXT answer at {node.domain} is at least {fetched.txt_bytes} bytes "
-                             f"({fetched.txt_records} records); over {UDP_LIMIT} it needs TCP or EDNS")
+                             f"({fetched.txt_records} records); over {UDP_PAYLOAD_BYTES} it needs TCP or EDNS")
 
 
 def _term(term: TermLookup, node: Node) -> Iterator[Diagnostic]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from spfbuild.diagnostics import Diagnostic, Severity, register
+from spfbuild.limits import MAX_LOOKUPS, MAX_RECORD_BYTES, MAX_STRING_BYTES
 from spfbuild.record import ParseResult
-from spfbuild.txt import MAX_STRING_BYTES, octets, rdata_size, split_strings
-
-MAX_LOOKUPS = 10
-MAX_RECORD_BYTES = 450
+from spfbuild.txt import octets, rdata_size, split_strings
 
 TOO_MANY_LOOKUPS = register(
     "SPF400", "too-many-lookups", Severity.ERROR,
