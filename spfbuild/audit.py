@@ -2,9 +2,10 @@
 DNS-aware rules (SPF5xx) over its whole include tree.
 
 `audit()` checks one domain; `audit_many()` checks any number concurrently through one shared
-resolver (so a provider's records are asked once per run, however many domains include them),
-yielding reports in input order with bounded memory. Neither raises for anything a domain
-publishes or a name given: a bad name is an `invalid-domain-name` finding.
+resolver and one shared walker (so a provider's records are asked and resolved once per run,
+however many domains include them), yielding reports in input order with bounded memory.
+Neither raises for anything a domain publishes or a name given: a bad name is an
+`invalid-domain-name` finding.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from spfbuild.lint import lint_record
 from spfbuild.mechanisms import DNSResolver, domain_problem
 from spfbuild.rules import dns as rules
 from spfbuild.rules.dns import Finding, Providers
-from spfbuild.tree import Node, TermLookup, Tree, walk
+from spfbuild.tree import Node, TermLookup, Tree, Walker, walk
 
 if TYPE_CHECKING:
     from spfbuild.catalogue import Catalogue
@@ -129,14 +130,17 @@ def normalize_domain(text: str) -> tuple[str, str | None]:
     return name, domain_problem(name)
 
 
-async def audit(domain: str, resolver: DNSResolver, providers: Providers | None = None) -> Report:
-    """Audit the SPF policy `domain` publishes (`providers`: see `ProviderIndex`)."""
+async def audit(
+    domain: str, resolver: DNSResolver, providers: Providers | None = None, *, walker: Walker | None = None
+) -> Report:
+    """Audit the SPF policy `domain` publishes (`providers`: see `ProviderIndex`; `walker`, over
+    the same resolver, shares resolved records with other audits of the run)."""
     given = domain.strip()
     name, problem = normalize_domain(given)
     if problem is not None:
         finding = Finding(rules.INVALID_DOMAIN(f"{given!r} is not a valid domain name: {problem}"), (), given)
         return Report(given, None, (finding,))
-    tree, spf_type = await asyncio.gather(walk(name, resolver), resolver.query(name, "SPF"))
+    tree, spf_type = await asyncio.gather(walk(name, resolver, walker), resolver.query(name, "SPF"))
     record = tree.root.record
     found = [Finding(d, (), name) for d in lint_record(record).diagnostics] if record is not None else []
     found += rules.check_tree(tree, providers)
@@ -168,11 +172,12 @@ async def audit_many(
     if concurrency < 1:
         raise ValueError("concurrency must be 1 or more")
     shared = _Throttle(resolver, MAX_IN_FLIGHT)
+    walker = Walker(shared)
     slots = asyncio.Semaphore(concurrency)
 
     async def one(domain: str) -> Report:
         async with slots:
-            return await audit(domain, shared, providers)
+            return await audit(domain, shared, providers, walker=walker)
 
     pending: deque[asyncio.Task[Report]] = deque()
     try:
