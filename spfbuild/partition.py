@@ -7,10 +7,11 @@ record's `-ip4:` exclusions and its `~all` are honoured; `redirect=` appends its
 claims when the record has no `all` (6.1).
 
 Claims are computed from the resolved graph (`spfbuild.tree`), once per name per run, with no
-DNS of their own. What they cannot be is a value too: `Opaque` when a term's result cannot be
-known ahead of time (`exists`, `ptr`, macros: the caller keeps that term as written), `Failure`
-when DNS failed or a record is broken. Anywhere in a term's tree, opacity wins over failure: a
-term kept as written needs no addresses, and `problem()` still finds the broken records.
+DNS of their own. Where a record has none, the reason is a value: `Opaque` when a term's result
+cannot be known ahead of time (`exists`, `ptr`, macros: the caller keeps that term as written),
+`Failure` when DNS failed or a record is broken. Anywhere in a term's tree, opacity wins over
+failure: a term kept as written needs no addresses, and `problem()` still finds the records a
+receiver could not evaluate.
 """
 
 from __future__ import annotations
@@ -187,6 +188,7 @@ def record_problem(node: Fetched) -> str | None:
 
 
 def _unreached(unreached: dict[str, str], target: Target) -> str:
+    """Why a walk left the target's record unresolved (a bound of `spfbuild.tree.Walker`)."""
     name = target.followed or target.spec
     return f"{unreached.get(name, 'not resolved')} at {name}"
 

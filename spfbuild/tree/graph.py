@@ -99,8 +99,8 @@ class Graph:
             assert name is not None
             if name in on_path:
                 return (*path[path.index(name):], name)
-            if name in self._acyclic:
-                continue
+            if name in self._acyclic and root.published:
+                continue  # (an unpublished root's own name may still lie below: look)
             if name in done:
                 complete[-1] = complete[-1] and done[name]
                 continue

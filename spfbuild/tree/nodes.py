@@ -132,12 +132,12 @@ class Fetched:
                 out.append((term, None))
         return tuple(out)
 
-    @property
+    @functools.cached_property  # cached, as `evaluated`: counting and every view read it
     def branches(self) -> tuple[Answered, ...]:
         """The evaluated DNS-querying terms in order: each one costs a receiver one lookup."""
         return tuple(a for _, a in self.evaluated if a is not None)
 
-    @property
+    @functools.cached_property
     def targets(self) -> tuple[Target, ...]:
         """The evaluated includes and redirect of the record, in order."""
         return tuple(a for _, a in self.evaluated if isinstance(a, Target))

@@ -66,6 +66,18 @@ def test_a_deep_diamond_costs_are_counted_in_well_under_a_second() -> None:
     assert elapsed < 1.0, elapsed
 
 
+def test_the_domains_of_a_run_share_one_resolution_of_a_provider() -> None:
+    resolver = provider_zone()
+    text = "domains:\n" + "".join(
+        f"  d{i}.example:\n    policy: fail\n    senders:\n      - include: p0.test\n    flatten:\n"
+        "      self_check: false\n" for i in range(5)
+    )
+    results = asyncio.run(flatten_all(parse_config(text, "t.yaml", CATALOGUE).domains, CATALOGUE, resolver))
+    assert len({r.record_set.records[0].value for r in results if isinstance(r, Flattened)}) == 1
+    # Every question of the provider's tree was put to the resolver once, not once per domain.
+    assert resolver.calls.count(("p0.test", "TXT")) == resolver.calls.count(("mx0.test", "MX")) == 1
+
+
 class Overloaded:
     """An in-memory zone behind a server that drops most questions (a timeout after a delay)
     and answers the rest late, in random order."""

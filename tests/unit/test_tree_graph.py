@@ -113,7 +113,15 @@ class TestCycles:
     def test_an_unpublished_root_is_on_the_path_under_its_own_name(self) -> None:
         resolver = dns({"back.example": "v=spf1 include:flat.example -all", "flat.example": "v=spf1 -all"})
         walker = Walker(resolver)
-        root = asyncio.run(walker.walk_record("flat.example", parse("v=spf1 include:back.example -all").record))
+
+        async def both() -> tuple[Fetched, Fetched]:
+            root = await walker.walk_record("flat.example", parse("v=spf1 include:back.example -all").record)
+            return root, await walker.walk("back.example")
+
+        root, back = asyncio.run(both())
+        assert walker.graph.cycle(root) == ("flat.example", "back.example", "flat.example")
+        # Memoised as acyclic from its own root, back.example still leads back to this one.
+        assert walker.graph.cycle(back) is None
         assert walker.graph.cycle(root) == ("flat.example", "back.example", "flat.example")
 
 
