@@ -45,13 +45,13 @@ class Walker:
 
     async def record(self, name: str) -> Fetched:
         """The record selected at `name`, its terms not resolved (asks TXT only)."""
-        return await _shielded(self._record(name))
+        return await asyncio.shield(self._record(name))
 
     async def walk(self, domain: str) -> Fetched:
         """The node of `domain` (a valid domain name, lower case, no trailing dot), with every
         record below it resolved into the graph as far as the bounds allow."""
         await self._explore([domain], 0)
-        return await _shielded(self._node(domain))
+        return await asyncio.shield(self._node(domain))
 
     async def walk_record(self, domain: str, record: Record) -> Fetched:
         """A root node for `record` as if published at `domain` (not added to the graph by name:
@@ -72,7 +72,7 @@ class Walker:
             self._unreached(level[room:], f"more than {MAX_RECORDS} records in one include tree")
             level = level[:room]
             seen.update(level)
-            found = await asyncio.gather(*(_shielded(self._record(name)) for name in level))
+            found = await asyncio.gather(*(asyncio.shield(self._record(name)) for name in level))
             for name in level:
                 self._node(name)  # its terms are resolved while the next level is fetched
             depth += 1
@@ -82,7 +82,7 @@ class Walker:
                 self._unreached(following, f"includes nested deeper than {MAX_DEPTH}")
                 break
             level = following  # sorted: which names survive a cut must not depend on timing
-        await asyncio.gather(*(_shielded(self._node(name)) for name in seen))
+        await asyncio.gather(*(asyncio.shield(self._node(name)) for name in seen))
 
     def _unreached(self, names: list[str], why: str) -> None:
         for name in names:
@@ -114,10 +114,6 @@ def _task(work: Awaitable[_T]) -> asyncio.Task[_T]:
     # never retrieved when the run ended first.
     task.add_done_callback(lambda done: done.cancelled() or done.exception())
     return task
-
-
-async def _shielded(task: asyncio.Task[_T]) -> _T:
-    return await asyncio.shield(task)
 
 
 # ---------------------------------------------------------------------- a / mx / exists
