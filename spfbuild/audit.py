@@ -200,19 +200,26 @@ class _Throttle:
     def __init__(self, resolver: DNSResolver, limit: int):
         self._resolver = resolver
         self._slots = asyncio.Semaphore(limit)
-        self._asked: dict[tuple[str, str], asyncio.Task[Answer]] = {}
+        self._asking: dict[tuple[str, str], asyncio.Task[Answer]] = {}
+        self._answers: dict[tuple[str, str], Answer] = {}  # a finished question keeps its answer, not its task
 
     async def query(self, name: str, rdtype: str) -> Answer:
         key = (normalize(name), rdtype.upper())
-        task = self._asked.get(key)
+        known = self._answers.get(key)
+        if known is not None:
+            return known
+        task = self._asking.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._ask(name, rdtype))
-            self._asked[key] = task
+            task = asyncio.ensure_future(self._ask(key, name, rdtype))
+            self._asking[key] = task
         return await asyncio.shield(task)
 
-    async def _ask(self, name: str, rdtype: str) -> Answer:
+    async def _ask(self, key: tuple[str, str], name: str, rdtype: str) -> Answer:
         async with self._slots:
-            return await self._resolver.query(name, rdtype)
+            answer = await self._resolver.query(name, rdtype)
+        self._answers[key] = answer
+        del self._asking[key]
+        return answer
 
 
 # ---------------------------------------------------------------------- JSON shape

@@ -40,18 +40,23 @@ class Walker:
     def __init__(self, resolver: DNSResolver):
         self.resolver = resolver
         self.graph = Graph()
-        self._records: dict[str, asyncio.Task[Fetched]] = {}  # the TXT answer, the record selected
-        self._nodes: dict[str, asyncio.Task[Fetched]] = {}  # the same with its terms resolved
+        # Work under way, by name; once done, only its value is kept (a run may hold thousands).
+        self._fetching: dict[str, asyncio.Task[Fetched]] = {}  # the TXT answer, the record selected
+        self._resolving: dict[str, asyncio.Task[Fetched]] = {}  # the same with its terms resolved
+        self._fetched: dict[str, Fetched] = {}  # records selected, until their node is in the graph
 
     async def record(self, name: str) -> Fetched:
-        """The record selected at `name`, its terms not resolved (asks TXT only)."""
-        return await asyncio.shield(self._record(name))
+        """The record selected at `name` (asks TXT only; its terms may not be resolved)."""
+        (found,) = await self._records([name])
+        return found
 
     async def walk(self, domain: str) -> Fetched:
         """The node of `domain` (a valid domain name, lower case, no trailing dot), with every
         record below it resolved into the graph as far as the bounds allow."""
         await self._explore([domain], 0)
-        return await asyncio.shield(self._node(domain))
+        node = self.graph.node(domain)
+        assert node is not None
+        return node
 
     async def walk_record(self, domain: str, record: Record) -> Fetched:
         """A root node for `record` as if published at `domain` (not added to the graph by name:
@@ -72,7 +77,7 @@ class Walker:
             self._unreached(level[room:], f"more than {MAX_RECORDS} records in one include tree")
             level = level[:room]
             seen.update(level)
-            found = await asyncio.gather(*(asyncio.shield(self._record(name)) for name in level))
+            found = await self._records(level)
             for name in level:
                 self._node(name)  # its terms are resolved while the next level is fetched
             depth += 1
@@ -82,29 +87,60 @@ class Walker:
                 self._unreached(following, f"includes nested deeper than {MAX_DEPTH}")
                 break
             level = following  # sorted: which names survive a cut must not depend on timing
-        await asyncio.gather(*(asyncio.shield(self._node(name)) for name in seen))
+        pending = [task for name in seen if (task := self._node(name)) is not None]
+        await asyncio.gather(*(asyncio.shield(task) for task in pending))
 
     def _unreached(self, names: list[str], why: str) -> None:
         for name in names:
             if name not in self.graph.nodes:
                 self.graph.unreached.setdefault(name, why)
 
-    def _record(self, name: str) -> asyncio.Task[Fetched]:
-        task = self._records.get(name)
+    async def _records(self, names: list[str]) -> list[Fetched]:
+        """The record selected at each name, each fetched once per walker."""
+        tasks = {name: self._fetch(name) for name in names if self._known(name) is None}
+        await asyncio.gather(*(asyncio.shield(task) for task in tasks.values()))
+        found = []
+        for name in names:
+            known = tasks[name].result() if name in tasks else self._known(name)
+            assert known is not None  # known before, so in one table or the other still
+            found.append(known)
+        return found
+
+    def _known(self, name: str) -> Fetched | None:
+        return self.graph.node(name) or self._fetched.get(name)
+
+    def _fetch(self, name: str) -> asyncio.Task[Fetched]:
+        task = self._fetching.get(name)
         if task is None:
-            task = self._records[name] = _task(fetch(name, self.resolver))
+            task = self._fetching[name] = _task(fetch(name, self.resolver))
+            task.add_done_callback(lambda done: self._settle(self._fetching, name, done, self._fetched))
         return task
 
-    def _node(self, name: str) -> asyncio.Task[Fetched]:
-        task = self._nodes.get(name)
+    def _node(self, name: str) -> asyncio.Task[Fetched] | None:
+        """The task resolving the node of `name`, started if need be; None once it is in the graph."""
+        if name in self.graph.nodes:
+            return None
+        task = self._resolving.get(name)
         if task is None:
-            task = self._nodes[name] = _task(self._resolve(name))
+            task = self._resolving[name] = _task(self._resolve(name))
+            task.add_done_callback(lambda done: self._settle(self._resolving, name, done, None))
         return task
+
+    @staticmethod
+    def _settle(pending: dict[str, asyncio.Task[Fetched]], name: str, done: asyncio.Task[Fetched],
+                values: dict[str, Fetched] | None) -> None:
+        """Keep a finished task's value, not the task; a failed one stays for its awaiters to see."""
+        if done.cancelled() or done.exception() is not None:
+            return
+        pending.pop(name, None)
+        if values is not None and name not in values:
+            values[name] = done.result()
 
     async def _resolve(self, name: str) -> Fetched:
-        fetched = await self._record(name)
+        (fetched,) = await self._records([name])
         node = replace(fetched, terms=await _resolve_terms(fetched, self.resolver))
         self.graph.add(node)
+        self._fetched.pop(name, None)  # the node holds all of it now
         return node
 
 
