@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from spfbuild.errors import SPFBuildError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -42,7 +44,7 @@ _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 Pairs = tuple[tuple[str, str], ...]
 
 
-class CatalogueError(Exception):
+class CatalogueError(SPFBuildError):
     """Base class of every error raised by this module."""
 
 
