@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spfbuild.dns import Answer, normalize
-from spfbuild.lint import lint_record
+from spfbuild.linting import lint_record
 from spfbuild.mechanisms import DNSResolver, domain_problem
 from spfbuild.rules import dns as rules
 from spfbuild.rules.dns import Finding, Providers

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from spfbuild.errors import SPFBuildError
+
 __all__ = [
     "CATEGORIES", "ENV_VARIABLE", "Catalogue", "CatalogueError", "Dkim", "MissingParameterError", "Parameter",
     "Provider", "SchemaError", "Source", "UnknownProviderError", "UnknownRegionError", "UnknownVariantError",
@@ -34,7 +36,7 @@ Pairs = tuple[tuple[str, str], ...]
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
 
-class CatalogueError(Exception):
+class CatalogueError(SPFBuildError):
     """Base class of every error raised by this module."""
 
 

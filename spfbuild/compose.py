@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from spfbuild.catalogue import Catalogue, Provider
 from spfbuild.config import DomainSpec, Sender
+from spfbuild.errors import SPFBuildError
 from spfbuild.record import IPNetwork, Mechanism, Modifier, Qualifier, Record, Term, parse
 
 
@@ -56,7 +57,7 @@ class Composition:
         return all(c.lookups_known for c in self.terms)
 
 
-class ComposeError(Exception):
+class ComposeError(SPFBuildError):
     pass
 
 
@@ -87,7 +88,7 @@ def _existing_terms(text: str) -> tuple[Composed, ...]:
 
 
 def _sender_terms(sender: Sender, catalogue: Catalogue, domain: str) -> list[Composed]:
-    line = sender.location.line
+    line = sender.location.line if sender.location is not None else None
     if sender.kind == "provider":
         assert sender.value is not None
         provider = catalogue.get(sender.value)

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from spfbuild.catalogue import Catalogue, CatalogueError, MissingParameterError
+from spfbuild.errors import SPFBuildError
 from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS, MAX_RECORD_BYTES
 from spfbuild.macro import Literal, MacroString
 from spfbuild.record import IPNetwork, Qualifier, domain_end_problem, parse
@@ -34,7 +35,7 @@ _CHAIN_LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}")
 _LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # as YAML counts lines
 
 
-class ConfigError(Exception):
+class ConfigError(SPFBuildError):
     """A problem in a config file; the message starts with `file:line:column:`."""
 
 
@@ -51,7 +52,7 @@ class Location:
 @dataclass(frozen=True)
 class Sender:
     kind: str  # one of SENDER_KINDS
-    location: Location
+    location: Location | None = None  # where a config file declared it; None when built in code
     value: str | None = None  # provider id, include domain, a/mx domain (None: the domain itself)
     region: str | None = None
     variant: str | None = None
@@ -69,6 +70,8 @@ class Sender:
             extra = f" ({self.region})" if self.region else ""
             return f"provider {self.value}{extra}"
         if self.kind in ("ip4", "ip6"):
+            if self.location is None:
+                return f"{self.kind} {', '.join(str(n) for n in self.networks)}"
             return f"{self.kind} at line {self.location.line}"
         return f"{self.kind} {self.value or '(domain)'}"
 
@@ -86,7 +89,7 @@ class FlattenSettings:
 @dataclass(frozen=True)
 class DomainSpec:
     domain: str
-    location: Location
+    location: Location | None = None  # where a config file declared it; None when built in code
     senders: tuple[Sender, ...] = ()
     policy: Qualifier | None = None
     existing: str | None = None
@@ -97,7 +100,7 @@ class DomainSpec:
 
 @dataclass(frozen=True)
 class Config:
-    path: str
+    path: str  # the file it was read from, or a name of the caller's choosing
     domains: tuple[DomainSpec, ...]
 
 

@@ -13,7 +13,7 @@ from spfbuild.cli.common import EXIT_OK, EXIT_USAGE, fail
 from spfbuild.cli.dnsopts import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption, make_resolver
 
 if TYPE_CHECKING:
-    from spfbuild.evaluate import Evaluation
+    from spfbuild.evaluation import Evaluation
 
 
 @app.command("eval")
@@ -35,7 +35,7 @@ def eval_command(
 
     Exit status: 0 whenever a result was produced (any of the seven), 2 usage error.
     """
-    from spfbuild.evaluate import check_host, sender_address, spf_identity
+    from spfbuild.evaluation import check_host, sender_address, spf_identity
 
     if ip is None:
         fail("--ip is required (the connecting client's address)", EXIT_USAGE)

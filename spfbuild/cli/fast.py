@@ -206,7 +206,7 @@ def lint_command(record: str | None, file: str | None, as_json: bool) -> int:
 def _lint(record: str | None, file: str | None, as_json: bool) -> int:
     from spfbuild.cli.output import format_diagnostic, summary
     from spfbuild.diagnostics import Diagnostic
-    from spfbuild.lint import LintResult, lint_record
+    from spfbuild.linting import LintResult, lint_record
 
     inputs = _lint_inputs(record, file)
     results: list[tuple[str, int, LintResult]] = []
@@ -284,7 +284,7 @@ def _render(config: Path, fmt: Format, output: Path | None, existing: str | None
             providers: Path | None = None) -> None:
     from spfbuild.catalogue import CatalogueError, load_for
     from spfbuild.config import ConfigError, load_config
-    from spfbuild.render import Rendered, RenderError, render_domain
+    from spfbuild.rendering import Rendered, RenderError, render_domain
 
     try:
         catalogue = load_for(providers, config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spfbuild.diagnostics import Severity, all_rules, find_rule
-from spfbuild.lint import lint_record
+from spfbuild.linting import lint_record
 
 LONG = "v=spf1 " + " ".join(f"ip4:198.18.{i}.0/24" for i in range(20)) + " -all"
 HUGE = "v=spf1 " + " ".join(f"ip4:198.18.{i}.0/24" for i in range(30)) + " -all"

@@ -9,10 +9,11 @@ from spfbuild.compose import Composed, ComposeError, Composition, compose
 from spfbuild.config import DomainSpec
 from spfbuild.diagnostics import Diagnostic
 from spfbuild.emit import RecordSet, TxtRecord
-from spfbuild.lint import lint_value
+from spfbuild.errors import SPFBuildError
+from spfbuild.linting import lint_value
 
 
-class RenderError(Exception):
+class RenderError(SPFBuildError):
     """The domain cannot be rendered; the message names the domain."""
 
 
