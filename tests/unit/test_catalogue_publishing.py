@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from spfbuild.render import render_domain
+from spfbuild.rendering import render_domain
 from typer.testing import CliRunner
 
 from spfbuild.catalogue import CatalogueError, load_catalogue, load_for, user_directories
