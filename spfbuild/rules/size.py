@@ -1,4 +1,4 @@
-"""Size and cost rules (SPF4xx): the 10-lookup limit and TXT size limits."""
+"""Size and cost rules (SPF4xx): the lookup limit and the TXT size limits, on the record alone."""
 
 from __future__ import annotations
 
