@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import textwrap
@@ -67,6 +66,8 @@ def check_command(
     if not names:
         fail("no domains to check: give DOMAIN arguments or --from-file FILE", EXIT_USAGE)
     resolver = make_resolver(nameserver, timeout)
+    import asyncio  # here, not at the top: `spfbuild rules` and the other offline commands skip it
+
     errors = asyncio.run(_run(names, resolver, concurrency, as_json, providers))
     raise typer.Exit(EXIT_ERROR if errors else EXIT_OK)
 

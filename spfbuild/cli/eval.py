@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING, Annotated
 
@@ -47,6 +46,8 @@ def eval_command(
         fail(f"--ip: {ip!r} is not an IPv4 or IPv6 address", EXIT_USAGE)
     resolver = make_resolver(nameserver, timeout)
     identity, domain = spf_identity(sender, helo)
+    import asyncio  # here, not at the top: `spfbuild rules` and the other offline commands skip it
+
     evaluation = asyncio.run(check_host(address, domain, identity, resolver, helo=helo))
     if as_json:
         print(json.dumps(_as_dict(evaluation, identity, str(address), helo, trace), indent=2))
