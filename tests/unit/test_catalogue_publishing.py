@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from spfbuild.render import render_domain
 from typer.testing import CliRunner
 
 from spfbuild.catalogue import CatalogueError, load_catalogue, load_for, user_directories
 from spfbuild.cli import _register
 from spfbuild.cli.app import app
 from spfbuild.config import ConfigError, parse_config
+from spfbuild.rendering import render_domain
 
 _register()
 runner = CliRunner()
