@@ -157,6 +157,19 @@ def test_a_user_file_overrides_a_bundled_provider_and_the_table_says_so(tmp_path
     assert item["override"].endswith("zendesk.yaml")
 
 
+def test_a_user_file_can_hold_an_account_specific_include(tmp_path: Path) -> None:
+    path = own_provider(tmp_path / "mine", ident="proofpoint-on-demand", include="spf-{cluster_id}.pphosted.com")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["parameters"] = {"cluster_id": {"description": "the account's cluster id", "pattern": "[0-9a-f]{8}",
+                                         "example": "00123c01"}}
+    data["sources"][0]["facts"] = ["spf", "parameters"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    catalogue = load_for(tmp_path / "mine")
+    (spec,) = parse_config("domain: example.com\npolicy: fail\nsenders:\n  - provider: proofpoint-on-demand\n"
+                           "    cluster_id: 00abcd01\n", "senders.yaml", catalogue).domains
+    assert render_domain(spec, catalogue).value == "v=spf1 include:spf-00abcd01.pphosted.com -all"
+
+
 def test_a_broken_user_file_is_one_error_naming_the_file_and_key(tmp_path: Path) -> None:
     path = own_provider(tmp_path / "mine")
     path.write_text(path.read_text(encoding="utf-8").replace("include: _spf.acme.example", "include: not a name"),
