@@ -42,6 +42,16 @@ def test_hubspot_with_its_hub_id_renders_the_account_include() -> None:
     assert result.value == "v=spf1 include:1234567.spf01.hubspotemail.net -all"
 
 
+def test_proofpoint_on_demand_renders_the_account_include_and_is_kept_for_its_macros() -> None:
+    result = rendered("domain: example.com\npolicy: fail\nsenders:\n"
+                      "  - provider: proofpoint-on-demand\n    account_id: '0095a102'\n")
+    assert result.value == "v=spf1 include:spf-0095a102.pphosted.com -all"
+    assert CATALOGUE.get("proofpoint-on-demand").macro
+    with pytest.raises(ConfigError, match=r"provider 'proofpoint-on-demand' needs 'account_id'"):
+        parse_config("domain: example.com\npolicy: fail\nsenders:\n  - provider: proofpoint-on-demand\n",
+                     "senders.yaml", CATALOGUE)
+
+
 def test_a_missing_parameter_is_an_error_naming_it() -> None:
     with pytest.raises(ConfigError, match=r"senders.yaml:4:15: provider 'hubspot' needs 'hub_id'"):
         parse_config("domain: example.com\npolicy: fail\nsenders:\n  - provider: hubspot\n    spf_number: '01'\n",
