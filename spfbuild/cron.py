@@ -17,7 +17,7 @@ from pathlib import Path
 from spfbuild.catalogue import Catalogue
 from spfbuild.config import Config, DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
-from spfbuild.flatten import Flattened, flatten_all
+from spfbuild.flattening import Flattened, flatten_all
 from spfbuild.limits import DEFAULT_MAX_SHRINK, DEFAULT_TIMEOUT
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.publish import (

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import netaddr
 
+from spfbuild.errors import SPFBuildError
 from spfbuild.limits import MAX_MX_NAMES
 from spfbuild.record import Mechanism, Modifier, Term
 from spfbuild.tree import Answered, Fetched, Status, Target, TermLookup, Walker
@@ -30,7 +31,7 @@ FULL = netaddr.IPSet(["0.0.0.0/0", "::/0"])
 _OUTCOME = {Status.NONE: "ok", Status.NXDOMAIN: "nxdomain", Status.NODATA: "nodata"}
 
 
-class FlattenError(Exception):
+class FlattenError(SPFBuildError):
     """The senders' records cannot be flattened (a DNS error, a broken or missing record)."""
 
 

@@ -28,7 +28,7 @@ import netaddr
 
 from spfbuild.dns import Answer, Outcome
 from spfbuild.emit import RecordSet
-from spfbuild.evaluate import check_host
+from spfbuild.evaluation import check_host
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
 from spfbuild.record import IPAddress, Mechanism, parse

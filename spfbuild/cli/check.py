@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
@@ -47,6 +47,9 @@ def check_command(
     ] = DEFAULT_CONCURRENCY,
     nameserver: NameserverOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    providers: Annotated[
+        Path | None, typer.Option("--providers", metavar="DIR", help="A directory of your own provider files.")
+    ] = None,
 ) -> None:
     """Audit published SPF records: the record, every lint rule, and the DNS rules (SPF5xx) over the
     whole include tree: lookup count, void lookups, loops, missing or broken includes, and more.
@@ -63,7 +66,9 @@ def check_command(
     if not names:
         fail("no domains to check: give DOMAIN arguments or --from-file FILE", EXIT_USAGE)
     resolver = make_resolver(nameserver, timeout)
-    errors = asyncio.run(_run(names, resolver, concurrency, as_json))
+    import asyncio  # here, not at the top: `spfbuild rules` and the other offline commands skip it
+
+    errors = asyncio.run(_run(names, resolver, concurrency, as_json, providers))
     raise typer.Exit(EXIT_ERROR if errors else EXIT_OK)
 
 
@@ -81,18 +86,19 @@ def _read_domains(path: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def _providers() -> Providers | None:
+def _providers(directory: Path | None = None) -> Providers | None:
     from spfbuild.audit import ProviderIndex
-    from spfbuild.catalogue import CatalogueError, load_catalogue
+    from spfbuild.catalogue import CatalogueError, load_for
 
     try:
-        return ProviderIndex(load_catalogue())
+        return ProviderIndex(load_for(directory))
     except CatalogueError as exc:
         warn(f"provider catalogue not loaded, provider rules skipped: {exc}")
         return None
 
 
-async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: bool) -> int:
+async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: bool,
+               directory: Path | None = None) -> int:
     """Check every domain, printing each report as soon as those before it are printed;
     returns how many domains have an error."""
     from spfbuild.audit import audit_many
@@ -101,7 +107,7 @@ async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: 
     errors = warned = 0
     out = sys.stdout
     out.write("[\n" if as_json else "")
-    async for report in audit_many(names, resolver, concurrency=concurrency, providers=_providers()):
+    async for report in audit_many(names, resolver, concurrency=concurrency, providers=_providers(directory)):
         progress.clear()
         if as_json:
             text = textwrap.indent(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), "  ")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +12,7 @@ from spfbuild.cli.common import EXIT_OK, EXIT_USAGE, fail
 from spfbuild.cli.dnsopts import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption, make_resolver
 
 if TYPE_CHECKING:
-    from spfbuild.evaluate import Evaluation
+    from spfbuild.evaluation import Evaluation
 
 
 @app.command("eval")
@@ -35,7 +34,7 @@ def eval_command(
 
     Exit status: 0 whenever a result was produced (any of the seven), 2 usage error.
     """
-    from spfbuild.evaluate import check_host, sender_address, spf_identity
+    from spfbuild.evaluation import check_host, sender_address, spf_identity
 
     if ip is None:
         fail("--ip is required (the connecting client's address)", EXIT_USAGE)
@@ -47,6 +46,8 @@ def eval_command(
         fail(f"--ip: {ip!r} is not an IPv4 or IPv6 address", EXIT_USAGE)
     resolver = make_resolver(nameserver, timeout)
     identity, domain = spf_identity(sender, helo)
+    import asyncio  # here, not at the top: `spfbuild rules` and the other offline commands skip it
+
     evaluation = asyncio.run(check_host(address, domain, identity, resolver, helo=helo))
     if as_json:
         print(json.dumps(_as_dict(evaluation, identity, str(address), helo, trace), indent=2))

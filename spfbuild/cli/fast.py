@@ -206,7 +206,7 @@ def lint_command(record: str | None, file: str | None, as_json: bool) -> int:
 def _lint(record: str | None, file: str | None, as_json: bool) -> int:
     from spfbuild.cli.output import format_diagnostic, summary
     from spfbuild.diagnostics import Diagnostic
-    from spfbuild.lint import LintResult, lint_record
+    from spfbuild.linting import LintResult, lint_record
 
     inputs = _lint_inputs(record, file)
     results: list[tuple[str, int, LintResult]] = []
@@ -270,22 +270,24 @@ def _lines(source: str, text: str) -> list[tuple[str, int, str]]:
 # ---------------------------------------------------------------------- render
 
 
-def render_command(config: Path, fmt: Format, output: Path | None, existing: str | None, quiet: bool) -> int:
+def render_command(config: Path, fmt: Format, output: Path | None, existing: str | None, quiet: bool,
+                   providers: Path | None = None) -> int:
     """`spfbuild render`: compose, lint and emit each domain's record; the exit status."""
     try:
-        _render(config, fmt, output, existing, quiet)
+        _render(config, fmt, output, existing, quiet, providers)
     except CommandExit as done:
         return done.code
     return EXIT_OK
 
 
-def _render(config: Path, fmt: Format, output: Path | None, existing: str | None, quiet: bool) -> None:
-    from spfbuild.catalogue import CatalogueError, load_catalogue
+def _render(config: Path, fmt: Format, output: Path | None, existing: str | None, quiet: bool,
+            providers: Path | None = None) -> None:
+    from spfbuild.catalogue import CatalogueError, load_for
     from spfbuild.config import ConfigError, load_config
-    from spfbuild.render import Rendered, RenderError, render_domain
+    from spfbuild.rendering import Rendered, RenderError, render_domain
 
     try:
-        catalogue = load_catalogue()
+        catalogue = load_for(providers, config)
         cfg = load_config(config, catalogue)
     except (ConfigError, CatalogueError) as exc:
         fail(str(exc))
@@ -306,6 +308,10 @@ def _render(config: Path, fmt: Format, output: Path | None, existing: str | None
         for item in rendered:
             for diag in item.diagnostics:
                 warn(f"{item.spec.domain}: {diag.code} [{diag.name}] {diag.message}")
+            for message in item.warnings:
+                warn(f"{item.spec.domain}: {message}")
+            for message in item.notes:
+                print(f"spfbuild: note: {item.spec.domain}: {message}", file=sys.stderr)
     emit_sets([r.record_set for r in rendered], fmt, output)
 
 

@@ -39,6 +39,9 @@ def flatten(
     tsig_key: Annotated[
         Path | None, typer.Option("--tsig-key", metavar="FILE", help="TSIG key file (tsig-keygen output) for --push.")
     ] = None,
+    providers: Annotated[
+        Path | None, typer.Option("--providers", metavar="DIR", help="A directory of your own provider files.")
+    ] = None,
 ) -> None:
     """Flatten each domain's senders into ip4/ip6 ranges (and chained records) within the lookup budget.
 
@@ -55,5 +58,5 @@ def flatten(
 
     options = FlattenOptions(config, fmt=fmt, output=output, explain=explain, nameservers=tuple(nameserver or ()),
                              timeout=timeout, state=state, check=check, force=force, max_shrink=max_shrink, push=push,
-                             tsig_key=tsig_key)
+                             tsig_key=tsig_key, providers=providers)
     raise typer.Exit(flatten_command(options))

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from spfbuild.cron import RunResult
     from spfbuild.dns import Resolver
     from spfbuild.emit import RecordSet
-    from spfbuild.flatten import Flattened
+    from spfbuild.flattening import Flattened
 
 EXIT_WOULD_CHANGE = 2  # --check
 
@@ -42,6 +42,7 @@ class FlattenOptions:
     max_shrink: float = 30.0  # percent
     push: str | None = None
     tsig_key: Path | None = None
+    providers: Path | None = None  # --providers DIR
 
 
 def flatten_command(options: FlattenOptions) -> int:
@@ -54,7 +55,7 @@ def flatten_command(options: FlattenOptions) -> int:
 
 
 def _flatten(options: FlattenOptions) -> int:
-    from spfbuild.catalogue import CatalogueError, load_catalogue
+    from spfbuild.catalogue import CatalogueError, load_for
     from spfbuild.config import ConfigError, load_config
 
     if (options.check or options.push or options.force) and options.state is None:
@@ -65,7 +66,7 @@ def _flatten(options: FlattenOptions) -> int:
         fail("--max-shrink must be a percentage from 0 to 100", EXIT_USAGE)
     resolver = resolver_for(options.nameservers, options.timeout)
     try:
-        catalogue = load_catalogue()
+        catalogue = load_for(options.providers, options.config)
         cfg = load_config(options.config, catalogue)
     except (ConfigError, CatalogueError) as exc:
         fail(str(exc))
@@ -86,7 +87,7 @@ def _flatten(options: FlattenOptions) -> int:
 
 
 async def _flatten_all(cfg: Config, catalogue: Catalogue, resolver: Resolver) -> list[Flattened | str]:
-    from spfbuild.flatten import flatten_all
+    from spfbuild.flattening import flatten_all
 
     return await flatten_all(cfg.domains, catalogue, resolver)
 

@@ -31,6 +31,9 @@ def render(
         str | None, typer.Option("--existing", help='A published record to extend, e.g. "v=spf1 mx ~all".')
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print lint warnings.")] = False,
+    providers: Annotated[
+        Path | None, typer.Option("--providers", metavar="DIR", help="A directory of your own provider files.")
+    ] = None,
 ) -> None:
     """Render the SPF record for each domain in CONFIG, offline, linted before it is emitted.
 
@@ -38,7 +41,7 @@ def render(
     """
     from spfbuild.cli.fast import render_command
 
-    raise typer.Exit(render_command(config, fmt, output, existing, quiet))
+    raise typer.Exit(render_command(config, fmt, output, existing, quiet, providers))
 
 
 def emit_sets(sets: Sequence[RecordSet], fmt: Format, output: Path | None) -> None:

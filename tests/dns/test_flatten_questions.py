@@ -15,7 +15,7 @@ from spfbuild.cli.flattening import _flatten_all
 from spfbuild.compose import compose
 from spfbuild.config import parse_config
 from spfbuild.dns import Resolver
-from spfbuild.evaluate import check_host
+from spfbuild.evaluation import check_host
 from spfbuild.selfcheck import Overlay
 
 CATALOGUE = load_catalogue()

@@ -14,8 +14,8 @@ from spfbuild.audit import audit
 from spfbuild.catalogue import load_catalogue
 from spfbuild.config import DomainSpec, parse_config
 from spfbuild.dns import Answer, Outcome
-from spfbuild.evaluate import check_host
-from spfbuild.flatten import Flattened, flatten_all, flatten_or_error
+from spfbuild.evaluation import check_host
+from spfbuild.flattening import Flattened, flatten_all, flatten_or_error
 
 from .memresolver import MemoryResolver
 from .test_tree_graph import cycle_zone, diamond

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 
 from spfbuild.audit import audit, audit_many
-from spfbuild.evaluate import check_host
+from spfbuild.evaluation import check_host
 from spfbuild.record import parse
 from spfbuild.tree import Fetched, Status, Walker, expand, walk
 
