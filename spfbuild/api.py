@@ -111,14 +111,12 @@ async def flatten_async(
     config: Config, *, nameservers: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
 ) -> list[DomainResult]:
     """`flatten`, for a running event loop."""
-    import asyncio
-
     from spfbuild.catalogue import load_catalogue
-    from spfbuild.flattening import flatten_or_error
+    from spfbuild.flattening import flatten_all
 
     resolver = _resolver(nameservers, timeout)
     catalogue = load_catalogue()
-    done = await asyncio.gather(*(flatten_or_error(spec, catalogue, resolver) for spec in config.domains))
+    done = await flatten_all(config.domains, catalogue, resolver)
     return [
         DomainResult(spec.domain, error=item) if isinstance(item, str) else _result(item.record_set)
         for spec, item in zip(config.domains, done, strict=True)

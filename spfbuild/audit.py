@@ -2,9 +2,10 @@
 DNS-aware rules (SPF5xx) over its whole include tree.
 
 `audit()` checks one domain; `audit_many()` checks any number concurrently through one shared
-resolver (so a provider's records are asked once per run, however many domains include them),
-yielding reports in input order with bounded memory. Neither raises for anything a domain
-publishes or a name given: a bad name is an `invalid-domain-name` finding.
+resolver and one shared walker (so a provider's records are asked and resolved once per run,
+however many domains include them), yielding reports in input order with bounded memory.
+Neither raises for anything a domain publishes or a name given: a bad name is an
+`invalid-domain-name` finding.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from spfbuild.linting import lint_record
 from spfbuild.mechanisms import DNSResolver, domain_problem
 from spfbuild.rules import dns as rules
 from spfbuild.rules.dns import Finding, Providers
-from spfbuild.tree import Node, TermLookup, Tree, walk
+from spfbuild.tree import Node, TermLookup, Tree, Walker, walk
 
 if TYPE_CHECKING:
     from spfbuild.catalogue import Catalogue
@@ -129,13 +130,16 @@ def normalize_domain(text: str) -> tuple[str, str | None]:
     return name, domain_problem(name)
 
 
-async def audit(domain: str, resolver: DNSResolver, providers: Providers | None = None) -> Report:
-    """Audit the SPF policy `domain` publishes (`providers`: see `ProviderIndex`)."""
+async def audit(
+    domain: str, resolver: DNSResolver, providers: Providers | None = None, *, walker: Walker | None = None
+) -> Report:
+    """Audit the SPF policy `domain` publishes (`providers`: see `ProviderIndex`; `walker`, over
+    the same resolver, shares resolved records with other audits of the run)."""
     given = domain.strip()
     name, problem = normalize_domain(given)
     if problem is not None:
         return Report(given, None, (rules.invalid_name(given, problem),))
-    tree, spf_type = await asyncio.gather(walk(name, resolver), resolver.query(name, "SPF"))
+    tree, spf_type = await asyncio.gather(walk(name, resolver, walker), resolver.query(name, "SPF"))
     record = tree.root.record
     found = [Finding(d, (), name) for d in lint_record(record).diagnostics] if record is not None else []
     found += rules.check_domain(tree, spf_type, providers)
@@ -158,11 +162,12 @@ async def audit_many(
     if concurrency < 1:
         raise ValueError("concurrency must be 1 or more")
     shared = _Throttle(resolver, MAX_IN_FLIGHT)
+    walker = Walker(shared)
     slots = asyncio.Semaphore(concurrency)
 
     async def one(domain: str) -> Report:
         async with slots:
-            return await audit(domain, shared, providers)
+            return await audit(domain, shared, providers, walker=walker)
 
     pending: deque[asyncio.Task[Report]] = deque()
     try:
@@ -185,19 +190,26 @@ class _Throttle:
     def __init__(self, resolver: DNSResolver, limit: int):
         self._resolver = resolver
         self._slots = asyncio.Semaphore(limit)
-        self._asked: dict[tuple[str, str], asyncio.Task[Answer]] = {}
+        self._asking: dict[tuple[str, str], asyncio.Task[Answer]] = {}
+        self._answers: dict[tuple[str, str], Answer] = {}  # a finished question keeps its answer, not its task
 
     async def query(self, name: str, rdtype: str) -> Answer:
         key = (normalize(name), rdtype.upper())
-        task = self._asked.get(key)
+        known = self._answers.get(key)
+        if known is not None:
+            return known
+        task = self._asking.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._ask(name, rdtype))
-            self._asked[key] = task
+            task = asyncio.ensure_future(self._ask(key, name, rdtype))
+            self._asking[key] = task
         return await asyncio.shield(task)
 
-    async def _ask(self, name: str, rdtype: str) -> Answer:
+    async def _ask(self, key: tuple[str, str], name: str, rdtype: str) -> Answer:
         async with self._slots:
-            return await self._resolver.query(name, rdtype)
+            answer = await self._resolver.query(name, rdtype)
+        self._answers[key] = answer
+        del self._asking[key]
+        return answer
 
 
 # ---------------------------------------------------------------------- JSON shape

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from spfbuild.catalogue import Catalogue
 from spfbuild.config import Config, DomainSpec
-from spfbuild.dns import Resolver
 from spfbuild.emit import RecordSet, TxtRecord
-from spfbuild.flattening import Flattened, flatten_or_error
+from spfbuild.flattening import Flattened, flatten_all
 from spfbuild.limits import DEFAULT_MAX_SHRINK, DEFAULT_TIMEOUT
+from spfbuild.mechanisms import DNSResolver
 from spfbuild.publish import (
     Change,
     PublishError,
@@ -80,15 +80,13 @@ class RunResult:
 
 
 async def run(
-    cfg: Config, catalogue: Catalogue, resolver: Resolver, options: CronOptions,
+    cfg: Config, catalogue: Catalogue, resolver: DNSResolver, options: CronOptions,
     write_output: Callable[[Sequence[RecordSet], bool], None] | None = None,
 ) -> RunResult:
     with locked(options.state_path, options.lock_wait):
         state = load_state(options.state_path)
         content_addressed = options.push is not None
-        flattened = await asyncio.gather(
-            *(flatten_or_error(s, catalogue, resolver, content_addressed=content_addressed) for s in cfg.domains)
-        )
+        flattened = await flatten_all(cfg.domains, catalogue, resolver, content_addressed=content_addressed)
         outcomes = [_judge(spec, result, state, options) for spec, result in zip(cfg.domains, flattened, strict=True)]
         if options.push is not None and not options.check:
             await asyncio.to_thread(_publish, outcomes, state, options)

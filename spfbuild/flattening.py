@@ -11,6 +11,7 @@ either way. So every address keeps its result (the self-check verifies it with t
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import netaddr
@@ -18,23 +19,24 @@ import netaddr
 from spfbuild.catalogue import Catalogue
 from spfbuild.compose import Composed, compose
 from spfbuild.config import DomainSpec
-from spfbuild.dns import Resolver
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.limits import UDP_PAYLOAD_BYTES
+from spfbuild.mechanisms import DNSResolver
 from spfbuild.pack import Packed, PackError, pack
 from spfbuild.partition import (
     FULL,
     Claim,
+    Failure,
     FlattenError,
-    Node,
     Opaque,
     Origin,
-    Resolution,
+    Partition,
     TermSet,
     classes,
     pass_set,
 )
 from spfbuild.record import Mechanism, Modifier, Qualifier
+from spfbuild.tree import Answered, Fetched, Graph, TermLookup, Walker
 from spfbuild.txt import rdata_size
 
 NUMBERED_TEMPLATE = "_spf{n}"
@@ -42,7 +44,7 @@ HASH_TEMPLATE = "_spf-{hash}"
 HASH_LENGTH = 10
 _QUALIFIER_OF = {q.result: q for q in Qualifier}
 
-__all__ = ["FlattenError", "Flattened", "flatten_domain", "flatten_or_error"]
+__all__ = ["FlattenError", "Flattened", "flatten_all", "flatten_domain", "flatten_or_error"]
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,13 @@ class _Top:
 
 
 async def flatten_domain(
-    spec: DomainSpec, catalogue: Catalogue, resolver: Resolver, existing: str | None = None,
-    *, content_addressed: bool = False,
+    spec: DomainSpec, catalogue: Catalogue, resolver: DNSResolver, existing: str | None = None,
+    *, content_addressed: bool = False, partition: Partition | None = None,
 ) -> Flattened:
     """Flatten one domain. `content_addressed` names chained records after a hash of their
-    content (`_spf-<hash>`), so old and new chains never mix in caches when publishing."""
+    content (`_spf-<hash>`), so old and new chains never mix in caches when publishing.
+    `partition` (over a walker of the same resolver) shares resolved records and their claims
+    with the other domains of the run."""
     template = spec.flatten.chain_name or (HASH_TEMPLATE if content_addressed else NUMBERED_TEMPLATE)
     if content_addressed and "{hash}" not in template:
         raise FlattenError(
@@ -86,23 +90,20 @@ async def flatten_domain(
         )
     spec = replace(spec, flatten=replace(spec.flatten, chain_name=template))
     composition = compose(spec, catalogue, existing)
-    resolution = Resolution(resolver)
-    # The other TXT records at the name are asked alongside the senders' trees, not one round trip after.
-    budget = asyncio.ensure_future(_main_budget(spec, resolver))
-    budget.add_done_callback(lambda task: task.cancelled() or task.exception())  # never "not retrieved"
-    try:
-        top = await _resolve_top(spec, composition.terms, resolution, catalogue)
-    except BaseException:
-        budget.cancel()
-        raise
-    main_budget = await budget
-    kept, layout = _choose(top, spec, main_budget)
+    partition = partition or Partition(Walker(resolver))
+    walker = partition.walker
+    # The other TXT records at the name are asked alongside the senders' trees, not one round trip
+    # after. Neither raises for anything DNS says: what follows is computed on the resolved graph.
+    root, published = await asyncio.gather(walker.walk_record(spec.domain, composition.record),
+                                           _published(spec, walker))
+    top = _resolve_top(spec, composition.terms, root, partition, catalogue)
+    kept, layout = _choose(top, spec, _main_budget(spec, published))
     record_set = _record_set(spec, layout.packed)
     checked = 0
     if spec.flatten.self_check:
         from spfbuild.selfcheck import self_check
 
-        checked = await self_check(spec.domain, composition.record, record_set, resolver, layout.samples)
+        checked = await self_check(root, partition.graph, record_set, walker.resolver, layout.samples)
     return Flattened(
         domain=spec.domain,
         record_set=record_set,
@@ -116,29 +117,59 @@ async def flatten_domain(
 
 
 async def flatten_or_error(
-    spec: DomainSpec, catalogue: Catalogue, resolver: Resolver, *, content_addressed: bool = False
+    spec: DomainSpec, catalogue: Catalogue, resolver: DNSResolver, *, content_addressed: bool = False,
+    partition: Partition | None = None,
 ) -> Flattened | str:
     """`flatten_domain`, with a failure as its one-line message naming the domain (multi-domain
     runs go on past one domain's failure)."""
     from spfbuild.compose import ComposeError
 
     try:
-        return await flatten_domain(spec, catalogue, resolver, content_addressed=content_addressed)
+        return await flatten_domain(spec, catalogue, resolver, content_addressed=content_addressed,
+                                    partition=partition)
     except (FlattenError, ComposeError) as exc:
         message = str(exc)
         return message if message.startswith(f"{spec.domain}:") else f"{spec.domain}: {message}"
 
 
-async def _resolve_top(
-    spec: DomainSpec, terms: tuple[Composed, ...], resolution: Resolution, catalogue: Catalogue
+async def flatten_all(
+    specs: Sequence[DomainSpec], catalogue: Catalogue, resolver: DNSResolver, *, content_addressed: bool = False
+) -> list[Flattened | str]:
+    """`flatten_or_error` for every domain at once, in order, over one shared graph: a provider
+    that several domains use is resolved once."""
+    partition = Partition(Walker(resolver))
+    return list(await asyncio.gather(*(
+        flatten_or_error(spec, catalogue, resolver, content_addressed=content_addressed, partition=partition)
+        for spec in specs
+    )))
+
+
+def _resolve_top(
+    spec: DomainSpec, terms: tuple[Composed, ...], root: Fetched, partition: Partition, catalogue: Catalogue
 ) -> _Top:
+    """What the composed record's evaluated terms resolve to. Refusals, in this order: an include
+    loop; the first term that cannot be flattened for a DNS error or a broken record; the first
+    broken record anywhere in the tree (kept terms included: a receiver would meet it); the
+    redirect's tree."""
+    graph = partition.graph
+    loop = graph.cycle(root)
+    if loop is not None:
+        raise FlattenError(f"include loop: {' -> '.join(loop)}")
     mechanisms = [c.term for c in terms if isinstance(c.term, Mechanism)]
     composed = [c for c in terms if isinstance(c.term, Mechanism)]
     cut = next((i for i, m in enumerate(mechanisms) if m.kind == "all"), None)
     if cut is not None:
         mechanisms, composed = mechanisms[: cut + 1], composed[: cut + 1]
-    sets = await asyncio.gather(*(_term_set(m, spec.domain, resolution) for m in mechanisms))
-    costs = await asyncio.gather(*(_term_cost(m, resolution) for m in mechanisms))
+    answers = [answer for _, answer in root.evaluated]
+    found = [partition.term_set(root, m, a) for m, a in zip(mechanisms, answers, strict=False)]
+    failure = next((f for f in found if isinstance(f, Failure)), None)
+    if failure is not None:
+        raise FlattenError(failure.message)
+    problem = partition.problem(root)
+    if problem is not None:
+        raise FlattenError(problem)
+    sets = [f if isinstance(f, TermSet) else None for f in found]
+    costs = [_cost(graph, a) for a in answers[: len(mechanisms)]]
     forced = {i for i, s in enumerate(sets) if s is None}
     forced |= {i for i, c in enumerate(composed) if _asked_to_keep(c, spec, catalogue)}
     modifiers = [c.term for c in terms if isinstance(c.term, Modifier)]
@@ -146,29 +177,25 @@ async def _resolve_top(
     redirect_claims: list[Claim] | None = None
     redirect_cost = 0
     if redirect is not None:
-        redirect_cost = 1 + (await resolution.cost(redirect.value) if "%" not in redirect.value else 0)
-        try:
-            redirect_claims = (await resolution.node(redirect.value, (spec.domain,))).claims
-        except Opaque:
-            redirect_claims = None
+        answer = answers[-1]
+        redirect_cost = _cost(graph, answer)
+        below = partition.step(root, redirect, answer)
+        if isinstance(below, Failure):
+            raise FlattenError(below.message)
+        redirect_claims = None if isinstance(below, Opaque) else below
     tail = [str(m) for m in modifiers if m.name != "redirect"]
-    return _Top(list(composed), mechanisms, list(sets), list(costs), forced, redirect, redirect_claims,
-                redirect_cost, tail)
+    return _Top(list(composed), mechanisms, sets, costs, forced, redirect, redirect_claims, redirect_cost, tail)
 
 
-async def _term_set(mech: Mechanism, domain: str, resolution: Resolution) -> TermSet | None:
-    try:
-        return await resolution.term_set(mech, domain, (domain,))
-    except Opaque:
-        return None
-
-
-async def _term_cost(mech: Mechanism, resolution: Resolution) -> int:
-    if not mech.queries_dns:
+def _cost(graph: Graph, answer: Answered | None) -> int:
+    """The lookups one top-level term costs receivers, over its whole tree (RFC 7208 4.6.4)."""
+    if answer is None:
         return 0
-    if mech.kind == "include" and mech.domain and not mech.has_macros:
-        return 1 + await resolution.cost(mech.domain)
-    return 1
+    if isinstance(answer, TermLookup) or answer.followed is None:
+        return 1
+    child = graph.node(answer.followed)
+    assert child is not None  # an unresolved target was refused before
+    return 1 + graph.cost(child).lookups
 
 
 def _asked_to_keep(item: Composed, spec: DomainSpec, catalogue: Catalogue) -> bool:
@@ -184,15 +211,19 @@ def _asked_to_keep(item: Composed, spec: DomainSpec, catalogue: Catalogue) -> bo
     return False
 
 
-async def _main_budget(spec: DomainSpec, resolver: Resolver) -> int:
+async def _published(spec: DomainSpec, walker: Walker) -> Fetched | None:
+    """What the domain publishes now, for the byte budget; not asked when `reserve_bytes` is set."""
+    return None if spec.flatten.reserve_bytes is not None else await walker.record(spec.domain)
+
+
+def _main_budget(spec: DomainSpec, published: Fetched | None) -> int:
     """The main record's byte budget, leaving room for the other TXT records at the name that
     share its answer (site verifications): measured unless `reserve_bytes` is set."""
     settings = spec.flatten
-    if settings.reserve_bytes is not None:
-        budget = settings.max_record_bytes - settings.reserve_bytes
+    if settings.reserve_bytes is not None or published is None:
+        budget = settings.max_record_bytes - (settings.reserve_bytes or 0)
     else:
-        answer = await resolver.query(spec.domain, "TXT")
-        others = [t for t in answer.strings if not t.lower().startswith("v=spf1")] if answer.ok else []
+        others = published.others
         # Header, question, and per answer record: compressed owner, type, class, TTL, length.
         overhead = 12 + len(spec.domain) + 2 + 4 + 12 * (len(others) + 1)
         used = sum(rdata_size(_split255(t)) for t in others)
@@ -307,7 +338,7 @@ def _source_ranges(top: _Top, kept: set[int]) -> dict[str, list[str]]:
         if mech.queries_dns and i not in kept and term_set is not None:
             out[str(mech)] = [str(n) for n in _sorted_cidrs(term_set.addresses)]
     if top.redirect is not None and top.redirect_claims is not None:
-        passing = pass_set(Node(top.redirect.value, top.redirect_claims, 0), 0).addresses
+        passing = pass_set(top.redirect_claims).addresses
         out[str(top.redirect)] = [str(n) for n in _sorted_cidrs(passing)]
     return out
 
@@ -371,7 +402,7 @@ def _groups(top: _Top, pools: list[tuple[int, netaddr.IPSet]]) -> list[_Group]:
         for claim in claims:
             redirect_set |= claim.addresses
         contributors.append((f"redirect={top.redirect.value}", TermSet(redirect_set, [o for c in claims
-                                                                                      for o in c.origins], 0)))
+                                                                                      for o in c.origins])))
     for label, term_set in contributors:
         mine = pool & term_set.addresses
         if not mine:

@@ -1,4 +1,4 @@
-"""The exact result of an SPF record for every address, as netaddr IPSets.
+"""The exact result of an SPF record for every address, as netaddr IPSets, read from the graph.
 
 A record is an ordered list of claims: (result, addresses). An address gets the result of the
 first claim that contains it (first match wins), and neutral when none does (RFC 7208 4.7).
@@ -6,36 +6,48 @@ first claim that contains it (first match wins), and neutral when none does (RFC
 record's `-ip4:` exclusions and its `~all` are honoured; `redirect=` appends its target's
 claims when the record has no `all` (6.1).
 
-Terms whose result cannot be known ahead of time (`exists`, `ptr`, macros) make the record
-opaque: `Opaque` is raised and the caller keeps that term as it is.
+Claims are computed from the resolved graph (`spfbuild.tree`), once per name per run, with no
+DNS of their own. Where a record has none, the reason is a value: `Opaque` when a term's result
+cannot be known ahead of time (`exists`, `ptr`, macros: the caller keeps that term as written),
+`Failure` when DNS failed or a record is broken. Anywhere in a term's tree, opacity wins over
+failure: a term kept as written needs no addresses, and `problem()` still finds the records a
+receiver could not evaluate.
 """
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 from dataclasses import dataclass, field
 
 import netaddr
 
-from spfbuild.dns import Answer, Resolver
 from spfbuild.errors import SPFBuildError
 from spfbuild.limits import MAX_MX_NAMES
-from spfbuild.record import Mechanism, Record, is_spf_record, parse
+from spfbuild.record import Mechanism, Modifier, Term
+from spfbuild.tree import Answered, Fetched, Status, Target, TermLookup, Walker
 
 FULL = netaddr.IPSet(["0.0.0.0/0", "::/0"])
-MAX_DEPTH = 20
+
+_OUTCOME = {Status.NONE: "ok", Status.NXDOMAIN: "nxdomain", Status.NODATA: "nodata"}
 
 
 class FlattenError(SPFBuildError):
     """The senders' records cannot be flattened (a DNS error, a broken or missing record)."""
 
 
-class Opaque(Exception):
-    def __init__(self, domain: str, term: str):
-        super().__init__(f"{term} in {domain}")
-        self.domain = domain
-        self.term = term
+@dataclass(frozen=True)
+class Opaque:
+    """A term whose result depends on the sender: `term` as written, in the record of `domain`."""
+
+    domain: str
+    term: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a record cannot be flattened, as flatten's one-line message."""
+
+    message: str
 
 
 @dataclass(frozen=True)
@@ -47,162 +59,174 @@ class Origin:
     path: tuple[str, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Claim:
     result: str
     addresses: netaddr.IPSet
     origins: list[tuple[netaddr.IPNetwork, Origin]] = field(default_factory=list)
 
 
-@dataclass
-class Node:
-    """A resolved record: its claims in order, its lookup cost (RFC 7208 counting: every
-    DNS-querying term of the tree), the DNS names it needs."""
-
-    domain: str
-    claims: list[Claim]
-    lookups: int
-
-
-class Resolution:
-    """Resolves records into claims once per domain per run; DNS questions go through the
-    shared resolver, which asks each (name, type) once."""
-
-    def __init__(self, resolver: Resolver):
-        self.resolver = resolver
-        self._nodes: dict[str, asyncio.Task[Node]] = {}
-
-    async def node(self, domain: str, path: tuple[str, ...] = ()) -> Node:
-        key = domain.lower().rstrip(".")
-        if key in path:
-            raise FlattenError(f"include loop: {' -> '.join((*path, key))}")
-        if len(path) > MAX_DEPTH:
-            raise FlattenError(f"includes nested deeper than {MAX_DEPTH} at {key}")
-        task = self._nodes.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._build(key, (*path, key)))
-            self._nodes[key] = task
-        return await asyncio.shield(task)
-
-    async def record(self, domain: str) -> Record:
-        answer = await self.resolver.query(domain, "TXT")
-        if answer.is_temperror:
-            raise FlattenError(f"temperror: {answer.message}")
-        texts = [t for t in answer.strings if is_spf_record(t)]
-        if not texts:
-            raise FlattenError(f"{domain} has no SPF record ({answer.outcome.value})")
-        if len(texts) > 1:
-            raise FlattenError(f"{domain} publishes {len(texts)} SPF records (permerror)")
-        parsed = parse(texts[0])
-        errors = [d for d in parsed.diagnostics if d.is_error]
-        if errors:
-            raise FlattenError(f"{domain}: SPF record has a syntax error: {errors[0].message}")
-        return parsed.record
-
-    async def _build(self, domain: str, path: tuple[str, ...]) -> Node:
-        record = await self.record(domain)
-        return await self.claims_of(record, domain, path)
-
-    async def cost(self, domain: str, path: tuple[str, ...] = ()) -> int:
-        """Lookups the record at `domain` costs receivers, counted over its whole tree; works for
-        opaque records too (a macro target counts 1 and is not followed)."""
-        key = domain.lower().rstrip(".")
-        if key in path or len(path) > MAX_DEPTH:
-            raise FlattenError(f"include loop: {' -> '.join((*path, key))}")
-        record = await self.record(key)
-        return await self.record_cost(record, (*path, key))
-
-    async def record_cost(self, record: Record, path: tuple[str, ...]) -> int:
-        total = 0
-        nested: list[str] = []
-        for term in record.terms:
-            if not term.queries_dns:
-                continue
-            total += 1
-            target = term.domain if isinstance(term, Mechanism) else term.value
-            if (isinstance(term, Mechanism) and term.kind != "include") or target is None or "%" in target:
-                continue
-            if not isinstance(term, Mechanism) and any(m.kind == "all" for m in record.mechanisms):
-                continue  # a redirect beside `all` is never followed
-            nested.append(target)
-        costs = await asyncio.gather(*(self.cost(t, path) for t in nested))
-        return total + sum(costs)
-
-    async def claims_of(self, record: Record, domain: str, path: tuple[str, ...]) -> Node:
-        """The claims of `record` published at `domain` (which may be a composed, unpublished one)."""
-        mechanisms = list(record.mechanisms)
-        has_all = any(m.kind == "all" for m in mechanisms)
-        if has_all:
-            # Terms after `all` are never evaluated.
-            mechanisms = mechanisms[: next(i for i, m in enumerate(mechanisms) if m.kind == "all") + 1]
-        sets = await asyncio.gather(*(self.term_set(m, domain, path) for m in mechanisms))
-        claims = [Claim(m.qualifier.result, s.addresses, s.origins) for m, s in zip(mechanisms, sets, strict=True)]
-        lookups = sum(s.lookups for s in sets)
-        if record.redirect is not None and not has_all:
-            if "%" in record.redirect:
-                raise Opaque(domain, f"redirect={record.redirect}")
-            target = await self.node(record.redirect, path)
-            claims += target.claims
-            lookups += 1 + target.lookups
-        return Node(domain, claims, lookups)
-
-    async def term_set(self, mech: Mechanism, domain: str, path: tuple[str, ...]) -> TermSet:
-        if mech.kind in ("exists", "ptr") or mech.has_macros:
-            raise Opaque(domain, str(mech))
-        if mech.kind == "all":
-            return TermSet(FULL, [], 0)
-        if mech.network is not None:
-            net = netaddr.IPNetwork(str(mech.network))
-            return TermSet(netaddr.IPSet([net]), [(net, Origin(domain, path))], 0)
-        target = (mech.domain or domain).lower().rstrip(".")
-        if mech.kind == "include":
-            node = await self.node(target, path)
-            return pass_set(node, 1 + node.lookups)
-        if mech.kind == "a":
-            nets = await self.host_networks(target, mech)
-            return TermSet(netaddr.IPSet(nets), [(n, Origin(target, path)) for n in nets], 1)
-        return await self.mx_set(target, mech, path)
-
-    async def mx_set(self, target: str, mech: Mechanism, path: tuple[str, ...]) -> TermSet:
-        answer = _checked(await self.resolver.query(target, "MX"))
-        hosts = [mx.exchange for mx in answer.exchanges if mx.exchange not in (".", "")]
-        if len(hosts) > MAX_MX_NAMES:
-            raise FlattenError(f"mx:{target} has {len(hosts)} MX names, over the limit of {MAX_MX_NAMES}")
-        found = await asyncio.gather(*(self.host_networks(h, mech) for h in hosts))
-        nets = [n for group in found for n in group]
-        origins = [(n, Origin(h, path)) for h, group in zip(hosts, found, strict=True) for n in group]
-        return TermSet(netaddr.IPSet(nets), origins, 1)
-
-    async def host_networks(self, host: str, mech: Mechanism) -> list[netaddr.IPNetwork]:
-        v4, v6 = await asyncio.gather(self.resolver.query(host, "A"), self.resolver.query(host, "AAAA"))
-        prefix4 = 32 if mech.prefix4 is None else mech.prefix4
-        prefix6 = 128 if mech.prefix6 is None else mech.prefix6
-        nets = [netaddr.IPNetwork(f"{a}/{prefix4}").cidr for a in _checked(v4).strings]
-        nets += [netaddr.IPNetwork(f"{a}/{prefix6}").cidr for a in _checked(v6).strings]
-        return nets
-
-
-@dataclass
+@dataclass(frozen=True)
 class TermSet:
     addresses: netaddr.IPSet
     origins: list[tuple[netaddr.IPNetwork, Origin]]
-    lookups: int
 
 
-def _checked(answer: Answer) -> Answer:
-    if answer.is_temperror:
-        raise FlattenError(f"temperror: {answer.message}")
-    return answer
+Claims = list[Claim]
 
 
-def pass_set(node: Node, lookups: int) -> TermSet:
+class Partition:
+    """The claims of the walker's graph nodes, memoised per name; shared by the domains of a run."""
+
+    def __init__(self, walker: Walker):
+        self.walker = walker
+        self.graph = walker.graph
+        self._claims: dict[str, Claims | Opaque | Failure] = {}
+
+    def claims(self, node: Fetched) -> Claims | Opaque | Failure:
+        """The claims of `node`'s record; origins' paths start at the node's own name. The
+        node must reach no cycle (see `Graph.cycle`)."""
+        memoised = node.published and self.graph.node(node.domain) is node
+        if memoised and node.domain in self._claims:
+            return self._claims[node.domain]
+        found = self._compute(node)
+        if memoised:
+            self._claims[node.domain] = found
+        return found
+
+    def term_set(self, node: Fetched, term: Mechanism, answer: Answered | None) -> TermSet | Opaque | Failure:
+        """The addresses one mechanism of `node`'s record matches; for an include, those for
+        which the target's result is pass."""
+        domain = node.domain
+        if term.kind in ("exists", "ptr") or term.has_macros:
+            return Opaque(domain, str(term))
+        if term.kind == "all":
+            return TermSet(FULL, [])
+        network = term.network
+        if network is not None:
+            net = netaddr.IPNetwork(str(network))
+            return TermSet(netaddr.IPSet([net]), [(net, Origin(domain, (domain,)))])
+        if isinstance(answer, Target):
+            below = self._target(node, answer)
+            if isinstance(below, Opaque | Failure):
+                return below
+            passing = pass_set(below)
+            return TermSet(passing.addresses, [(net, _from(domain, o)) for net, o in passing.origins])
+        assert isinstance(answer, TermLookup)
+        return _addresses(term, answer, domain)
+
+    def problem(self, root: Fetched) -> str | None:
+        """The first broken record in `root`'s tree, depth first in evaluation order: what makes
+        a receiver's result temperror or permerror wherever the tree is kept as written."""
+        for node in self.graph.reachable(root):
+            why = record_problem(node)
+            if why is not None:
+                return why
+            for target, child in self.graph.children(node):
+                if child is None:
+                    return _unreached(self.graph.unreached, target)
+            for target in node.targets:
+                if target.name is Status.INVALID:
+                    return f"{target.via} in {node.domain}: the target is not a valid domain name"
+        return None
+
+    def _compute(self, node: Fetched) -> Claims | Opaque | Failure:
+        why = record_problem(node)
+        if why is not None:
+            return Failure(why)
+        claims: Claims = []
+        failure: Failure | None = None
+        for term, answer in node.evaluated:
+            found = self.step(node, term, answer)
+            if isinstance(found, Opaque):
+                return found  # wins over any failure: see the module's docstring
+            if isinstance(found, Failure):
+                failure = failure or found
+            elif failure is None:
+                claims += found
+        return failure or claims
+
+    def step(self, node: Fetched, term: Term, answer: Answered | None) -> Claims | Opaque | Failure:
+        """The claims one evaluated term of `node`'s record adds (a redirect adds its target's)."""
+        if isinstance(term, Modifier):  # redirect=, evaluated only without `all`
+            if "%" in term.value:
+                return Opaque(node.domain, str(term))
+            assert isinstance(answer, Target)
+            below = self._target(node, answer)
+            if isinstance(below, Opaque | Failure):
+                return below
+            return [Claim(c.result, c.addresses, [(n, _from(node.domain, o)) for n, o in c.origins]) for c in below]
+        found = self.term_set(node, term, answer)
+        if isinstance(found, Opaque | Failure):
+            return found
+        return [Claim(term.qualifier.result, found.addresses, found.origins)]
+
+    def _target(self, node: Fetched, target: Target) -> Claims | Opaque | Failure:
+        """The claims of an include's or redirect's target (their paths start at the target)."""
+        name = target.followed
+        if name is None:
+            if target.name is Status.DYNAMIC:
+                return Opaque(node.domain, target.via)
+            return Failure(f"{target.via} in {node.domain}: the target is not a valid domain name")
+        child = self.graph.node(name)
+        if child is None:
+            return Failure(_unreached(self.graph.unreached, target))
+        return self.claims(child)
+
+
+def record_problem(node: Fetched) -> str | None:
+    """Why the record at a node cannot be evaluated at all, in flatten's words."""
+    if node.status is Status.TEMPERROR:
+        return f"temperror: {node.message}"
+    if node.status is Status.MULTIPLE:
+        return f"{node.domain} publishes {node.spf_records} SPF records (permerror)"
+    if node.status in _OUTCOME:
+        return f"{node.domain} has no SPF record ({_OUTCOME[node.status]})"
+    errors = [d for d in node.parsed.diagnostics if d.is_error] if node.parsed is not None else []
+    if errors:
+        return f"{node.domain}: SPF record has a syntax error: {errors[0].message}"
+    return None
+
+
+def _unreached(unreached: dict[str, str], target: Target) -> str:
+    """Why a walk left the target's record unresolved (a bound of `spfbuild.tree.Walker`)."""
+    name = target.followed or target.spec
+    return f"{unreached.get(name, 'not resolved')} at {name}"
+
+
+def _from(domain: str, origin: Origin) -> Origin:
+    """An origin in a record that `domain`'s record includes or redirects to, seen from `domain`."""
+    return Origin(origin.name, (domain, *origin.path))
+
+
+def _addresses(term: Mechanism, lookup: TermLookup, domain: str) -> TermSet | Failure:
+    """The networks of an `a` or `mx` term: each address with the term's prefix."""
+    if lookup.errors:
+        return Failure(f"temperror: {lookup.errors[0]}")
+    if term.kind == "mx" and len(lookup.exchanges) > MAX_MX_NAMES:
+        return Failure(f"mx:{lookup.target} has {len(lookup.exchanges)} MX names, over the limit of {MAX_MX_NAMES}")
+    if lookup.problem is not None:
+        return Failure(f"{term} in {domain}: {lookup.problem}")
+    prefix4 = 32 if term.prefix4 is None else term.prefix4
+    prefix6 = 128 if term.prefix6 is None else term.prefix6
+    nets: list[netaddr.IPNetwork] = []
+    origins: list[tuple[netaddr.IPNetwork, Origin]] = []
+    for host in lookup.hosts:
+        found = [netaddr.IPNetwork(f"{a}/{prefix4}").cidr for a in host.ipv4]
+        found += [netaddr.IPNetwork(f"{a}/{prefix6}").cidr for a in host.ipv6]
+        nets += found
+        origins += [(n, Origin(host.name, (domain,))) for n in found]
+    return TermSet(netaddr.IPSet(nets), origins)
+
+
+def pass_set(claims: Claims) -> TermSet:
     """Addresses for which the record's result is pass: where an include matches."""
     # What earlier claims decided is tracked rather than what remains: both are exact, but the
     # remainder of a few ranges is the complement of the address space, thousands of blocks.
     decided = netaddr.IPSet()
     passing = netaddr.IPSet()
     origins: list[tuple[netaddr.IPNetwork, Origin]] = []
-    for claim in node.claims:
+    for claim in claims:
         if claim.result == "pass":
             matched = claim.addresses - decided
             passing |= matched
@@ -210,7 +234,7 @@ def pass_set(node: Node, lookups: int) -> TermSet:
         decided |= claim.addresses
         if decided == FULL:
             break
-    return TermSet(passing, origins, lookups)
+    return TermSet(passing, origins)
 
 
 def classes(

@@ -5,9 +5,10 @@ The original is evaluated with the lookup limits lifted: its intent is what flat
 and exceeding the limits is usually why it is being flattened.
 
 Every address is covered: the ranges of both sides (their ip4/ip6 terms, the addresses of their
-`a` and `mx` terms, at any depth, and the result classes the flattener computed) cut the address
-space into intervals inside which no range begins or ends, so each side gives one result across
-an interval; the first address of every interval is evaluated.
+`a` and `mx` terms, at any depth, read from the resolved graph, and the result classes the
+flattener computed) cut the address space into intervals inside which no range begins or ends,
+so each side gives one result across an interval; the first address of every interval is
+evaluated.
 
 DNS questions that name the sample address itself (`exists:%{i}...`, `ptr`'s reverse lookup and
 the names it gives) are answered NXDOMAIN by the self-check instead of being sent: that is what
@@ -25,12 +26,13 @@ from collections.abc import Iterable
 
 import netaddr
 
-from spfbuild.dns import Answer, Outcome, Resolver
+from spfbuild.dns import Answer, Outcome
 from spfbuild.emit import RecordSet
 from spfbuild.evaluation import check_host
-from spfbuild.mechanisms import MAX_NAMES
+from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
-from spfbuild.record import IPAddress, Mechanism, Record, is_spf_record, parse
+from spfbuild.record import IPAddress, Mechanism, parse
+from spfbuild.tree import Fetched, Graph, TermLookup
 
 MAX_SAMPLES = 4000
 BATCH = 200
@@ -39,7 +41,7 @@ BATCH = 200
 class Overlay:
     """Serves the given TXT records, asks the real resolver (and its cache) for the rest."""
 
-    def __init__(self, base: Resolver, records: dict[str, tuple[str, ...]]):
+    def __init__(self, base: DNSResolver, records: dict[str, tuple[str, ...]]):
         self.base = base
         self.answers = {
             (key, "TXT"): Answer(key, "TXT", Outcome.OK, values, server="self-check")
@@ -79,13 +81,15 @@ def _address_forms(ip: IPAddress) -> tuple[str, ...]:
 
 
 async def self_check(
-    domain: str, original: Record, flattened: RecordSet, resolver: Resolver, sets: Iterable[netaddr.IPSet]
+    root: Fetched, graph: Graph, flattened: RecordSet, resolver: DNSResolver, sets: Iterable[netaddr.IPSet]
 ) -> int:
-    """Raise FlattenError naming the first address whose result differs; return how many were checked."""
-    before = Overlay(resolver, {domain: (str(original),)})
+    """Compare `root` (the original record, as resolved into `graph`) with its flattening. Raise
+    FlattenError naming the first address whose result differs; return how many were checked."""
+    domain = root.domain
+    before = Overlay(resolver, {domain: (root.record or "",)})
     after = Overlay(resolver, {r.name: (r.value,) for r in flattened.records})
     networks = [n for r in flattened.records for n in _networks(r.value)]
-    networks += await _tree_networks(original, domain, before)
+    networks += tree_networks(root, graph)
     addresses = boundary_addresses(sets, networks)
     sender = f"postmaster@{domain}"
     for start in range(0, len(addresses), BATCH):
@@ -128,44 +132,26 @@ def boundary_addresses(
     return [ipaddress.IPv4Address(v) if ver == 4 else ipaddress.IPv6Address(v) for ver, v in ordered]
 
 
-async def _tree_networks(
-    record: Record, domain: str, resolver: Overlay, seen: set[str] | None = None
-) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """The ip4/ip6 ranges and the `a`/`mx` addresses (with their prefixes) of `record` and of every
-    record it includes or redirects to with a macro-free name, read through the resolver's cache
-    (the flattening asked these questions already)."""
-    seen = set() if seen is None else seen
-    found = [m.network for m in record.mechanisms if m.network is not None]
-    for mech in record.mechanisms:
-        if mech.kind in ("a", "mx") and not mech.has_macros:
-            found += await _host_networks(mech, mech.domain or domain, resolver)
-    targets = [m.domain for m in record.mechanisms if m.kind == "include" and m.domain]
-    if record.redirect is not None:
-        targets.append(record.redirect)
-    for target in targets:
-        name = target.lower().rstrip(".")
-        if "%" in name or name in seen:
-            continue
-        seen.add(name)
-        answer = await resolver.query(name, "TXT")
-        texts = [t for t in answer.strings if is_spf_record(t)] if answer.ok else []
-        if len(texts) == 1:
-            found += await _tree_networks(parse(texts[0]).record, name, resolver, seen)
+def tree_networks(root: Fetched, graph: Graph) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The ip4/ip6 ranges and the `a`/`mx` addresses (with their prefixes) that `root`'s record
+    and every record below it evaluate, read from the resolved graph (no DNS)."""
+    found: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for node in graph.reachable(root):
+        for term, answer in node.evaluated:
+            if not isinstance(term, Mechanism):
+                continue
+            if term.network is not None:
+                found.append(term.network)
+            elif isinstance(answer, TermLookup):
+                found += _host_networks(term, answer)
     return found
 
 
-async def _host_networks(
-    mech: Mechanism, target: str, resolver: Overlay
-) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    hosts = [target]
-    if mech.kind == "mx":
-        answer = await resolver.query(target, "MX")
-        hosts = [mx.exchange for mx in answer.exchanges if mx.exchange not in ("", ".")][:MAX_NAMES]
+def _host_networks(mech: Mechanism, lookup: TermLookup) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     found: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-    for host in hosts:
-        for rdtype, prefix in (("A", mech.prefix4), ("AAAA", mech.prefix6)):
-            answer = await resolver.query(host, rdtype)
-            for address in answer.strings if answer.ok else ():
+    for host in lookup.hosts:
+        for addresses, prefix in ((host.ipv4, mech.prefix4), (host.ipv6, mech.prefix6)):
+            for address in addresses:
                 try:
                     ip = ipaddress.ip_address(address)
                     found.append(ipaddress.ip_network(f"{ip}/{ip.max_prefixlen if prefix is None else prefix}",

@@ -87,12 +87,9 @@ def _flatten(options: FlattenOptions) -> int:
 
 
 async def _flatten_all(cfg: Config, catalogue: Catalogue, resolver: Resolver) -> list[Flattened | str]:
-    from spfbuild.prefetch import send_first_questions
+    from spfbuild.flattening import flatten_all
 
-    await send_first_questions(cfg.domains, catalogue, resolver)
-    from spfbuild.flattening import flatten_or_error  # imported while the first answers travel
-
-    return list(await asyncio.gather(*(flatten_or_error(spec, catalogue, resolver) for spec in cfg.domains)))
+    return await flatten_all(cfg.domains, catalogue, resolver)
 
 
 def _with_details(item: Flattened) -> RecordSet:
@@ -118,7 +115,6 @@ def explanation(item: Flattened) -> str:
 
 
 def _cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, options: FlattenOptions) -> int:
-    from spfbuild.prefetch import send_first_questions
     from spfbuild.publish import PublishError, load_tsig_key, parse_push_url
     from spfbuild.state import StateError
 
@@ -140,8 +136,7 @@ def _cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, options: Flatte
             emit_sets(sets, options.fmt, output)
 
     async def cron_run() -> RunResult:
-        await send_first_questions(cfg.domains, catalogue, resolver)
-        from spfbuild.cron import CronOptions, run  # imported while the first answers travel
+        from spfbuild.cron import CronOptions, run
 
         cron = CronOptions(state, check=options.check, force=options.force, max_shrink=options.max_shrink / 100,
                            push=target, key=key, timeout=options.timeout)

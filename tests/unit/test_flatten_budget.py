@@ -18,7 +18,7 @@ def flattened_sizes(resolver: MemoryResolver, extra: str = "") -> list[int]:
     text = (f"domain: example.com\npolicy: fail\nsenders:\n  - include: _spf.provider.test\n"
             f"flatten:\n  max_lookups: 3\n{extra}")
     (spec,) = parse_config(text, "t.yaml", CATALOGUE).domains
-    result = asyncio.run(flatten_domain(spec, CATALOGUE, resolver))  # type: ignore[arg-type]
+    result = asyncio.run(flatten_domain(spec, CATALOGUE, resolver))
     return [r.size for r in result.record_set.records]
 
 

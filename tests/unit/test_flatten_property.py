@@ -77,7 +77,7 @@ async def compare(seed: int, policy: str, max_lookups: int) -> None:
            f"  max_lookups: {max_lookups}\n  self_check: false\n"
     (spec,) = parse_config(text, "t.yaml", CATALOGUE).domains
     try:
-        result = await flatten_domain(spec, CATALOGUE, resolver)  # type: ignore[arg-type]
+        result = await flatten_domain(spec, CATALOGUE, resolver)
     except FlattenError as exc:
         # Budgets a random tree may not fit: refusing is right; emitting something wrong is not.
         assert any(m in str(exc) for m in ("DNS lookups even with everything flattenable", "budget")), exc
@@ -85,8 +85,8 @@ async def compare(seed: int, policy: str, max_lookups: int) -> None:
     from spfbuild.compose import compose
 
     original = str(compose(spec, CATALOGUE).record)
-    before = Overlay(resolver, {"flat.tree.test": (original,)})  # type: ignore[arg-type]
-    after = Overlay(resolver, {r.name: (r.value,) for r in result.record_set.records})  # type: ignore[arg-type]
+    before = Overlay(resolver, {"flat.tree.test": (original,)})
+    after = Overlay(resolver, {r.name: (r.value,) for r in result.record_set.records})
     for address in addresses(seed):
         old = await check_host(address, "flat.tree.test", "a@flat.tree.test", before,
                                max_lookups=1000, max_void_lookups=1000)
