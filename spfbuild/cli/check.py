@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
-import textwrap
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from spfbuild.cli.app import app
+from spfbuild.cli.app import BadValue, app
 from spfbuild.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail, warn
-from spfbuild.cli.dnsopts import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption, make_resolver
+from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption, make_resolver
 
 if TYPE_CHECKING:
     from spfbuild.audit import Report
@@ -22,6 +19,16 @@ if TYPE_CHECKING:
     from spfbuild.tree import Node, TermLookup
 
 DEFAULT_CONCURRENCY = 200  # spfbuild.audit.DEFAULT_CONCURRENCY, repeated so --help needs no import
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise BadValue(f"must be a whole number from 1 up, not {text!r}")
+    return count
 
 
 @app.command("check")
@@ -43,7 +50,7 @@ def check_command(
         bool, typer.Option("--json", help="Print a JSON list: one object per domain, in input order.")
     ] = False,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", metavar="N", min=1, help="Check up to N domains at once.")
+        int, typer.Option("--concurrency", metavar="N", parser=_at_least_one, help="Check up to N domains at once.")
     ] = DEFAULT_CONCURRENCY,
     nameserver: NameserverOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
@@ -55,8 +62,10 @@ def check_command(
     One DNS cache serves the whole run, so providers shared by many domains are asked once.
 
     Exit status: 0 no domain has an error (warnings allowed), 1 at least one domain has an error,
-    2 usage error (no domains, unreadable file, bad option).
+    64 usage error (no domains, unreadable file, bad option).
     """
+    import asyncio
+
     names = list(domains or [])
     if from_file is not None:
         names += _read_domains(from_file)
@@ -95,6 +104,9 @@ def _providers() -> Providers | None:
 async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: bool) -> int:
     """Check every domain, printing each report as soon as those before it are printed;
     returns how many domains have an error."""
+    import json
+    import textwrap
+
     from spfbuild.audit import audit_many
 
     progress = _Progress(len(names), sys.stderr)

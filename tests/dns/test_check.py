@@ -144,16 +144,17 @@ class TestExitStatus:
          ("--timeout", "-1", "x.test"), ("--nameserver", "127.0.0.1:99999", "x.test"), ("--bogus",)],
         ids=["no-domains", "unreadable-file", "concurrency-0", "negative-timeout", "bad-port", "unknown-option"],
     )
-    def test_2_on_usage_errors(self, args: tuple[str, ...]) -> None:
+    def test_64_on_usage_errors(self, args: tuple[str, ...]) -> None:
         done = spfbuild("check", *args)
-        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.returncode == 64, done.stdout + done.stderr
+        assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith("spfbuild: error: ")
         assert "Traceback" not in done.stderr and done.stdout == ""
 
     def test_help_documents_exit_status(self) -> None:
         done = spfbuild("check", "--help")
         assert done.returncode == 0
         text = " ".join(done.stdout.split())
-        assert "Exit status: 0 no domain has an error" in text and "2 usage error" in text
+        assert "Exit status: 0 no domain has an error" in text and "64 usage error" in text
 
 
 class TestInput:
