@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 
 from spfbuild.cli.app import BadValue, app
-from spfbuild.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail, warn
+from spfbuild.cli.common import EXIT_DNS, EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail, warn
 from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption, make_resolver
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from spfbuild.tree import Node, TermLookup
 
 DEFAULT_CONCURRENCY = 200  # spfbuild.audit.DEFAULT_CONCURRENCY, repeated so --help needs no import
+DNS_TEMPERROR = "SPF510"  # the stable code of the dns-temperror finding: the domain could not be checked
 
 
 def _at_least_one(text: str) -> int:
@@ -62,7 +63,8 @@ def check_command(
     One DNS cache serves the whole run, so providers shared by many domains are asked once.
 
     Exit status: 0 no domain has an error (warnings allowed), 1 at least one domain has an error,
-    64 usage error (no domains, unreadable file, bad option).
+    3 a domain could not be checked for a DNS failure (temperror), 64 usage error (no domains,
+    unreadable file, bad option).
     """
     import asyncio
 
@@ -72,8 +74,8 @@ def check_command(
     if not names:
         fail("no domains to check: give DOMAIN arguments or --from-file FILE", EXIT_USAGE)
     resolver = make_resolver(nameserver, timeout)
-    errors = asyncio.run(_run(names, resolver, concurrency, as_json))
-    raise typer.Exit(EXIT_ERROR if errors else EXIT_OK)
+    errors, unchecked = asyncio.run(_run(names, resolver, concurrency, as_json))
+    raise typer.Exit(EXIT_DNS if unchecked else EXIT_ERROR if errors else EXIT_OK)
 
 
 def _read_domains(path: str) -> list[str]:
@@ -101,16 +103,16 @@ def _providers() -> Providers | None:
         return None
 
 
-async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: bool) -> int:
+async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: bool) -> tuple[int, int]:
     """Check every domain, printing each report as soon as those before it are printed;
-    returns how many domains have an error."""
+    returns how many domains have an error, and how many could not be checked for a DNS failure."""
     import json
     import textwrap
 
     from spfbuild.audit import audit_many
 
     progress = _Progress(len(names), sys.stderr)
-    errors = warned = 0
+    errors = warned = unchecked = 0
     out = sys.stdout
     out.write("[\n" if as_json else "")
     async for report in audit_many(names, resolver, concurrency=concurrency, providers=_providers()):
@@ -121,6 +123,7 @@ async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: 
         else:
             out.write(("" if progress.done == 0 else "\n") + "\n".join(render(report)) + "\n")
         errors += report.has_errors
+        unchecked += any(f.diagnostic.code == DNS_TEMPERROR for f in report.findings)
         warned += not report.has_errors and bool(report.findings)
         progress.advance()
     progress.clear()
@@ -128,7 +131,7 @@ async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: 
         out.write("\n]\n")
     elif len(names) > 1:
         out.write(f"\n{len(names)} domains checked: {errors} with errors, {warned} with warnings only\n")
-    return errors
+    return errors, unchecked
 
 
 class _Progress:
