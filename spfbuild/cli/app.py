@@ -107,6 +107,6 @@ def _param_name(param: Any) -> str:
 
 
 def _sentence(text: str) -> str:
-    """click's sentence as a clause: one line, lower-case start, no final full stop."""
-    text = " ".join(text.split()).rstrip(".")
-    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+    """click's sentences as one clause: one line, lower-case starts, joined by "; ", no final full stop."""
+    parts = " ".join(text.split()).rstrip(".").split(". ")
+    return "; ".join(part[:1].lower() + part[1:] if part[1:2].islower() else part for part in parts)

@@ -56,7 +56,7 @@ def flatten(
     max_shrink: Annotated[
         float,
         typer.Option("--max-shrink", metavar="PERCENT", parser=_percent,
-                     help="Refuse a source losing more than this share of its addresses."),
+                     help="Refuse a source losing more than this percentage of its addresses."),
     ] = DEFAULT_MAX_SHRINK_PERCENT,
     push: Annotated[
         str | None, typer.Option("--push", metavar="rfc2136://HOST[:PORT]/ZONE", help="Publish with RFC 2136.")
