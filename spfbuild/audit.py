@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spfbuild.dns import Answer, normalize
-from spfbuild.lint import lint_record
+from spfbuild.linting import lint_record
 from spfbuild.mechanisms import DNSResolver, domain_problem
 from spfbuild.rules import dns as rules
 from spfbuild.rules.dns import Finding, Providers
@@ -134,23 +134,13 @@ async def audit(domain: str, resolver: DNSResolver, providers: Providers | None 
     given = domain.strip()
     name, problem = normalize_domain(given)
     if problem is not None:
-        finding = Finding(rules.INVALID_DOMAIN(f"{given!r} is not a valid domain name: {problem}"), (), given)
-        return Report(given, None, (finding,))
+        return Report(given, None, (rules.invalid_name(given, problem),))
     tree, spf_type = await asyncio.gather(walk(name, resolver), resolver.query(name, "SPF"))
     record = tree.root.record
     found = [Finding(d, (), name) for d in lint_record(record).diagnostics] if record is not None else []
-    found += rules.check_tree(tree, providers)
-    found += _spf_type(name, spf_type)
+    found += rules.check_domain(tree, spf_type, providers)
     ordered = sorted(found, key=lambda f: f.diagnostic.severity.rank)  # stable: tree order within a severity
     return Report(given, record, tuple(ordered), tree)
-
-
-def _spf_type(name: str, answer: Answer) -> list[Finding]:
-    # A failure here is not reported: receivers never ask for type 99, so it cannot hurt mail.
-    if not answer.ok or not answer.strings:
-        return []
-    texts = "; ".join(repr(text) for text in answer.strings)
-    return [Finding(rules.SPF_TYPE_RECORD(f"{name} has an SPF-type (99) record: {texts}"), (), name)]
 
 
 async def audit_many(

@@ -1,48 +1,42 @@
-"""The provider catalogue: what each mail sender asks to be put in an SPF record.
+"""The provider catalogue: what each mail sender asks to be put in an SPF record, and the facts
+that decide how to publish it (kept literally, macros, MAIL FROM placement, DKIM, alignment).
 
-Each provider is one YAML file (``providers/<id>.yaml``). This module loads and checks those files
-and answers questions such as "which include does Mimecast's EU region use?". It never prints and
-never exits: every problem is raised as a :class:`CatalogueError`.
+Each provider is one YAML file (``providers/<id>.yaml``, checked by
+:mod:`spfbuild.provider_schema`). Users add or override providers with directories of their own
+(``--providers DIR``, ``SPFBUILD_PROVIDERS``, a ``providers/`` directory beside the config), in
+the same schema. This module never prints and never exits: every problem is a
+:class:`CatalogueError`.
 """
 
 from __future__ import annotations
 
 import functools
-import ipaddress
+import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from urllib.parse import urlsplit
 
-import yaml
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from spfbuild.errors import SPFBuildError
 
 __all__ = [
-    "CATEGORIES", "Catalogue", "CatalogueError", "Provider", "SchemaError", "UnknownProviderError",
-    "UnknownRegionError", "UnknownVariantError", "default_directory", "load_catalogue",
+    "CATEGORIES", "ENV_VARIABLE", "Catalogue", "CatalogueError", "Dkim", "MissingParameterError", "Parameter",
+    "Provider", "SchemaError", "Source", "UnknownProviderError", "UnknownRegionError", "UnknownVariantError",
+    "default_directory", "load_catalogue", "load_for", "user_directories",
 ]
 
 CATEGORIES = frozenset(
     {"mailbox", "security-gateway", "transactional", "marketing", "helpdesk", "crm", "hosting", "other"}
 )
-
-_REQUIRED = ("id", "name", "aliases", "category", "description", "documentation", "lookups", "keep",
-             "custom_return_path", "return_path_note")
-_OPTIONAL = ("include", "ip4", "ip6", "regions", "default_region", "covers", "variants", "keep_reason",
-             "notes", "region_lookups")
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-# Underscores are allowed because SPF include targets are often names like _spf.example.com.
-_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+ENV_VARIABLE = "SPFBUILD_PROVIDERS"  # directories of users' own provider files, os.pathsep-separated
+BESIDE_CONFIG = "providers"  # a directory of that name beside the config file
 
 Pairs = tuple[tuple[str, str], ...]
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
 
-class CatalogueError(Exception):
+class CatalogueError(SPFBuildError):
     """Base class of every error raised by this module."""
 
 
@@ -54,10 +48,10 @@ class SchemaError(CatalogueError):
         super().__init__(f"{path}: {key}: {problem}" if key else f"{path}: {problem}")
 
 
-def _did_you_mean(word: str, choices: list[str]) -> list[str]:
+def _did_you_mean(word: str, choices: Iterable[str]) -> list[str]:
     import difflib  # only for a mistake: an import that start-up need not pay
 
-    return difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    return difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
 
 
 def _hint(suggestions: list[str]) -> str:
@@ -77,7 +71,7 @@ class UnknownRegionError(CatalogueError, LookupError):
 
     def __init__(self, provider: str, region: str | None, valid: tuple[str, ...], why: str = "") -> None:
         self.provider, self.region, self.valid = provider, region, valid
-        self.suggestions = _did_you_mean(region, list(valid)) if region else []
+        self.suggestions = _did_you_mean(region, valid) if region else []
         if not valid:
             message = f"provider '{provider}' has no regions; do not give one (got '{region}')"
         else:
@@ -91,12 +85,59 @@ class UnknownVariantError(CatalogueError, LookupError):
 
     def __init__(self, provider: str, variant: str, valid: tuple[str, ...]) -> None:
         self.provider, self.variant, self.valid = provider, variant, valid
-        self.suggestions = _did_you_mean(variant, list(valid))
+        self.suggestions = _did_you_mean(variant, valid)
         listed = ", ".join(valid) if valid else "none"
         super().__init__(
             f"unknown variant '{variant}' for provider '{provider}'{_hint(self.suggestions)}"
             f" (valid variants: {listed})"
         )
+
+
+class MissingParameterError(CatalogueError, LookupError):
+    """An account-specific include was asked for without one of its parameters (or with a bad one)."""
+
+    def __init__(self, provider: str, parameter: Parameter, problem: str = "") -> None:
+        self.provider, self.parameter = provider, parameter.name
+        what = problem or f"provider '{provider}' needs '{parameter.name}'"
+        super().__init__(f"{what}: {parameter.description} (e.g. {parameter.name}: {parameter.example})")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where facts come from: a page, the day it was read, and how much it can be trusted
+    (``primary``: the provider's own documentation; ``secondary``: anyone else's)."""
+
+    url: str
+    read: str  # YYYY-MM-DD
+    confidence: str  # "primary" or "secondary"
+    facts: tuple[str, ...]  # see provider_schema.FACTS
+    says: str = ""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A value an account-specific include needs (HubSpot's hub id, say)."""
+
+    name: str
+    description: str
+    pattern: str  # a regular expression the whole value must match
+    example: str
+
+    def check(self, value: str) -> bool:
+        return re.fullmatch(self.pattern, value) is not None
+
+
+@dataclass(frozen=True)
+class Dkim:
+    """How the provider signs: its selectors, the form of the records the customer publishes
+    (``cname``: CNAMEs to keys the provider hosts and rotates; ``txt``: a key the provider shows
+    and the customer publishes; ``unknown``), and whether it can sign with the customer's domain."""
+
+    record: str = "unknown"
+    selectors: tuple[str, ...] = ()
+    targets: Pairs = ()  # selector -> CNAME target, where the target is the same for every customer
+    signs_with_customer_domain: bool | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,19 +151,56 @@ class Provider:
     description: str
     documentation: str
     lookups: int
-    keep: bool
     custom_return_path: bool
     return_path_note: str
-    include: str | None = None
+    sources: tuple[Source, ...] = ()
+    include: str | None = None  # may hold {parameter} placeholders
+    mechanism: str = "include"  # or "a": the provider asks for `a:<name>` (Proofpoint Essentials)
     ip4: tuple[str, ...] = ()
     ip6: tuple[str, ...] = ()
     regions: Pairs = ()
     default_region: str | None = None
     covers: tuple[tuple[str, tuple[str, ...]], ...] = ()
     variants: tuple[tuple[str, Pairs], ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    keep_literal: bool = False  # the provider checks for its include by name: never flatten it
+    macro: bool = False  # its record uses macros: its addresses cannot be listed
     keep_reason: str | None = None
-    notes: str = ""
+    placement: str = "apex"  # or "mail-from": the include belongs on the return-path subdomain
+    mail_from_subdomain: str | None = None  # the label the provider's documentation uses, e.g. "bounce"
+    lookups_measured: str | None = None  # YYYY-MM-DD when `spfbuild providers refresh` measured `lookups`
     region_lookups: tuple[tuple[str, int], ...] = ()  # where a region's tree costs other than `lookups`
+    dkim: Dkim = field(default_factory=Dkim)
+    notes: str = ""
+    origin: Path | None = field(default=None, compare=False)  # the file it was read from
+    overrides: Path | None = field(default=None, compare=False)  # the bundled file a user file replaced
+
+    @property
+    def keep(self) -> bool:
+        """Whether flatten must leave the include as written (literal, or a macro record)."""
+        return self.keep_literal or self.macro
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The publishing facts in short: literal, macro, mail-from, parameters."""
+        return tuple(name for name, on in (
+            ("literal", self.keep_literal), ("macro", self.macro), ("mail-from", self.placement == "mail-from"),
+            ("parameters", bool(self.parameters)),
+        ) if on)
+
+    def confidence_of(self, fact: str) -> str | None:
+        """``primary`` when the provider's own documentation gives `fact`, ``secondary`` when only
+        others do, None when no source gives it."""
+        found = {s.confidence for s in self.sources if fact in s.facts}
+        return "primary" if "primary" in found else "secondary" if found else None
+
+    @property
+    def lookups_basis(self) -> str:
+        """Where `lookups` comes from: ``measured YYYY-MM-DD``, the confidence of the source that
+        gives it, or ``at least`` (only the include itself is counted)."""
+        if self.lookups_measured:
+            return f"measured {self.lookups_measured}"
+        return self.confidence_of("lookups") or "at least"
 
     def lookups_for(self, region: str | None = None) -> int:
         """The lookup cost of one region's include tree (the default region when None)."""
@@ -141,6 +219,10 @@ class Provider:
     @property
     def variant_names(self) -> tuple[str, ...]:
         return tuple(variant for variant, _ in self.variants)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
 
     def regions_map(self, variant: str | None = None) -> dict[str, str]:
         """Region -> include domain, for the plain netblocks or for ``variant``; a fresh dict."""
@@ -167,27 +249,50 @@ class Provider:
             raise UnknownRegionError(self.id, region, valid)
         return region
 
-    def include_for(self, region: str | None = None, variant: str | None = None) -> tuple[str, ...]:
-        """The include domain(s) to authorise this provider; ``region=None`` means the default region.
+    def include_for(self, region: str | None = None, variant: str | None = None,
+                    parameters: Mapping[str, str] | None = None) -> tuple[str, ...]:
+        """The target domain(s) that authorise this provider; ``region=None`` means the default
+        region, ``parameters`` fill an account-specific include (each is required).
 
         A provider without regions returns its single include (or nothing when it is only fixed
         ip4/ip6 ranges), and refuses any region.
         """
         chosen = self._region(region)
         if not chosen:
-            if variant is not None:
-                raise UnknownVariantError(self.id, variant, self.variant_names)
-            return (self.include,) if self.include else ()
+            if variant is not None:  # a provider without regions has whole-provider variants
+                return (self.fill(self.regions_map(variant)[""], parameters),)
+            return (self.fill(self.include, parameters),) if self.include else ()
         table = self.regions_map(variant)
         if chosen not in table:
             why = f"variant '{variant}' of provider '{self.id}' has no region '{chosen}'"
             raise UnknownRegionError(self.id, chosen, tuple(table), why=why)
-        return (table[chosen],)
+        return (self.fill(table[chosen], parameters),)
+
+    def fill(self, template: str, parameters: Mapping[str, str] | None) -> str:
+        """`template` with each {parameter} replaced by its checked value."""
+        given = parameters or {}
+        for parameter in self.parameters:
+            value = given.get(parameter.name)
+            if value is None:
+                raise MissingParameterError(self.id, parameter)
+            if not parameter.check(value):
+                raise MissingParameterError(
+                    self.id, parameter, f"'{value}' is not a valid '{parameter.name}' for provider '{self.id}'")
+        return _PLACEHOLDER.sub(lambda m: given[m.group(1)], template)
 
     def covered_regions(self, region: str | None = None) -> frozenset[str]:
         """The regions that ``region`` supersedes (not counting itself); empty when it covers none."""
         chosen = self._region(region)
         return frozenset(dict(self.covers).get(chosen, ()))
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        """(region or "", include template) for every include this provider publishes, variants
+        included: what `providers refresh` measures and `providers search` matches."""
+        found = [("", self.include)] if self.include else []
+        found += list(self.regions)
+        found += [(f"{variant} {region}".strip(), target)
+                  for variant, pairs in self.variants for region, target in pairs]
+        return tuple((label, target) for label, target in found if target)
 
 
 @dataclass(frozen=True)
@@ -196,6 +301,7 @@ class Catalogue:
 
     providers: tuple[Provider, ...]
     directory: Path | None = field(default=None, compare=False)
+    user_directories: tuple[Path, ...] = field(default=(), compare=False)
     _index: Mapping[str, Provider] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -217,6 +323,18 @@ class Catalogue:
         """The canonical id for an id or alias."""
         return self.get(name).id
 
+    def search(self, word: str) -> tuple[Provider, ...]:
+        """Providers whose id, name, alias or include contains `word` (case-insensitive)."""
+        needle = word.strip().lower()
+        if not needle:
+            return ()
+
+        def matches(p: Provider) -> bool:
+            haystack = (p.id, p.name.lower(), *p.aliases, *(target for _, target in p.targets()))
+            return any(needle in text for text in haystack)
+
+        return tuple(p for p in self.providers if matches(p))
+
     @property
     def ids(self) -> tuple[str, ...]:
         return tuple(provider.id for provider in self.providers)
@@ -231,7 +349,7 @@ class Catalogue:
         return len(self.providers)
 
 
-# --- loading -------------------------------------------------------------------------------------
+# --- locating the data ---------------------------------------------------------------------------
 
 
 def default_directory() -> Path:
@@ -244,199 +362,72 @@ def default_directory() -> Path:
     raise CatalogueError("provider catalogue not found; looked in " + ", ".join(map(str, candidates)))
 
 
+def user_directories(option: Path | None = None, config: Path | None = None,
+                     environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:
+    """Users' provider directories, weakest first (a later one overrides an earlier one): a
+    ``providers/`` directory beside the config when there is one, then ``SPFBUILD_PROVIDERS``,
+    then ``--providers``. A directory named explicitly must exist (checked when loading)."""
+    found: list[Path] = []
+    if config is not None:
+        beside = Path(config).resolve().parent / BESIDE_CONFIG
+        if beside.is_dir():
+            found.append(beside)
+    variable = (os.environ if environ is None else environ).get(ENV_VARIABLE, "")
+    found += [Path(part) for part in variable.split(os.pathsep) if part]
+    if option is not None:
+        found.append(Path(option))
+    return tuple(found)
+
+
+def load_for(option: Path | None = None, config: Path | None = None) -> Catalogue:
+    """The catalogue a command uses: the shipped providers with the user's directories on top."""
+    return load_catalogue(extra=user_directories(option, config))
+
+
 @functools.cache
-def load_catalogue(directory: Path | None = None) -> Catalogue:
-    """Load and check every ``*.yaml`` file in ``directory`` (default: the shipped catalogue)."""
+def load_catalogue(directory: Path | None = None, *, extra: tuple[Path, ...] = ()) -> Catalogue:
+    """Load and check every ``*.yaml`` file in ``directory`` (default: the shipped catalogue),
+    then the files of each directory in ``extra``, each adding providers or replacing one with
+    the same id."""
+    from spfbuild.provider_schema import read_provider_file
+
     folder = default_directory() if directory is None else Path(directory)
+    by_id = {p.id: p for p in (read_provider_file(path) for path in _provider_files(folder, bundled=True))}
+    users: list[Path] = []
+    for user in extra:
+        if Path(user).resolve() == folder.resolve() or Path(user).resolve() in users:
+            continue  # the shipped directory (or one already read) overrides nothing
+        users.append(Path(user).resolve())
+        for path in _provider_files(Path(user), bundled=False):
+            provider = read_provider_file(path)
+            replaced = by_id.get(provider.id)
+            if replaced is not None:
+                from dataclasses import replace
+
+                provider = replace(provider, overrides=replaced.overrides or replaced.origin)
+            by_id[provider.id] = provider
+    providers = sorted(by_id.values(), key=lambda p: p.id)
+    _check_unique_names(providers)
+    return Catalogue(tuple(providers), directory=folder, user_directories=tuple(users))
+
+
+def _provider_files(folder: Path, *, bundled: bool) -> list[Path]:
     if not folder.is_dir():
         raise CatalogueError(f"{folder}: provider directory does not exist")
     files = sorted(folder.glob("*.yaml"))
-    if not files:
+    if not files and bundled:
         raise CatalogueError(f"{folder}: no provider files (*.yaml) found")
-    providers = [_load_file(path) for path in files]
-    _check_unique_names(providers, files)
-    return Catalogue(tuple(sorted(providers, key=lambda p: p.id)), directory=folder)
+    return files
 
 
-def _check_unique_names(providers: list[Provider], files: list[Path]) -> None:
-    owner: dict[str, Path] = {}
-    for provider, path in zip(providers, files, strict=True):
+def _check_unique_names(providers: list[Provider]) -> None:
+    owner: dict[str, Provider] = {}
+    for provider in providers:
         for name in provider.names:
-            if name in owner:
+            other = owner.get(name)
+            if other is not None:
+                path = provider.origin or Path(provider.id)
                 key = "id" if name == provider.id else "aliases"
-                raise SchemaError(path, key, f"'{name}' is already used by {owner[name].name}")
-            owner[name] = path
-
-
-# libyaml's loader when PyYAML has it: loading the catalogue is most of `spfbuild render`'s work.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _load_file(path: Path) -> Provider:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SchemaError(path, None, f"cannot read file: {exc}") from exc
-    try:
-        data = yaml.load(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        try:  # again with the pure-Python loader, whose message quotes the line
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise SchemaError(path, None, f"invalid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise SchemaError(path, None, "top level must be a mapping of keys to values")
-    return _Checker(path, data).provider()
-
-
-class _Checker:
-    """Turns one parsed file into a Provider, raising SchemaError at the first problem."""
-
-    def __init__(self, path: Path, data: dict[Any, Any]) -> None:
-        self.path, self.data = path, data
-
-    def fail(self, key: str | None, problem: str) -> SchemaError:
-        return SchemaError(self.path, key, problem)
-
-    def text(self, key: str, *, optional: bool = False) -> str | None:
-        value = self.data.get(key)
-        if value is None and optional:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, "must be a non-empty string")
-        return value.strip()
-
-    def slug(self, key: str, value: object) -> str:
-        if not isinstance(value, str) or not _SLUG.fullmatch(value):
-            raise self.fail(key, f"{value!r} must be lower-case letters and digits joined by hyphens")
-        return value
-
-    def domain(self, key: str, value: object) -> str:
-        if not isinstance(value, str):
-            raise self.fail(key, f"{value!r} must be a domain name")
-        name = value.strip().lower().rstrip(".")
-        labels = name.split(".")
-        tld_ok = labels[-1].isalpha() or labels[-1].startswith("xn--")  # IDN TLDs are punycode
-        if len(name) > 253 or len(labels) < 2 or not all(_LABEL.fullmatch(lb) for lb in labels) or not tld_ok:
-            raise self.fail(key, f"{value!r} is not a valid domain name")
-        return name
-
-    def string_list(self, key: str) -> list[Any]:
-        value = self.data.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise self.fail(key, "must be a list")
-        return value
-
-    def mapping(self, key: str, value: object) -> dict[Any, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.fail(key, "must be a mapping")
-        return value
-
-    def region_table(self, key: str, value: object) -> Pairs:
-        return tuple((self.slug(key, region), self.domain(f"{key}.{region}", target))
-                     for region, target in self.mapping(key, value).items())
-
-    def networks(self, key: str, version: int) -> tuple[str, ...]:
-        result = []
-        for item in self.string_list(key):
-            try:
-                network = ipaddress.ip_network(str(item), strict=False)
-            except ValueError:
-                network = None
-            if network is None or network.version != version or not isinstance(item, str):
-                raise self.fail(key, f"{item!r} is not an IPv{version} address or range")
-            result.append(item)
-        return tuple(result)
-
-    def flag(self, key: str) -> bool:
-        value = self.data.get(key)
-        if not isinstance(value, bool):
-            raise self.fail(key, "must be true or false")
-        return value
-
-    def provider(self) -> Provider:
-        data = self.data
-        unknown = sorted(str(k) for k in data if k not in _REQUIRED and k not in _OPTIONAL)
-        if unknown:
-            raise self.fail(unknown[0], "unknown key (allowed: " + ", ".join(_REQUIRED + _OPTIONAL) + ")")
-        missing = [k for k in _REQUIRED if k not in data]
-        if missing:
-            raise self.fail(missing[0], "missing required key")
-
-        ident = self.slug("id", data["id"])
-        if ident != self.path.stem:
-            raise self.fail("id", f"'{ident}' must equal the file name stem '{self.path.stem}'")
-        aliases = tuple(self.slug("aliases", a) for a in self.string_list("aliases"))
-        if ident in aliases or len(set(aliases)) != len(aliases):
-            raise self.fail("aliases", "must not repeat the id or an alias")
-        category = self.text("category")
-        if category not in CATEGORIES:
-            raise self.fail("category", f"{category!r} is not one of: {', '.join(sorted(CATEGORIES))}")
-        documentation = self.text("documentation") or ""
-        url = urlsplit(documentation)
-        if url.scheme != "https" or not url.netloc:
-            raise self.fail("documentation", f"{documentation!r} must be an https:// URL")
-        lookups = data["lookups"]
-        if isinstance(lookups, bool) or not isinstance(lookups, int) or lookups < 0:
-            raise self.fail("lookups", "must be a whole number, 0 or more")
-
-        include = None if data.get("include") is None else self.domain("include", data["include"])
-        ip4, ip6 = self.networks("ip4", 4), self.networks("ip6", 6)
-        regions = self.region_table("regions", data.get("regions"))
-        if include and regions:
-            raise self.fail("include", "give either include or regions, not both")
-        if not (include or regions or ip4 or ip6):
-            raise self.fail("include", "one of include, regions, ip4 or ip6 is required")
-        names = {region for region, _ in regions}
-
-        default = self.text("default_region", optional=True)
-        if default is not None and default not in names:
-            valid = ", ".join(sorted(names)) or "none"
-            raise self.fail("default_region", f"'{default}' is not among the regions ({valid})")
-        covers = []
-        for region, covered in self.mapping("covers", data.get("covers")).items():
-            if (region not in names or not isinstance(covered, list)
-                    or not all(isinstance(c, str) for c in covered) or not set(covered) <= names - {region}):
-                raise self.fail(f"covers.{region}", "must map a region to a list of its other regions")
-            covers.append((region, tuple(covered)))
-        variants = []
-        for variant, table in self.mapping("variants", data.get("variants")).items():
-            key = f"variants.{self.slug('variants', variant)}"
-            pairs = self.region_table(key, table)
-            if not pairs or not {region for region, _ in pairs} <= names:
-                raise self.fail(key, "must map some of the provider's regions to include domains")
-            variants.append((variant, pairs))
-
-        region_lookups = []
-        for region, cost in self.mapping("region_lookups", data.get("region_lookups")).items():
-            if region not in names or isinstance(cost, bool) or not isinstance(cost, int) or cost < 0:
-                raise self.fail(f"region_lookups.{region}", "must map one of the regions to a whole number")
-            region_lookups.append((region, cost))
-
-        keep = self.flag("keep")
-        keep_reason = self.text("keep_reason", optional=True)
-        if keep and keep_reason is None:
-            raise self.fail("keep_reason", "is required when keep is true")
-        if not keep and keep_reason is not None:
-            raise self.fail("keep_reason", "must be omitted or null when keep is false")
-        custom_return_path = self.flag("custom_return_path")
-        note = self.text("return_path_note") or ""
-        lowered = note.lower()
-        if not custom_return_path and not all(w in lowered for w in ("dmarc", "spf", "align")):
-            raise self.fail("return_path_note", "must say that mail cannot pass DMARC through SPF alignment")
-        notes = data.get("notes")
-        if notes is not None and not isinstance(notes, str):
-            raise self.fail("notes", "must be text")
-
-        return Provider(
-            id=ident, name=self.text("name") or "", aliases=aliases, category=category,
-            description=self.text("description") or "", documentation=documentation, lookups=lookups,
-            keep=keep, custom_return_path=custom_return_path, return_path_note=note, include=include,
-            ip4=ip4, ip6=ip6, regions=regions, default_region=default, covers=tuple(covers),
-            variants=tuple(variants), keep_reason=keep_reason, notes=(notes or "").strip(),
-            region_lookups=tuple(region_lookups),
-        )
+                where = other.origin.name if other.origin else other.id
+                raise SchemaError(path, key, f"'{name}' is already used by {where}")
+            owner[name] = provider

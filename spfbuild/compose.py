@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from spfbuild.catalogue import Catalogue, Provider
 from spfbuild.config import DomainSpec, Sender
+from spfbuild.errors import SPFBuildError
 from spfbuild.record import IPNetwork, Mechanism, Modifier, Qualifier, Record, Term, parse
 
 
@@ -56,7 +57,7 @@ class Composition:
         return all(c.lookups_known for c in self.terms)
 
 
-class ComposeError(Exception):
+class ComposeError(SPFBuildError):
     pass
 
 
@@ -87,13 +88,13 @@ def _existing_terms(text: str) -> tuple[Composed, ...]:
 
 
 def _sender_terms(sender: Sender, catalogue: Catalogue, domain: str) -> list[Composed]:
-    line = sender.location.line
+    line = sender.location.line if sender.location is not None else None
     if sender.kind == "provider":
         assert sender.value is not None
         provider = catalogue.get(sender.value)
         source = Source(sender.label, line, provider.id)
-        includes = provider.include_for(sender.region, sender.variant)
-        terms: list[Term] = [Mechanism("include", sender.qualifier, domain=d) for d in includes]
+        includes = provider.include_for(sender.region, sender.variant, dict(sender.parameters))
+        terms: list[Term] = [Mechanism(provider.mechanism, sender.qualifier, domain=d) for d in includes]
         terms += [_ip_mechanism(ipaddress.ip_network(n), sender.qualifier) for n in (*provider.ip4, *provider.ip6)]
         return [Composed(t, (source,), 0) for t in terms]
     source = Source(sender.label, line)
@@ -211,7 +212,9 @@ def _all_includes(provider: Provider) -> set[str]:
 
 def _parent(domain: str) -> str:
     labels = domain.split(".")
-    return ".".join(labels[-2:])
+    # Under a country's second level (zoho.com.au) the owner is three labels, not "com.au".
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3 else 2
+    return ".".join(labels[-keep:])
 
 
 def _include_domain(term: Term) -> str | None:
@@ -302,6 +305,10 @@ def _cost(item: Composed, catalogue: Catalogue) -> Composed:
         return replace(item, lookups=0)
     domain = _include_domain(term)
     if domain is not None:
+        declared = next((s.provider for s in item.sources if s.provider), None)
+        if declared is not None and declared in catalogue:  # an account-specific include is not listed as such
+            provider = catalogue.get(declared)
+            return replace(item, lookups=provider.lookups_for(_region_of(provider, domain)))
         for provider in catalogue:
             if domain in _all_includes(provider):
                 return replace(item, lookups=provider.lookups_for(_region_of(provider, domain)))

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from spfbuild.catalogue import Catalogue, CatalogueError
+from spfbuild.catalogue import Catalogue, CatalogueError, MissingParameterError
+from spfbuild.errors import SPFBuildError
 from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS, MAX_RECORD_BYTES
 from spfbuild.macro import Literal, MacroString
 from spfbuild.record import IPNetwork, Qualifier, domain_end_problem, parse
@@ -28,13 +29,13 @@ QUALIFIERS = {
     "+": Qualifier.PASS, "-": Qualifier.FAIL, "~": Qualifier.SOFTFAIL, "?": Qualifier.NEUTRAL,
 }
 SENDER_KINDS = ("provider", "include", "ip4", "ip6", "a", "mx")
-DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten")
+DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten", "mail_from")
 FLATTEN_KEYS = ("max_lookups", "keep", "max_record_bytes", "reserve_bytes", "chain_name", "self_check")
 _CHAIN_LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}")
 _LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # as YAML counts lines
 
 
-class ConfigError(Exception):
+class ConfigError(SPFBuildError):
     """A problem in a config file; the message starts with `file:line:column:`."""
 
 
@@ -51,7 +52,7 @@ class Location:
 @dataclass(frozen=True)
 class Sender:
     kind: str  # one of SENDER_KINDS
-    location: Location
+    location: Location | None = None  # where a config file declared it; None when built in code
     value: str | None = None  # provider id, include domain, a/mx domain (None: the domain itself)
     region: str | None = None
     variant: str | None = None
@@ -60,6 +61,7 @@ class Sender:
     prefix6: int | None = None
     qualifier: Qualifier = Qualifier.PASS
     comment: str | None = None
+    parameters: tuple[tuple[str, str], ...] = ()  # an account-specific include's values (provider senders)
 
     @property
     def label(self) -> str:
@@ -68,6 +70,8 @@ class Sender:
             extra = f" ({self.region})" if self.region else ""
             return f"provider {self.value}{extra}"
         if self.kind in ("ip4", "ip6"):
+            if self.location is None:
+                return f"{self.kind} {', '.join(str(n) for n in self.networks)}"
             return f"{self.kind} at line {self.location.line}"
         return f"{self.kind} {self.value or '(domain)'}"
 
@@ -85,17 +89,18 @@ class FlattenSettings:
 @dataclass(frozen=True)
 class DomainSpec:
     domain: str
-    location: Location
+    location: Location | None = None  # where a config file declared it; None when built in code
     senders: tuple[Sender, ...] = ()
     policy: Qualifier | None = None
     existing: str | None = None
     ttl: int = DEFAULT_TTL
     flatten: FlattenSettings = field(default_factory=FlattenSettings)
+    mail_from: bool = False  # the domain is a return-path (MAIL FROM) domain, not a From domain
 
 
 @dataclass(frozen=True)
 class Config:
-    path: str
+    path: str  # the file it was read from, or a name of the caller's choosing
     domains: tuple[DomainSpec, ...]
 
 
@@ -289,7 +294,12 @@ class _Walker:
             raise self.error(where, f"domain '{domain}' needs 'policy:' (fail, softfail or neutral)")
         ttl = self.integer(items["ttl"][1], "ttl", 0, 2**31 - 1) if "ttl" in items else DEFAULT_TTL
         flatten = self.flatten(items["flatten"][1]) if "flatten" in items else FlattenSettings()
-        return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten)
+        mail_from = False
+        if "mail_from" in items:
+            mail_from = self.scalar(items["mail_from"][1])
+            if not isinstance(mail_from, bool):
+                raise self.error(items["mail_from"][1], "mail_from must be true or false")
+        return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten, mail_from)
 
     def policy(self, node: yaml.Node) -> Qualifier:
         value = self.scalar(node)
@@ -364,6 +374,8 @@ class _Walker:
             raise self.error(node, f"a sender needs exactly one of {', '.join(SENDER_KINDS)} (found {found})")
         kind = kinds[0]
         allowed = (kind, "qualifier", "comment") + (("region", "variant") if kind == "provider" else ())
+        if kind == "provider":
+            allowed += self.parameter_keys(items[kind][1])
         self.refuse_unknown(items, allowed, f"a {kind} sender")
         loc = self.loc(node)
         qualifier = self.qualifier(items["qualifier"][1]) if "qualifier" in items else Qualifier.PASS
@@ -393,14 +405,34 @@ class _Walker:
             region = self.text(items["region"][1], "region").lower()
         if "variant" in items:
             variant = self.text(items["variant"][1], "variant").lower()
+        parameters = {name: self.parameter_value(items[name][1], name)
+                      for name in provider.parameter_names if name in items}
         try:
-            provider.include_for(region, variant)
+            provider.include_for(region, variant, parameters)
+        except MissingParameterError as exc:
+            node = items[exc.parameter][1] if exc.parameter in items else value_node
+            raise self.error(node, str(exc)) from None
         except CatalogueError as exc:
             node = items["region"][1] if "region" in items else value_node
             if "variant" in items and "variant" in str(exc):
                 node = items["variant"][1]
             raise self.error(node, str(exc)) from None
-        return Sender("provider", value=provider.id, region=region, variant=variant, **common)
+        return Sender("provider", value=provider.id, region=region, variant=variant,
+                      parameters=tuple(parameters.items()), **common)
+
+    def parameter_keys(self, node: yaml.Node) -> tuple[str, ...]:
+        """The parameters the named provider takes, allowed beside `provider:` (unknown
+        providers are reported by `provider_sender`)."""
+        value = self.scalar(node) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(value, str) and value in self.catalogue:
+            return self.catalogue.get(value).parameter_names
+        return ()
+
+    def parameter_value(self, node: yaml.Node, name: str) -> str:
+        value = self.scalar(node)
+        if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+            raise self.error(node, f"{name} must be text or a number, got {_describe(value)}")
+        return str(value).strip()
 
     def include_domain(self, node: yaml.Node) -> str:
         value = self.text(node, "include")

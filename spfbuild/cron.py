@@ -18,7 +18,7 @@ from spfbuild.catalogue import Catalogue
 from spfbuild.config import Config, DomainSpec
 from spfbuild.dns import Resolver
 from spfbuild.emit import RecordSet, TxtRecord
-from spfbuild.flatten import Flattened, flatten_or_error
+from spfbuild.flattening import Flattened, flatten_or_error
 from spfbuild.limits import DEFAULT_MAX_SHRINK, DEFAULT_TIMEOUT
 from spfbuild.publish import (
     Change,

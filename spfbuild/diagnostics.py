@@ -1,8 +1,10 @@
-"""Diagnostics and the rule registry.
+"""Severities, rules and the diagnostics they produce: values only.
 
-Every finding spfbuild reports comes from a registered `Rule`: a stable code, a kebab-case
-name, a severity, a one-line summary and a fix hint, in the manner of ruff. Codes never
-change meaning once released; retired rules keep their code reserved.
+A leaf module (it imports no other spfbuild module), so that the record parser, every check and
+`spfbuild rules` can share these types without loading one another. The rules themselves are
+declared in `spfbuild.rules.registry`, in the manner of ruff: a stable code, a kebab-case name,
+a severity, a one-line summary, a fix hint and an explanation. Codes never change meaning once
+released; retired rules keep their code reserved.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ class Severity(StrEnum):
         return {"error": 0, "warning": 1, "info": 2}[self.value]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
     code: str
     name: str
@@ -51,6 +53,17 @@ class Rule:
             fix=fix if fix is not None else self.fix,
         )
 
+    def to_dict(self) -> dict[str, str]:
+        """The JSON shape of `spfbuild rules --json`."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "summary": self.summary,
+            "fix": self.fix,
+            "explanation": self.explanation,
+        }
+
 
 @dataclass(frozen=True)
 class Diagnostic:
@@ -77,39 +90,5 @@ class Diagnostic:
         }
 
 
-_REGISTRY: dict[str, Rule] = {}
-
-
-def register(
-    code: str, name: str, severity: Severity, summary: str, fix: str, explanation: str = ""
-) -> Rule:
-    if code in _REGISTRY:
-        raise ValueError(f"rule code {code} registered twice")
-    if any(r.name == name for r in _REGISTRY.values()):
-        raise ValueError(f"rule name {name} registered twice")
-    rule = Rule(code, name, severity, summary, fix, explanation)
-    _REGISTRY[code] = rule
-    return rule
-
-
-def all_rules() -> tuple[Rule, ...]:
-    _load_rule_modules()
-    return tuple(sorted(_REGISTRY.values(), key=lambda r: r.code))
-
-
-def find_rule(code_or_name: str) -> Rule | None:
-    _load_rule_modules()
-    key = code_or_name.strip()
-    for rule in _REGISTRY.values():
-        if rule.code.lower() == key.lower() or rule.name == key.lower():
-            return rule
-    return None
-
-
 def has_errors(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
-
-
-def _load_rule_modules() -> None:
-    # Importing the theme modules registers their rules.
-    from spfbuild.rules import dns, policy, ranges, size, syntax  # noqa: F401

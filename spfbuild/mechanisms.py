@@ -2,7 +2,7 @@
 
 `Session` holds what the whole evaluation shares: the resolver, the connection facts macros
 expand from, the DNS-lookup and void-lookup counters of section 4.6.4, and the trace. The
-record-level flow (record selection, include, redirect, exp) lives in `spfbuild.evaluate`.
+record-level flow (record selection, include, redirect, exp) lives in `spfbuild.evaluation`.
 """
 
 from __future__ import annotations

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from spfbuild.errors import SPFBuildError
 from spfbuild.txt import record_size
 
 VERSION = "v=spf1"
 MAX_CHAINS = 40
 
 
-class PackError(Exception):
+class PackError(SPFBuildError):
     pass
 
 

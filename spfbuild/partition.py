@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import netaddr
 
 from spfbuild.dns import Answer, Resolver
+from spfbuild.errors import SPFBuildError
 from spfbuild.limits import MAX_MX_NAMES
 from spfbuild.record import Mechanism, Record, is_spf_record, parse
 
@@ -26,7 +27,7 @@ FULL = netaddr.IPSet(["0.0.0.0/0", "::/0"])
 MAX_DEPTH = 20
 
 
-class FlattenError(Exception):
+class FlattenError(SPFBuildError):
     """The senders' records cannot be flattened (a DNS error, a broken or missing record)."""
 
 

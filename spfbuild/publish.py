@@ -19,12 +19,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from spfbuild.emit import TxtRecord
+from spfbuild.errors import SPFBuildError
 from spfbuild.txt import quote_all, split_strings
 
 ALGORITHMS = ("hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5")
 
 
-class PublishError(Exception):
+class PublishError(SPFBuildError):
     pass
 
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from spfbuild.diagnostics import Diagnostic, has_errors
 from spfbuild.macro import DOMAIN_LETTERS, EXP_LETTERS, MacroError, MacroString, parse_macro_string
-from spfbuild.rules import syntax as S
+from spfbuild.rules import registry as S
 from spfbuild.typography import find_lookalikes, fix_lookalikes
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

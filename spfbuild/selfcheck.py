@@ -27,7 +27,7 @@ import netaddr
 
 from spfbuild.dns import Answer, Outcome, Resolver
 from spfbuild.emit import RecordSet
-from spfbuild.evaluate import check_host
+from spfbuild.evaluation import check_host
 from spfbuild.mechanisms import MAX_NAMES
 from spfbuild.partition import FlattenError
 from spfbuild.record import IPAddress, Mechanism, Record, is_spf_record, parse

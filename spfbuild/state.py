@@ -21,12 +21,13 @@ from typing import Any
 import netaddr
 
 from spfbuild.emit import TxtRecord
+from spfbuild.errors import SPFBuildError
 from spfbuild.files import write_atomic
 
 SCHEMA = 1
 
 
-class StateError(Exception):
+class StateError(SPFBuildError):
     pass
 
 

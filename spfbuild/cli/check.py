@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
 from spfbuild.cli.app import BadValue, app
 from spfbuild.cli.common import EXIT_DNS, EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail, warn
-from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption, make_resolver
+from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, ProvidersOption, TimeoutOption, make_resolver
 
 if TYPE_CHECKING:
     from spfbuild.audit import Report
@@ -55,6 +56,7 @@ def check_command(
     ] = DEFAULT_CONCURRENCY,
     nameserver: NameserverOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    providers: ProvidersOption = None,
 ) -> None:
     """Audit published SPF records: the record, every lint rule, and the DNS rules (SPF5xx) over the
     whole include tree: lookup count, void lookups, loops, missing or broken includes, and more.
@@ -74,7 +76,7 @@ def check_command(
     if not names:
         fail("no domains to check: give DOMAIN arguments or --from-file FILE", EXIT_USAGE)
     resolver = make_resolver(nameserver, timeout)
-    errors, unchecked = asyncio.run(_run(names, resolver, concurrency, as_json))
+    errors, unchecked = asyncio.run(_run(names, resolver, concurrency, as_json, providers))
     raise typer.Exit(EXIT_DNS if unchecked else EXIT_ERROR if errors else EXIT_OK)
 
 
@@ -92,18 +94,19 @@ def _read_domains(path: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def _providers() -> Providers | None:
+def _providers(directory: Path | None = None) -> Providers | None:
     from spfbuild.audit import ProviderIndex
-    from spfbuild.catalogue import CatalogueError, load_catalogue
+    from spfbuild.catalogue import CatalogueError, load_for
 
     try:
-        return ProviderIndex(load_catalogue())
+        return ProviderIndex(load_for(directory))
     except CatalogueError as exc:
         warn(f"provider catalogue not loaded, provider rules skipped: {exc}")
         return None
 
 
-async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: bool) -> tuple[int, int]:
+async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: bool,
+               directory: Path | None = None) -> tuple[int, int]:
     """Check every domain, printing each report as soon as those before it are printed;
     returns how many domains have an error, and how many could not be checked for a DNS failure."""
     import json
@@ -115,7 +118,7 @@ async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: 
     errors = warned = unchecked = 0
     out = sys.stdout
     out.write("[\n" if as_json else "")
-    async for report in audit_many(names, resolver, concurrency=concurrency, providers=_providers()):
+    async for report in audit_many(names, resolver, concurrency=concurrency, providers=_providers(directory)):
         progress.clear()
         if as_json:
             text = textwrap.indent(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), "  ")

@@ -12,7 +12,7 @@ from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, TimeoutOptio
 from spfbuild.limits import MAX_LOOKUPS, MAX_VOID_LOOKUPS
 
 if TYPE_CHECKING:
-    from spfbuild.evaluate import Evaluation
+    from spfbuild.evaluation import Evaluation
 
 
 @app.command("eval")
@@ -36,7 +36,7 @@ def eval_command(
     """
     import asyncio
 
-    from spfbuild.evaluate import check_host, sender_address, spf_identity
+    from spfbuild.evaluation import check_host, sender_address, spf_identity
 
     if ip is None:
         fail("--ip is required (the connecting client's address)", EXIT_USAGE)

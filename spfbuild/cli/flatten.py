@@ -17,6 +17,7 @@ from spfbuild.cli.options import (
     FormatOption,
     NameserverOption,
     OutputOption,
+    ProvidersOption,
     TimeoutOption,
     make_resolver,
 )
@@ -64,6 +65,7 @@ def flatten(
     tsig_key: Annotated[
         Path | None, typer.Option("--tsig-key", metavar="FILE", help="TSIG key file (tsig-keygen output) for --push.")
     ] = None,
+    providers: ProvidersOption = None,
 ) -> None:
     """Flatten each domain's senders into ip4/ip6 ranges (and chained records) within the lookup budget.
 
@@ -84,7 +86,7 @@ def flatten(
     if push is not None and tsig_key is None:
         fail("--push needs --tsig-key FILE", EXIT_USAGE)
     resolver = make_resolver(nameserver, timeout)
-    catalogue, cfg = load(config)
+    catalogue, cfg = load(config, providers)
     if state is None:
         raise typer.Exit(flattening.flatten_once(cfg, catalogue, resolver, fmt, output, explain))
     raise typer.Exit(flattening.cron(

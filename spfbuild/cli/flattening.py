@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from spfbuild.cron import RunResult
     from spfbuild.dns import Resolver
     from spfbuild.emit import RecordSet
-    from spfbuild.flatten import Flattened
+    from spfbuild.flattening import Flattened
 
 
 def flatten_once(cfg: Config, catalogue: Catalogue, resolver: Resolver, fmt: Format, output: Path | None,
@@ -45,7 +45,7 @@ async def _flatten_all(cfg: Config, catalogue: Catalogue, resolver: Resolver) ->
     from spfbuild.prefetch import send_first_questions
 
     await send_first_questions(cfg.domains, catalogue, resolver)
-    from spfbuild.flatten import flatten_or_error  # imported while the first answers travel
+    from spfbuild.flattening import flatten_or_error  # imported while the first answers travel
 
     return list(await asyncio.gather(*(flatten_or_error(spec, catalogue, resolver) for spec in cfg.domains)))
 

@@ -14,9 +14,10 @@ if TYPE_CHECKING:
     from spfbuild.config import Config
 
 
-def load(config: Path) -> tuple[Catalogue, Config]:
-    """The provider catalogue and the config at `config`, or a one-line error."""
-    from spfbuild.catalogue import CatalogueError, load_catalogue
+def load(config: Path, providers: Path | None) -> tuple[Catalogue, Config]:
+    """The provider catalogue (the shipped providers, then the user's: `providers`, beside
+    `config`...) and the config at `config`, or a one-line error."""
+    from spfbuild.catalogue import CatalogueError, load_for
     from spfbuild.config import ConfigError, load_config
 
     try:
@@ -25,7 +26,7 @@ def load(config: Path) -> tuple[Catalogue, Config]:
     except OSError as exc:
         fail(f"{config}: cannot read: {exc.strerror or exc}", EXIT_USAGE)
     try:
-        catalogue = load_catalogue()
+        catalogue = load_for(providers, config)
         return catalogue, load_config(config, catalogue)
     except (ConfigError, CatalogueError) as exc:
         fail(str(exc))

@@ -27,7 +27,7 @@ def lint(
     Exit status: 0 no errors (warnings allowed), 1 at least one error, 64 usage error.
     """
     from spfbuild.cli.output import format_diagnostic, summary
-    from spfbuild.lint import lint_record
+    from spfbuild.linting import lint_record
 
     results = [(source, line, lint_record(text)) for source, line, text in _inputs(record, file)]
     if as_json:

@@ -1,5 +1,5 @@
 """The options several commands share, each defined once: the config argument, `--format`,
-`--output`, and the DNS options `--nameserver` (repeatable) and `--timeout`.
+`--output`, `--providers`, and the DNS options `--nameserver` (repeatable) and `--timeout`.
 
     @app.command()
     def flatten(config: ConfigArgument, fmt: FormatOption = Format.txt, ...,
@@ -65,6 +65,13 @@ FormatOption = Annotated[
 OutputOption = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write to FILE atomically (a directory for octodns with several domains)."),
+]
+ProvidersOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--providers", metavar="DIR",
+        help="A directory of your own provider files, added to (or overriding) the shipped ones.",
+    ),
 ]
 NameserverOption = Annotated[
     list[str] | None,

@@ -9,7 +9,7 @@ import typer
 
 from spfbuild.cli.app import app
 from spfbuild.cli.common import EXIT_USAGE, fail, warn
-from spfbuild.cli.options import ConfigArgument, Format, FormatOption, OutputOption
+from spfbuild.cli.options import ConfigArgument, Format, FormatOption, OutputOption, ProvidersOption
 
 
 @app.command()
@@ -21,6 +21,7 @@ def render(
         str | None, typer.Option("--existing", help='A published record to extend, e.g. "v=spf1 mx ~all".')
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print lint warnings.")] = False,
+    providers: ProvidersOption = None,
 ) -> None:
     """Render the SPF record for each domain in CONFIG, offline, linted before it is emitted.
 
@@ -28,9 +29,9 @@ def render(
     """
     from spfbuild.cli.inputs import load
     from spfbuild.cli.output import emit_sets
-    from spfbuild.render import Rendered, RenderError, render_domain
+    from spfbuild.rendering import Rendered, RenderError, render_domain
 
-    catalogue, cfg = load(config)
+    catalogue, cfg = load(config, providers)
     if existing is not None and len(cfg.domains) != 1:
         fail("--existing applies to a config with one domain", EXIT_USAGE)
     rendered: list[Rendered] = []
@@ -48,4 +49,8 @@ def render(
         for item in rendered:
             for diag in item.diagnostics:
                 warn(f"{item.spec.domain}: {diag.code} [{diag.name}] {diag.message}")
+            for message in item.warnings:
+                warn(f"{item.spec.domain}: {message}")
+            for message in item.notes:
+                print(f"spfbuild: note: {item.spec.domain}: {message}", file=sys.stderr)
     emit_sets([r.record_set for r in rendered], fmt, output)

@@ -17,23 +17,13 @@ def rules(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List every rule with its stable code, name and severity, or explain one rule."""
-    from spfbuild.diagnostics import Rule, all_rules, find_rule
-
-    def as_dict(rule: Rule) -> dict[str, str]:
-        return {
-            "code": rule.code,
-            "name": rule.name,
-            "severity": rule.severity.value,
-            "summary": rule.summary,
-            "fix": rule.fix,
-            "explanation": rule.explanation,
-        }
+    from spfbuild.rules.registry import RULES, find_rule  # the declarations alone: no parser, no DNS
 
     if code is None:
         if as_json:
-            print(json.dumps([as_dict(r) for r in all_rules()], indent=2))
+            print(json.dumps([r.to_dict() for r in RULES], indent=2))
             return
-        for rule in all_rules():
+        for rule in RULES:
             print(f"{rule.code}  {rule.name:<24} {rule.severity.value:<8} {rule.summary}")
         return
     found = find_rule(code)
@@ -41,7 +31,7 @@ def rules(
         fail(f"unknown rule {code!r}; `spfbuild rules` lists them", EXIT_USAGE)
     rule = found
     if as_json:
-        print(json.dumps(as_dict(rule), indent=2))
+        print(json.dumps(rule.to_dict(), indent=2))
         return
     print(f"{rule.code} {rule.name} ({rule.severity.value})\n")
     print(rule.summary)

@@ -1,1 +1,2 @@
-"""Lint rules grouped by theme. Each module registers its rules on import."""
+"""Lint rules: `registry` declares every rule as data; one module per family holds its checks
+(`syntax`, `policy`, `ranges`, `size` offline, `dns` over a resolved include tree)."""

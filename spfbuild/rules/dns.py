@@ -1,136 +1,45 @@
 """DNS-aware rules (SPF5xx), raised by `spfbuild check` after resolving the include tree.
 
-`check_tree()` judges a walked `spfbuild.tree.Tree`; the two rules that need a question of their
-own (`invalid-domain` before any DNS, `spf-type-record` after an SPF-type query) are raised by
-`spfbuild.audit`. Every finding names the node it concerns, so reports can show it in the tree.
+`check_domain()` runs them all on one domain: over its walked `spfbuild.tree.Tree` (`check_tree()`)
+and on its answer to the SPF-type question; `invalid_name()` is the one finding for a name that
+is not a domain, raised before any DNS. Every finding names the node it concerns, so reports can
+show it in the tree.
 """
-
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from spfbuild.diagnostics import Diagnostic, Severity, register
-from spfbuild.limits import MAX_LOOKUPS, MAX_VOID_LOOKUPS, UDP_PAYLOAD_BYTES
+from spfbuild.diagnostics import Diagnostic
+from spfbuild.limits import MAX_LOOKUPS, MAX_RECORD_BYTES, MAX_VOID_LOOKUPS, UDP_PAYLOAD_BYTES
 from spfbuild.mechanisms import MAX_NAMES
 from spfbuild.record import Mechanism, Qualifier
+from spfbuild.rules.registry import (
+    ADDRESS_LIMIT,
+    DNS_TEMPERROR,
+    DUPLICATE_PROVIDER,
+    INCLUDE_LOOP,
+    INCLUDED_PASS_ALL,
+    INCLUDED_SYNTAX_ERROR,
+    INVALID_DOMAIN_NAME,
+    LARGE_RESPONSE,
+    MANY_ADDRESSES,
+    MISSING_TARGET,
+    MULTIPLE_RECORDS,
+    MX_OF_INCLUDED_PROVIDER,
+    NO_SPF_RECORD,
+    SPF_TYPE_RECORD,
+    TOO_MANY_DNS_LOOKUPS,
+    TOO_MANY_MX_NAMES,
+    TOO_MANY_VOID_LOOKUPS,
+    TXT_ANSWER_TOO_LARGE,
+)
 from spfbuild.tree import Node, Status, TermLookup, Tree, evaluated_terms
 from spfbuild.txt import record_size
 
-MAX_RECORD_BYTES = 450  # RFC 7208 section 3.4: keep a record within a 512-byte UDP answer
-ADDRESS_LIMIT = 10  # addresses behind one a/mx term before it looks like shared hosting or a CDN
-
-INVALID_DOMAIN = register(
-    "SPF500", "invalid-domain-name", Severity.ERROR,
-    "The name given to check is not a valid domain name.",
-    "Give a domain name such as example.com (no scheme, path, spaces or @).",
-)
-NO_SPF_RECORD = register(
-    "SPF501", "no-spf-record", Severity.ERROR,
-    "The domain publishes no SPF record, so receivers get the result none.",
-    'Publish one TXT record starting with "v=spf1", e.g. "v=spf1 mx -all", or "v=spf1 -all" for a domain '
-    "that sends no mail.",
-)
-MULTIPLE_RECORDS = register(
-    "SPF502", "multiple-spf-records", Severity.ERROR,
-    "More than one TXT record starts with v=spf1: receivers return permerror.",
-    "Merge them into a single record.",
-    "RFC 7208 section 4.5: a domain must publish at most one SPF record; with two or more, "
-    "check_host() returns permerror, also when the domain is reached through an include.",
-)
-INCLUDED_SYNTAX_ERROR = register(
-    "SPF503", "included-syntax-error", Severity.ERROR,
-    "A record reached through include or redirect has a syntax error: receivers return permerror.",
-    "Fix the included record, or ask its owner to; `spfbuild lint` shows the exact column.",
-)
-MISSING_TARGET = register(
-    "SPF504", "target-without-spf", Severity.ERROR,
-    "An include or redirect names a domain without an SPF record: receivers return permerror.",
-    "Correct the name (often a provider's old or misspelt include), or remove the term.",
-    "RFC 7208 sections 5.2 and 6.1: an include or redirect whose target has no SPF record is a permerror.",
-)
-INCLUDE_LOOP = register(
-    "SPF505", "include-loop", Severity.ERROR,
-    "Includes or redirects lead back to a record already on the path.",
-    "Remove the include or redirect that closes the loop.",
-    "A loop makes check_host() run until the 10-lookup limit stops it with permerror (RFC 7208 4.6.4).",
-)
-TOO_MANY_DNS_LOOKUPS = register(
-    "SPF506", "too-many-dns-lookups", Severity.ERROR,
-    "The whole include tree costs more than 10 DNS lookups: receivers may return permerror.",
-    "Drop unused senders, or flatten providers into ip4/ip6 ranges with `spfbuild flatten`.",
-    "RFC 7208 section 4.6.4 counts include, a, mx, ptr, exists and redirect in every record evaluated. "
-    "The count is that of a sender matching nothing, which every forged mail is.",
-)
-TOO_MANY_VOID_LOOKUPS = register(
-    "SPF507", "too-many-void-lookups", Severity.ERROR,
-    "More than 2 DNS-querying terms get an empty answer (NXDOMAIN or no records): receivers return permerror.",
-    "Remove the terms that name hosts or domains that no longer exist.",
-    "RFC 7208 section 4.6.4 recommends receivers stop with permerror after two void lookups. `a` asks A "
-    "for IPv4 clients and AAAA for IPv6 ones; the worse family is reported.",
-)
-TOO_MANY_MX_NAMES = register(
-    "SPF508", "too-many-mx-names", Severity.ERROR,
-    "An mx term's domain has more than 10 MX names: receivers return permerror.",
-    "List the mail servers with ip4/ip6 or a: terms instead of mx.",
-    "RFC 7208 section 4.6.4: the mx mechanism must not look up more than 10 MX names.",
-)
-MANY_ADDRESSES = register(
-    "SPF509", "many-addresses", Severity.WARNING,
-    f"An a or mx term resolves to more than {ADDRESS_LIMIT} addresses.",
-    "Check that every address really sends mail for the domain; list the senders with ip4/ip6.",
-    "Names with many addresses are usually shared hosting, load balancers or CDNs: every customer "
-    "behind them can send as the domain, and the answers change without notice.",
-)
-DNS_TEMPERROR = register(
-    "SPF510", "dns-temperror", Severity.ERROR,
-    "A DNS question failed (timeout, SERVFAIL, REFUSED): receivers would return temperror.",
-    "Check the name servers of the zone named; run the check again to rule out a passing fault.",
-)
-INCLUDED_PASS_ALL = register(
-    "SPF511", "included-pass-all", Severity.ERROR,
-    "A record reached through include or redirect ends with +all, so it matches every host.",
-    "Remove that include or redirect, or have its owner end the record with ~all or -all.",
-    "An included +all makes the include match every address: with `include:` (qualifier +) the whole "
-    "internet passes as the domain, and with any other qualifier every term after it is dead. "
-    "Either way the policy no longer says who may send, hence an error like `pass-all` (SPF200).",
-)
-DUPLICATE_PROVIDER = register(
-    "SPF512", "duplicate-provider", Severity.WARNING,
-    "The same provider is included more than once, directly or through other includes.",
-    "Keep one include per provider: the one covering every region you use.",
-    "Each extra reference costs DNS lookups for addresses already authorised (e.g. Mimecast's global "
-    "_netblocks record already includes the regional ones).",
-)
-MX_OF_INCLUDED_PROVIDER = register(
-    "SPF513", "mx-of-included-provider", Severity.WARNING,
-    "An mx term names MX hosts that belong to a provider that is also included.",
-    "Remove the mx term: the provider's include already authorises its servers.",
-    "Security gateways such as Mimecast receive a domain's mail (its MX) and send its outbound mail "
-    "from the ranges of their include; Mimecast advises removing mx, which costs lookups for nothing.",
-)
-LARGE_RESPONSE = register(
-    "SPF514", "large-dns-response", Severity.WARNING,
-    "A record in the include tree is over 450 bytes, or its TXT answer is over 512 bytes and needs TCP.",
-    "Ask the record's owner to shorten it; prefer a provider's smaller regional include if it has one.",
-    "Answers over 512 bytes do not fit plain UDP: receivers must retry over TCP or use EDNS, and some "
-    "fail with temperror instead.",
-)
-TXT_ANSWER_TOO_LARGE = register(
-    "SPF515", "txt-answer-too-large", Severity.WARNING,
-    "All TXT records at the domain together make an answer over 512 bytes.",
-    "Remove stale TXT records (old site-verification strings) or move them to their own names.",
-    "Receivers ask for every TXT record at the name to find the SPF one. Over 512 bytes the answer "
-    "needs TCP or EDNS; resolvers that cannot do either return temperror.",
-)
-SPF_TYPE_RECORD = register(
-    "SPF516", "spf-type-record", Severity.WARNING,
-    "The domain publishes an obsolete SPF (type 99) record.",
-    "Delete the SPF-type record; keep the TXT record only.",
-    "RFC 7208 section 3.1 removed the SPF record type; receivers ignore it, and a stale copy that "
-    "differs from the TXT record only misleads the people reading the zone.",
-)
+if TYPE_CHECKING:
+    from spfbuild.dns import Answer
 
 
 class Providers(Protocol):
@@ -301,3 +210,24 @@ def _providers(tree: Tree, providers: Providers) -> list[Finding]:
 def _inside(tree: Tree, path: tuple[int, ...], owner: str, providers: Providers) -> bool:
     """Whether a node above `path` (the root included) already belongs to `owner`."""
     return any(providers.provider_of(tree.node(path[:depth]).domain) == owner for depth in range(len(path)))
+
+
+# ---------------------------------------------------------------------- the domain itself
+
+
+def check_domain(tree: Tree, spf_type: Answer, providers: Providers | None = None) -> list[Finding]:
+    """Every SPF5xx finding for a walked domain: its tree's, then its SPF-type (99) answer's."""
+    return check_tree(tree, providers) + _spf_type(tree.domain, spf_type)
+
+
+def invalid_name(given: str, problem: str) -> Finding:
+    """The finding for a name that is not a valid domain name (`problem` says why)."""
+    return Finding(INVALID_DOMAIN_NAME(f"{given!r} is not a valid domain name: {problem}"), (), given)
+
+
+def _spf_type(name: str, answer: Answer) -> list[Finding]:
+    # A failure here is not reported: receivers never ask for type 99, so it cannot hurt mail.
+    if not answer.ok or not answer.strings:
+        return []
+    texts = "; ".join(repr(text) for text in answer.strings)
+    return [Finding(SPF_TYPE_RECORD(f"{name} has an SPF-type (99) record: {texts}"), (), name)]

@@ -4,57 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from spfbuild.diagnostics import Diagnostic, Severity, register
+from spfbuild.diagnostics import Diagnostic
 from spfbuild.record import Mechanism, Modifier, ParseResult, Qualifier
-
-PASS_ALL = register(
-    "SPF200", "pass-all", Severity.ERROR,
-    "`+all` (or a bare `all`) lets every host on the internet pass as the domain.",
-    "End the record with `-all` or `~all`.",
-)
-NEUTRAL_ALL = register(
-    "SPF201", "neutral-all", Severity.WARNING,
-    "`?all` makes every unlisted host neutral, which protects nothing.",
-    "Use `~all` while testing and `-all` once every sender is listed.",
-)
-NO_ALL = register(
-    "SPF202", "no-all", Severity.WARNING,
-    "The record has neither `all` nor `redirect=`, so unlisted hosts get neutral.",
-    "End the record with `-all` or `~all`.",
-    "Without an `all` mechanism or a redirect, check_host() returns neutral for every host that "
-    "no mechanism matched (RFC 7208 section 4.7).",
-)
-TERMS_AFTER_ALL = register(
-    "SPF203", "terms-after-all", Severity.WARNING,
-    "Mechanisms after `all` are never evaluated.",
-    "Move them before `all`, or remove them.",
-)
-REDIRECT_WITH_ALL = register(
-    "SPF204", "redirect-with-all", Severity.WARNING,
-    "`redirect=` is ignored because the record has an `all` mechanism.",
-    "Remove either the redirect or the `all` mechanism.",
-    "RFC 7208 section 6.1: redirect applies only when no mechanism matched, and `all` always matches.",
-)
-PTR_USED = register(
-    "SPF205", "ptr-mechanism", Severity.WARNING,
-    "`ptr` is deprecated: slow, unreliable and a burden on the reverse DNS of others.",
-    "Replace `ptr` with ip4/ip6 ranges or `a` of the sending hosts.",
-    "RFC 7208 section 5.5 says the ptr mechanism SHOULD NOT be used.",
-)
-DUPLICATE_TERM = register(
-    "SPF206", "duplicate-term", Severity.WARNING,
-    "The same term appears more than once.",
-    "Remove the repeated term.",
-)
-EXP_WITHOUT_FAIL = register(
-    "SPF207", "exp-without-fail", Severity.WARNING,
-    "`exp=` is set, but nothing in the record can produce fail, so the explanation is never shown.",
-    "Remove `exp=`, or use `-all` / a `-` qualified mechanism.",
-)
-UNKNOWN_MODIFIER = register(
-    "SPF208", "unknown-modifier", Severity.INFO,
-    "An unknown modifier is ignored by receivers.",
-    "Check the spelling (`redirect=`, `exp=`) or remove it.",
+from spfbuild.rules.registry import (
+    DUPLICATE_TERM,
+    EXP_WITHOUT_FAIL,
+    NEUTRAL_ALL,
+    NO_ALL,
+    PASS_ALL,
+    PTR_USED,
+    REDIRECT_WITH_ALL,
+    TERMS_AFTER_ALL,
+    UNKNOWN_MODIFIER,
 )
 
 

@@ -6,30 +6,15 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from spfbuild.diagnostics import Diagnostic, Severity, register
+from spfbuild.diagnostics import Diagnostic
 from spfbuild.record import IPNetwork, Mechanism, ParseResult, Span
-
-REDUNDANT_RANGE = register(
-    "SPF300", "redundant-range", Severity.WARNING,
-    "An ip4/ip6 range is already covered by another term.",
-    "Remove the covered range.",
-    "A range inside an earlier ip4/ip6 term is never reached (first match wins); a range inside a later "
-    "term with the same qualifier, with nothing that could match in between, adds nothing.",
-)
-BROAD_RANGE = register(
-    "SPF301", "broad-range", Severity.WARNING,
-    "An ip4 range shorter than /16 or an ip6 range shorter than /32 authorises a huge number of hosts.",
-    "List the provider's actual ranges, or include the provider's SPF record.",
-)
-NON_PUBLIC_RANGE = register(
-    "SPF302", "non-public-range", Severity.WARNING,
-    "A private, loopback, link-local or documentation range cannot send mail on the internet.",
-    "Remove it, or replace it with the public address of the sending host.",
-)
-HOST_BITS = register(
-    "SPF303", "host-bits-set", Severity.INFO,
-    "An ip4/ip6 network has host bits set after its prefix; receivers ignore them.",
-    "Write the network address, e.g. `ip4:192.0.2.0/24`.",
+from spfbuild.rules.registry import (
+    BROAD_IP4_PREFIX,
+    BROAD_IP6_PREFIX,
+    BROAD_RANGE,
+    HOST_BITS,
+    NON_PUBLIC_RANGE,
+    REDUNDANT_RANGE,
 )
 
 _SPECIAL_V4 = (
@@ -72,7 +57,7 @@ def check(parsed: ParseResult) -> Iterator[Diagnostic]:
 
 
 def _broad(term: Mechanism, span: Span, network: IPNetwork) -> Iterator[Diagnostic]:
-    limit = 16 if network.version == 4 else 32
+    limit = BROAD_IP4_PREFIX if network.version == 4 else BROAD_IP6_PREFIX
     if network.prefixlen < limit:
         yield BROAD_RANGE(
             f"'{term}' covers {network.num_addresses:,} addresses (shorter than /{limit})", column=span.column

@@ -1,33 +1,14 @@
-"""Size and cost rules (SPF4xx): the 10-lookup limit and TXT size limits."""
+"""Size and cost rules (SPF4xx): the lookup limit and the TXT size limits, on the record alone."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from spfbuild.diagnostics import Diagnostic, Severity, register
+from spfbuild.diagnostics import Diagnostic, Severity
 from spfbuild.limits import MAX_LOOKUPS, MAX_RECORD_BYTES, MAX_STRING_BYTES
 from spfbuild.record import ParseResult
+from spfbuild.rules.registry import RECORD_TOO_LARGE, STRING_TOO_LONG, TOO_MANY_LOOKUPS
 from spfbuild.txt import octets, rdata_size, split_strings
-
-TOO_MANY_LOOKUPS = register(
-    "SPF400", "too-many-lookups", Severity.ERROR,
-    "The record itself has more than 10 DNS-querying terms (include, a, mx, ptr, exists, redirect).",
-    "Flatten providers into ip4/ip6 ranges with `spfbuild flatten`, or drop unused senders.",
-    "RFC 7208 section 4.6.4: check_host() returns permerror once more than 10 DNS-querying terms are "
-    "evaluated, counting those in included records too; `spfbuild check` counts the whole tree.",
-)
-STRING_TOO_LONG = register(
-    "SPF401", "string-too-long", Severity.WARNING,
-    "The record is longer than 255 bytes and must be published as several character-strings.",
-    'Publish it as several quoted strings of at most 255 bytes each: "v=spf1 ... " "...".',
-    "A TXT character-string holds at most 255 bytes. DNS consoles and zone files need the record split; "
-    "receivers join the strings without adding spaces. A single quoted string over 255 bytes is an error.",
-)
-RECORD_TOO_LARGE = register(
-    "SPF402", "record-too-large", Severity.WARNING,
-    "The record is larger than 450 bytes, RFC 7208's guidance for fitting a 512-byte UDP answer.",
-    "Shorten it: use includes, collapse ranges, or move terms into chained records with `spfbuild flatten`.",
-)
 
 
 def check(parsed: ParseResult, strings: tuple[str, ...] | None = None) -> Iterator[Diagnostic]:

@@ -15,7 +15,7 @@ import pytest
 from bind import NamedFactory, NamedServer
 
 from spfbuild.dns import Outcome, Resolver
-from spfbuild.evaluate import Evaluation, check_host, spf_identity
+from spfbuild.evaluation import Evaluation, check_host, spf_identity
 
 
 def evaluate(server: NamedServer | str, ip: str, mailfrom: str, helo: str = "", timeout: float = 2.0) -> Evaluation:

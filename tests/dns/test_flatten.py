@@ -18,7 +18,7 @@ from spfbuild.catalogue import load_catalogue
 from spfbuild.compose import compose
 from spfbuild.config import parse_config
 from spfbuild.dns import Resolver
-from spfbuild.evaluate import check_host
+from spfbuild.evaluation import check_host
 from spfbuild.txt import quote_all, split_strings
 
 CATALOGUE = load_catalogue()

@@ -13,7 +13,7 @@ from spfbuild.catalogue import load_catalogue
 from spfbuild.cli.flattening import _flatten_all
 from spfbuild.config import parse_config
 from spfbuild.dns import Resolver
-from spfbuild.flatten import flatten_or_error
+from spfbuild.flattening import flatten_or_error
 
 CATALOGUE = load_catalogue()
 CONFIG = """\

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from spfbuild.dns import MX, Answer, Outcome, QueryRecord, RData, normalize
-from spfbuild.evaluate import Evaluation, check_host, spf_identity
+from spfbuild.evaluation import Evaluation, check_host, spf_identity
 
 SERVER = "memory"
 _MAX_CNAME_HOPS = 8

@@ -51,8 +51,8 @@ def test_every_shipped_file_loads_into_the_default_catalogue(catalogue: Catalogu
     assert load_catalogue(PROVIDERS_DIR) == catalogue
 
 
-def test_the_catalogue_has_at_least_25_providers(catalogue: Catalogue) -> None:
-    assert len(catalogue) >= 25
+def test_the_catalogue_has_at_least_50_providers(catalogue: Catalogue) -> None:
+    assert len(catalogue) >= 50
 
 
 def test_ids_match_file_names_and_are_lower_case_hyphenated(catalogue: Catalogue) -> None:
@@ -76,6 +76,7 @@ def test_every_provider_has_a_known_category_and_some_source(catalogue: Catalogu
 def test_kept_providers_say_why(catalogue: Catalogue) -> None:
     for provider in catalogue:
         assert bool(provider.keep_reason) == provider.keep, provider.id
+        assert provider.keep == (provider.keep_literal or provider.macro)
 
 
 def test_a_provider_without_custom_return_path_says_dmarc_cannot_align_through_spf(
@@ -203,6 +204,12 @@ def test_a_region_given_to_a_provider_without_regions_is_refused(catalogue: Cata
         catalogue.get("office365").covered_regions("eu")
 
 
+def test_microsoft_sovereign_clouds_are_variants_of_office365(catalogue: Catalogue) -> None:
+    office365 = catalogue.get("office365")
+    assert office365.include_for(None, "gcc-high") == ("spf.protection.office365.us",)
+    assert office365.include_for(None, "21vianet") == ("spf.protection.partner.outlook.cn",)
+
+
 def test_an_unknown_variant_is_refused_with_a_suggestion(catalogue: Catalogue) -> None:
     with pytest.raises(UnknownVariantError, match="did you mean 'impersonation'"):
         catalogue.get("mimecast").include_for("eu", "impersonaton")
@@ -251,10 +258,10 @@ def valid_provider(ident: str = "example") -> dict[str, Any]:
         "category": "transactional",
         "description": "A test sender.",
         "documentation": "https://example.com/spf",
+        "sources": [{"url": "https://example.com/spf", "read": "2026-12-01", "confidence": "primary",
+                     "facts": ["spf", "keep", "macro", "lookups", "parameters", "placement", "dkim"]}],
         "include": f"_spf.{ident}.com",
         "lookups": 1,
-        "keep": False,
-        "keep_reason": None,
         "custom_return_path": True,
         "return_path_note": "Customers can set their own bounce domain.",
         "notes": "",
@@ -294,6 +301,28 @@ REGIONS = {"global": "_spf.example.com", "eu": "eu._spf.example.com"}
         ({"lookups": True}, "lookups"),
         ({"lookups": -1}, "lookups"),
         ({"keep": "yes"}, "keep"),
+        ({"keep": True}, "keep"),
+        ({"sources": []}, "sources"),
+        ({"sources": DELETE}, "sources"),
+        ({"sources": [{"url": "https://example.com", "read": "2026-12-01", "confidence": "primary",
+                       "facts": ["dkim"]}]}, "sources"),
+        ({"sources": [{"url": "http://example.com", "read": "2026-12-01", "confidence": "primary",
+                       "facts": ["spf"]}]}, "sources[0].url"),
+        ({"sources": [{"url": "https://example.com", "read": "yesterday", "confidence": "primary",
+                       "facts": ["spf"]}]}, "sources[0].read"),
+        ({"sources": [{"url": "https://example.com", "read": "2026-12-01", "confidence": "sure",
+                       "facts": ["spf"]}]}, "sources[0].confidence"),
+        ({"sources": [{"url": "https://example.com", "read": "2026-12-01", "confidence": "primary",
+                       "facts": ["spf"], "colour": "blue"}]}, "sources[0].colour"),
+        ({"include": "{hub}.example.com"}, "include"),
+        ({"parameters": {"hub": {"description": "x", "pattern": "[0-9]+", "example": "abc"}}}, "parameters.hub.example"),
+        ({"mechanism": "mx"}, "mechanism"),
+        ({"placement": "mail-from"}, "mail_from_subdomain"),
+        ({"mail_from_subdomain": "bounce"}, "mail_from_subdomain"),
+        ({"macro": True}, "keep_reason"),
+        ({"dkim": {"record": "key"}}, "dkim.record"),
+        ({"dkim": {"selector": "s1"}}, "dkim.selector"),
+        ({"lookups_measured": "soon"}, "lookups_measured"),
         ({"aliases": "example-alias"}, "aliases"),
         ({"aliases": ["Example_Alias"]}, "aliases"),
         ({"aliases": ["example"]}, "aliases"),
@@ -320,8 +349,8 @@ REGIONS = {"global": "_spf.example.com", "eu": "eu._spf.example.com"}
         ({"ip4": ["300.1.2.3"]}, "ip4"),
         ({"ip4": ["2001:db8::/32"]}, "ip4"),
         ({"ip6": ["192.0.2.0/24"]}, "ip6"),
-        ({"keep": True}, "keep_reason"),
-        ({"keep": True, "keep_reason": "  "}, "keep_reason"),
+        ({"keep": "literal"}, "keep_reason"),
+        ({"keep": "literal", "keep_reason": "  "}, "keep_reason"),
         ({"keep_reason": "because"}, "keep_reason"),
         ({"custom_return_path": False}, "return_path_note"),
         ({"notes": ["a", "list"]}, "notes"),

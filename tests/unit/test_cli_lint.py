@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from spfbuild.cli import application
+from spfbuild.rules.registry import RULES
 
 app = application()
 runner = CliRunner()
@@ -131,6 +132,36 @@ def test_rules_lists_and_explains() -> None:
     assert json.loads(out)["name"] == "typographic-lookalike"
 
 
+def test_rules_lists_every_rule_once_in_code_order() -> None:
+    code, out, _ = run("rules")
+    assert code == 0
+    assert [line.split()[:3] for line in out.splitlines()] == [[r.code, r.name, r.severity.value] for r in RULES]
+
+
+def test_rules_explains_one_rule_with_its_summary_explanation_and_fix() -> None:
+    rule = RULES[0]
+    code, out, _ = run("rules", rule.name)
+    assert code == 0
+    assert out == (f"{rule.code} {rule.name} ({rule.severity.value})\n\n{rule.summary}\n\n{rule.explanation}\n"
+                   f"\nFix: {rule.fix}\n")
+
+
+@pytest.mark.parametrize("args", [["rules"], ["rules", "SPF112"], ["rules", "--json"]])
+def test_rules_imports_no_dns_asyncio_parser_or_tree(args: list[str]) -> None:
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['spfbuild', *{args!r}]\n"
+        "try:\n    runpy.run_module('spfbuild', run_name='__main__')\nexcept SystemExit: pass\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "SPF1" in proc.stdout, proc.stderr  # the command ran to its end
+    loaded = set(proc.stderr.split())
+    assert "spfbuild.rules.registry" in loaded
+    heavy = {"asyncio", "dns", "netaddr", "spfbuild.dns", "spfbuild.tree", "spfbuild.record", "spfbuild.mechanisms"}
+    assert not loaded & heavy
+
+
 def test_no_traceback_for_binary_junk() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "spfbuild", "lint", "-"], input=b"\xff\xfe\x00v=spf1\n", capture_output=True
@@ -141,7 +172,8 @@ def test_no_traceback_for_binary_junk() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["lint", "v=spf1 -all"], ["render", str(SAMPLE)], ["providers"], ["providers", "show", "mimecast"]],
+    [["lint", "v=spf1 -all"], ["render", str(SAMPLE)], ["rules"], ["rules", "SPF112"], ["providers"],
+     ["providers", "show", "mimecast"]],
     ids=" ".join,
 )
 def test_offline_commands_import_no_asyncio_dnspython_or_netaddr(args: list[str]) -> None:

@@ -7,7 +7,7 @@ import pytest
 from spfbuild.catalogue import load_catalogue
 from spfbuild.compose import compose
 from spfbuild.config import parse_config
-from spfbuild.render import RenderError, render_domain
+from spfbuild.rendering import RenderError, render_domain
 
 CATALOGUE = load_catalogue()
 

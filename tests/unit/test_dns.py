@@ -372,6 +372,6 @@ def test_importing_the_evaluator_does_not_import_dnspython() -> None:
     import subprocess
     import sys
 
-    code = "import sys, spfbuild.evaluate, spfbuild.cli.lint; print(any(m == 'dns' or m.startswith('dns.') for m in sys.modules))"
+    code = "import sys, spfbuild.evaluation, spfbuild.cli.lint; print(any(m == 'dns' or m.startswith('dns.') for m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

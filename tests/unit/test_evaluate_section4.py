@@ -8,7 +8,7 @@ import ipaddress
 import pytest
 
 from spfbuild.dns import Outcome
-from spfbuild.evaluate import RESULTS, check_host, sender_address, spf_identity
+from spfbuild.evaluation import RESULTS, check_host, sender_address, spf_identity
 
 from .memresolver import MemoryResolver, check
 

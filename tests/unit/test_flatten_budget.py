@@ -6,7 +6,7 @@ import asyncio
 
 from spfbuild.catalogue import load_catalogue
 from spfbuild.config import parse_config
-from spfbuild.flatten import flatten_domain
+from spfbuild.flattening import flatten_domain
 
 from .memresolver import MemoryResolver
 

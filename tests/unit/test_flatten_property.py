@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from spfbuild.catalogue import load_catalogue
 from spfbuild.config import parse_config
-from spfbuild.evaluate import check_host
-from spfbuild.flatten import FlattenError, flatten_domain
+from spfbuild.evaluation import check_host
+from spfbuild.flattening import FlattenError, flatten_domain
 from spfbuild.selfcheck import Overlay
 
 from .memresolver import MemoryResolver

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from spfbuild.catalogue import load_catalogue
 from spfbuild.config import DOMAIN_KEYS, FLATTEN_KEYS, SENDER_KINDS, Config, ConfigError, load_config, parse_config
 from spfbuild.mechanisms import domain_problem
-from spfbuild.render import RenderError, render_domain
+from spfbuild.rendering import RenderError, render_domain
 
 CATALOGUE = load_catalogue()
 FILENAME = "fuzz/senders.yaml"

@@ -15,7 +15,7 @@ import re
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from spfbuild.evaluate import RESULTS, check_host, sender_address, spf_identity
+from spfbuild.evaluation import RESULTS, check_host, sender_address, spf_identity
 from spfbuild.macro import (
     DELIMITERS,
     DOMAIN_LETTERS,

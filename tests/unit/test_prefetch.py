@@ -8,7 +8,7 @@ import asyncio
 
 from spfbuild.catalogue import load_catalogue
 from spfbuild.config import parse_config
-from spfbuild.flatten import flatten_domain
+from spfbuild.flattening import flatten_domain
 from spfbuild.prefetch import first_questions
 
 from .memresolver import MemoryResolver

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from spfbuild.evaluate import check_host, spf_identity
+from spfbuild.evaluation import check_host, spf_identity
 
 from .memresolver import from_suite_zonedata
 

@@ -12,7 +12,7 @@ import pytest
 from spfbuild.catalogue import load_catalogue
 from spfbuild.config import parse_config
 from spfbuild.emit import RecordSet, TxtRecord
-from spfbuild.flatten import flatten_domain
+from spfbuild.flattening import flatten_domain
 from spfbuild.partition import FlattenError
 from spfbuild.record import parse
 from spfbuild.selfcheck import boundary_addresses, self_check

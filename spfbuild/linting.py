@@ -1,0 +1,38 @@
+"""Offline linting of one record: the one place that runs every offline rule (SPF1xx-SPF4xx)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spfbuild.diagnostics import Diagnostic, Severity, has_errors
+from spfbuild.record import ParseResult, parse
+from spfbuild.rules import policy, ranges, size, syntax
+from spfbuild.txt import quote_all, split_strings
+
+
+@dataclass(frozen=True)
+class LintResult:
+    text: str  # the record text the columns refer to
+    strings: tuple[str, ...] | None  # the character-strings given, when the input was quoted
+    parsed: ParseResult
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+def lint_record(text: str) -> LintResult:
+    """Lint record text, either bare (`v=spf1 ...`) or as quoted strings (`"v=spf1 ..." "..."`)."""
+    text = text.strip("\r\n")
+    quoting, strings = syntax.check_quoting(text)
+    record_text = "".join(strings) if strings is not None else text
+    parsed = parse(record_text)  # the parser raises the syntax rules of the record itself
+    found = [*quoting, *parsed.diagnostics, *policy.check(parsed), *ranges.check(parsed), *size.check(parsed, strings)]
+    ordered = sorted(found, key=lambda d: (d.severity.rank != Severity.ERROR.rank, d.column, d.code))
+    return LintResult(record_text, strings, parsed, tuple(ordered))
+
+
+def lint_value(value: str) -> LintResult:
+    """Lint a record as spfbuild publishes it: split into TXT character-strings."""
+    return lint_record(quote_all(split_strings(value)))
