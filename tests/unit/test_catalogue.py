@@ -102,6 +102,15 @@ def test_a_provider_without_custom_return_path_says_dmarc_cannot_align_through_s
         ("postmark", "spf.mtasv.net"),
         ("zendesk", "mail.zendesk.com"),
         ("salesforce", "_spf.salesforce.com"),
+        ("codetwo", "spf.emailsignatures365.com"),
+        ("atlassian", "_spf.atlassian.net"),
+        ("fastmail", "spf.messagingengine.com"),
+        ("activecampaign", "emsd1.com"),
+        ("customer-io", "mail.customeriomail.com"),
+        ("salesforce-marketing-cloud", "cust-spf.exacttarget.com"),
+        ("pardot", "aspmx.pardot.com"),
+        ("barracuda", "spf.ess.barracudanetworks.com"),
+        ("sophos-email", "_spf.prod.hydra.sophos.com"),
     ],
 )
 def test_required_providers_have_exactly_the_published_include(
@@ -162,6 +171,34 @@ def test_aliases_and_casual_spellings_resolve_to_the_provider(
     assert catalogue.get(alias).id == provider_id
     assert catalogue.resolve(alias) == provider_id
     assert alias in catalogue
+
+
+@pytest.mark.parametrize(("region", "include"), [
+    ("us", "spf.ess.barracudanetworks.com"),
+    ("au", "spf.ess.au.barracudanetworks.com"),
+    ("ca", "spf.ess.ca.barracudanetworks.com"),
+    ("de", "spf.ess.de.barracudanetworks.com"),
+    ("in", "spf.ess.in.barracudanetworks.com"),
+    ("uk", "spf.ess.uk.barracudanetworks.com"),
+])
+def test_each_barracuda_instance_has_its_own_include(catalogue: Catalogue, region: str, include: str) -> None:
+    assert catalogue.get("barracuda").include_for(region) == (include,)
+
+
+def test_sophos_email_has_a_common_include_and_data_centre_ones(catalogue: Catalogue) -> None:
+    sophos = catalogue.get("sophos-email")
+    assert sophos.include_for() == ("_spf.prod.hydra.sophos.com",)
+    assert sophos.include_for("us-west-2") == ("_spf_uswest2.prod.hydra.sophos.com",)
+
+
+def test_a_fact_resting_only_on_secondary_sources_is_said_to_be_so(catalogue: Catalogue) -> None:
+    from spfbuild.provider_schema import FACTS
+
+    for provider in catalogue:
+        secondary = [fact for fact in FACTS if provider.confidence_of(fact) == "secondary"]
+        if secondary:
+            said = provider.notes + provider.return_path_note
+            assert "(confidence: secondary)" in said, (provider.id, secondary)
 
 
 def test_google_costs_four_lookups(catalogue: Catalogue) -> None:

@@ -41,6 +41,16 @@ def test_hubspot_with_its_hub_id_renders_the_account_include() -> None:
     assert result.value == "v=spf1 include:1234567.spf01.hubspotemail.net -all"
 
 
+def test_proofpoint_on_demand_renders_the_account_include_and_is_kept_for_its_macros() -> None:
+    result = rendered("domain: example.com\npolicy: fail\nsenders:\n"
+                      "  - provider: proofpoint-on-demand\n    account_id: '0095a102'\n")
+    assert result.value == "v=spf1 include:spf-0095a102.pphosted.com -all"
+    assert CATALOGUE.get("proofpoint-on-demand").macro
+    with pytest.raises(ConfigError, match=r"provider 'proofpoint-on-demand' needs 'account_id'"):
+        parse_config("domain: example.com\npolicy: fail\nsenders:\n  - provider: proofpoint-on-demand\n",
+                     "senders.yaml", CATALOGUE)
+
+
 def test_a_missing_parameter_is_an_error_naming_it() -> None:
     with pytest.raises(ConfigError, match=r"senders.yaml:4:15: provider 'hubspot' needs 'hub_id'"):
         parse_config("domain: example.com\npolicy: fail\nsenders:\n  - provider: hubspot\n    spf_number: '01'\n",
@@ -98,6 +108,19 @@ def test_a_mail_from_provider_on_its_subdomain_is_not_warned(config: str) -> Non
     assert rendered(config).warnings == ()
 
 
+def test_atlassian_at_the_apex_is_warned_with_its_bounce_subdomain() -> None:
+    result = rendered("domain: example.com\npolicy: fail\nsenders:\n  - provider: jira\n")
+    (warning,) = result.warnings
+    assert "atlassian-bounces.example.com" in warning
+    assert result.value == "v=spf1 include:_spf.atlassian.net -all"
+
+
+def test_pardot_is_kept_as_written_because_it_checks_for_its_include() -> None:
+    result = rendered("domain: example.com\npolicy: fail\nsenders:\n  - provider: account-engagement\n")
+    (note,) = result.notes
+    assert note.startswith("include:aspmx.pardot.com is kept as written when flattening:")
+
+
 def test_a_config_without_such_providers_renders_as_before() -> None:
     result = rendered("domain: example.com\npolicy: fail\nsenders:\n  - provider: google\n")
     assert result.notes == () and result.warnings == ()
@@ -141,6 +164,19 @@ def test_a_user_file_overrides_a_bundled_provider_and_the_table_says_so(tmp_path
     code, out, _ = run("providers", "--json", "--providers", str(tmp_path / "mine"))
     (item,) = [p for p in json.loads(out) if p["id"] == "zendesk"]
     assert item["override"].endswith("zendesk.yaml")
+
+
+def test_a_user_file_can_hold_an_account_specific_include(tmp_path: Path) -> None:
+    path = own_provider(tmp_path / "mine", ident="proofpoint-on-demand", include="spf-{cluster_id}.pphosted.com")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["parameters"] = {"cluster_id": {"description": "the account's cluster id", "pattern": "[0-9a-f]{8}",
+                                         "example": "00123c01"}}
+    data["sources"][0]["facts"] = ["spf", "parameters"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    catalogue = load_for(tmp_path / "mine")
+    (spec,) = parse_config("domain: example.com\npolicy: fail\nsenders:\n  - provider: proofpoint-on-demand\n"
+                           "    cluster_id: 00abcd01\n", "senders.yaml", catalogue).domains
+    assert render_domain(spec, catalogue).value == "v=spf1 include:spf-00abcd01.pphosted.com -all"
 
 
 def test_a_broken_user_file_is_one_error_naming_the_file_and_key(tmp_path: Path) -> None:
@@ -197,6 +233,9 @@ def test_the_table_shows_includes_costs_with_their_basis_and_flags() -> None:
     assert "literal" in lines["zendesk"] and "macro" in lines["salesforce"] and "mail-from" in lines["mailgun"]
     assert "parameters" in lines["hubspot"] and "1 (at least)" in lines["hubspot"]
     assert "gcc-high=spf.protection.office365.us" in lines["office365"]
+    assert "us=spf.ess.barracudanetworks.com*" in lines["barracuda"]
+    assert "uk=spf.ess.uk.barracudanetworks.com" in lines["barracuda"]
+    assert "mail-from" in lines["atlassian"] and "literal" in lines["pardot"]
 
 
 def test_show_gives_every_fact_with_its_sources() -> None:
@@ -209,6 +248,17 @@ def test_show_gives_every_fact_with_its_sources() -> None:
     assert {s["confidence"] for s in item["sources"]} == {"primary", "secondary"}
 
 
+def test_show_names_a_repository_file_as_a_secondary_source() -> None:
+    code, out, _ = run("providers", "show", "barracuda")
+    assert code == 0
+    assert "us=spf.ess.barracudanetworks.com*" in out
+    assert "github.com/KelvinTegelaar/CIPP-API/blob/" in out and "secondary" in out
+    code, out, _ = run("providers", "show", "atlassian", "--json")
+    item = json.loads(out)
+    assert item["placement"] == "mail-from" and item["mail_from_subdomain"] == "atlassian-bounces"
+    assert item["dkim"]["record"] == "cname"
+
+
 def test_search_finds_by_include_alias_and_name() -> None:
     code, out, _ = run("providers", "search", "mcsv")
     assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["mailchimp"]
@@ -216,5 +266,9 @@ def test_search_finds_by_include_alias_and_name() -> None:
     assert [p["id"] for p in json.loads(out)] == ["brevo"]
     code, out, _ = run("providers", "search", "Zoho")
     assert {line.split()[0] for line in out.splitlines()[1:]} == {"zoho-mail", "zoho-campaigns"}
+    code, out, _ = run("providers", "search", "barracudanetworks")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["barracuda"]
+    code, out, _ = run("providers", "search", "exacttarget", "--json")
+    assert [p["id"] for p in json.loads(out)] == ["salesforce-marketing-cloud"]
     code, _, _ = run("providers", "search", "no-such-sender")
     assert code == 1

@@ -1,0 +1,88 @@
+"""The values a config file describes: domains, their senders and flatten settings. Positions
+are kept beside the values (``location``) and are optional, so a config can be built in code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spfbuild.errors import SPFBuildError
+from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS, MAX_RECORD_BYTES
+from spfbuild.record import IPNetwork, Qualifier
+
+POLICIES = {"fail": Qualifier.FAIL, "softfail": Qualifier.SOFTFAIL, "neutral": Qualifier.NEUTRAL}
+QUALIFIERS = {
+    "pass": Qualifier.PASS, "fail": Qualifier.FAIL, "softfail": Qualifier.SOFTFAIL, "neutral": Qualifier.NEUTRAL,
+    "+": Qualifier.PASS, "-": Qualifier.FAIL, "~": Qualifier.SOFTFAIL, "?": Qualifier.NEUTRAL,
+}
+SENDER_KINDS = ("provider", "include", "ip4", "ip6", "a", "mx")
+DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten", "mail_from")
+FLATTEN_KEYS = ("max_lookups", "keep", "max_record_bytes", "reserve_bytes", "chain_name", "self_check")
+
+
+class ConfigError(SPFBuildError):
+    """A problem in a config file; the message starts with `file:line:column:`."""
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Sender:
+    kind: str  # one of SENDER_KINDS
+    location: Location | None = None  # where a config file declared it; None when built in code
+    value: str | None = None  # provider id, include domain, a/mx domain (None: the domain itself)
+    region: str | None = None
+    variant: str | None = None
+    networks: tuple[IPNetwork, ...] = ()
+    prefix4: int | None = None
+    prefix6: int | None = None
+    qualifier: Qualifier = Qualifier.PASS
+    comment: str | None = None
+    parameters: tuple[tuple[str, str], ...] = ()  # an account-specific include's values (provider senders)
+
+    @property
+    def label(self) -> str:
+        """How reports name this sender."""
+        if self.kind == "provider":
+            extra = f" ({self.region})" if self.region else ""
+            return f"provider {self.value}{extra}"
+        if self.kind in ("ip4", "ip6"):
+            if self.location is None:
+                return f"{self.kind} {', '.join(str(n) for n in self.networks)}"
+            return f"{self.kind} at line {self.location.line}"
+        return f"{self.kind} {self.value or '(domain)'}"
+
+
+@dataclass(frozen=True)
+class FlattenSettings:
+    max_lookups: int = MAX_LOOKUPS
+    keep: tuple[str, ...] = ()
+    max_record_bytes: int = MAX_RECORD_BYTES
+    reserve_bytes: int | None = None  # None: measure the other TXT records at the name
+    chain_name: str | None = None  # None: "_spf{n}", or "_spf-{hash}" when publishing
+    self_check: bool = True
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    domain: str
+    location: Location | None = None  # where a config file declared it; None when built in code
+    senders: tuple[Sender, ...] = ()
+    policy: Qualifier | None = None
+    existing: str | None = None
+    ttl: int = DEFAULT_TTL
+    flatten: FlattenSettings = field(default_factory=FlattenSettings)
+    mail_from: bool = False  # the domain is a return-path (MAIL FROM) domain, not a From domain
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str  # the file it was read from, or a name of the caller's choosing
+    domains: tuple[DomainSpec, ...]
