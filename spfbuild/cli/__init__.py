@@ -1,17 +1,30 @@
-"""Command-line interface. Commands stay thin: parse options, call the library, print."""
+"""Command-line interface: one typer app (`spfbuild.cli.app`), one small module per command.
+
+Commands stay thin: parse options, call the library, print. Each command module imports what
+its work needs inside the command, so that starting one command loads no other's dependencies
+(`lint`, `render`, `rules` and `providers` never load asyncio, dnspython or netaddr).
+"""
 
 from __future__ import annotations
 
 import gc
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import typer
 
 
-def _register() -> None:
+def application() -> typer.Typer:
+    """The typer app with every command registered on it."""
     # Importing a command module registers its command on `app`.
     from spfbuild.cli import check as _check  # noqa: F401
     from spfbuild.cli import eval as _eval  # noqa: F401
     from spfbuild.cli import flatten, lint, providers, render, rules  # noqa: F401
+    from spfbuild.cli.app import app
+
+    return app
 
 
 def main() -> None:
@@ -28,13 +41,7 @@ def main() -> None:
     # beside large caches: with the default thresholds a third of such a run is cycle collection.
     gc.set_threshold(50_000, 20, 10)
     try:
-        from spfbuild.cli import fast
-
-        fast.run(sys.argv[1:])  # plain `lint` and `render` run here, without importing typer, and exit
-        _register()
-        from spfbuild.cli.app import app
-
-        app(standalone_mode=True)
+        application()()
     except (KeyboardInterrupt, BrokenPipeError):
         sys.exit(130)
     except Exception as exc:  # a bug: say so in one line; SPFBUILD_DEBUG shows the traceback

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from spfbuild.cli.app import app
-from spfbuild.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail, warn
-from spfbuild.cli.dnsopts import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption, make_resolver
+from spfbuild.cli.app import BadValue, app
+from spfbuild.cli.common import EXIT_DNS, EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail, warn
+from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, ProvidersOption, TimeoutOption, make_resolver
 
 if TYPE_CHECKING:
     from spfbuild.audit import Report
@@ -22,6 +20,17 @@ if TYPE_CHECKING:
     from spfbuild.tree import Node, TermLookup
 
 DEFAULT_CONCURRENCY = 200  # spfbuild.audit.DEFAULT_CONCURRENCY, repeated so --help needs no import
+DNS_TEMPERROR = "SPF510"  # the stable code of the dns-temperror finding: the domain could not be checked
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise BadValue(f"must be a whole number from 1 up, not {text!r}")
+    return count
 
 
 @app.command("check")
@@ -43,13 +52,11 @@ def check_command(
         bool, typer.Option("--json", help="Print a JSON list: one object per domain, in input order.")
     ] = False,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", metavar="N", min=1, help="Check up to N domains at once.")
+        int, typer.Option("--concurrency", metavar="N", parser=_at_least_one, help="Check up to N domains at once.")
     ] = DEFAULT_CONCURRENCY,
     nameserver: NameserverOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
-    providers: Annotated[
-        Path | None, typer.Option("--providers", metavar="DIR", help="A directory of your own provider files.")
-    ] = None,
+    providers: ProvidersOption = None,
 ) -> None:
     """Audit published SPF records: the record, every lint rule, and the DNS rules (SPF5xx) over the
     whole include tree: lookup count, void lookups, loops, missing or broken includes, and more.
@@ -58,18 +65,19 @@ def check_command(
     One DNS cache serves the whole run, so providers shared by many domains are asked once.
 
     Exit status: 0 no domain has an error (warnings allowed), 1 at least one domain has an error,
-    2 usage error (no domains, unreadable file, bad option).
+    3 a domain could not be checked for a DNS failure (temperror), 64 usage error (no domains,
+    unreadable file, bad option).
     """
+    import asyncio
+
     names = list(domains or [])
     if from_file is not None:
         names += _read_domains(from_file)
     if not names:
         fail("no domains to check: give DOMAIN arguments or --from-file FILE", EXIT_USAGE)
     resolver = make_resolver(nameserver, timeout)
-    import asyncio  # here, not at the top: `spfbuild rules` and the other offline commands skip it
-
-    errors = asyncio.run(_run(names, resolver, concurrency, as_json, providers))
-    raise typer.Exit(EXIT_ERROR if errors else EXIT_OK)
+    errors, unchecked = asyncio.run(_run(names, resolver, concurrency, as_json, providers))
+    raise typer.Exit(EXIT_DNS if unchecked else EXIT_ERROR if errors else EXIT_OK)
 
 
 def _read_domains(path: str) -> list[str]:
@@ -98,13 +106,16 @@ def _providers(directory: Path | None = None) -> Providers | None:
 
 
 async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: bool,
-               directory: Path | None = None) -> int:
+               directory: Path | None = None) -> tuple[int, int]:
     """Check every domain, printing each report as soon as those before it are printed;
-    returns how many domains have an error."""
+    returns how many domains have an error, and how many could not be checked for a DNS failure."""
+    import json
+    import textwrap
+
     from spfbuild.audit import audit_many
 
     progress = _Progress(len(names), sys.stderr)
-    errors = warned = 0
+    errors = warned = unchecked = 0
     out = sys.stdout
     out.write("[\n" if as_json else "")
     async for report in audit_many(names, resolver, concurrency=concurrency, providers=_providers(directory)):
@@ -115,6 +126,7 @@ async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: 
         else:
             out.write(("" if progress.done == 0 else "\n") + "\n".join(render(report)) + "\n")
         errors += report.has_errors
+        unchecked += any(f.diagnostic.code == DNS_TEMPERROR for f in report.findings)
         warned += not report.has_errors and bool(report.findings)
         progress.advance()
     progress.clear()
@@ -122,7 +134,7 @@ async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: 
         out.write("\n]\n")
     elif len(names) > 1:
         out.write(f"\n{len(names)} domains checked: {errors} with errors, {warned} with warnings only\n")
-    return errors
+    return errors, unchecked
 
 
 class _Progress:

@@ -1,4 +1,5 @@
-"""Small helpers shared by the command modules: one-line errors and exit codes."""
+"""What every command shares at its end: the exit codes (CONTRACTS.md's table, which scripts
+depend on) and one-line messages on stderr."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from typing import NoReturn
 
 import typer
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
+EXIT_OK = 0  # done; nothing to report or nothing changed
+EXIT_ERROR = 1  # a problem in the data: a lint error, a refused record, an error finding, a failed domain
+EXIT_CHANGES = 2  # changes pending (`flatten --check`)
+EXIT_DNS = 3  # a DNS or network failure: nothing was changed
+EXIT_USAGE = 64  # an unknown option, a bad value, a missing or unreadable input file (BSD's EX_USAGE)
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    """Print one clear line to stderr and exit; never a traceback."""
+    """Print one clear line to stderr and end the command; never a traceback."""
     print(f"spfbuild: error: {message}", file=sys.stderr)
     raise typer.Exit(code)
 

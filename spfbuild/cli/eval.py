@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from spfbuild.cli.app import app
 from spfbuild.cli.common import EXIT_OK, EXIT_USAGE, fail
-from spfbuild.cli.dnsopts import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption, make_resolver
+from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption, make_resolver
+from spfbuild.limits import MAX_LOOKUPS, MAX_VOID_LOOKUPS
 
 if TYPE_CHECKING:
     from spfbuild.evaluation import Evaluation
@@ -32,8 +32,10 @@ def eval_command(
 
     The first line printed starts with the result: pass, fail, softfail, neutral, none, permerror or temperror.
 
-    Exit status: 0 whenever a result was produced (any of the seven), 2 usage error.
+    Exit status: 0 whenever a result was produced (any of the seven), 64 usage error.
     """
+    import asyncio
+
     from spfbuild.evaluation import check_host, sender_address, spf_identity
 
     if ip is None:
@@ -46,10 +48,10 @@ def eval_command(
         fail(f"--ip: {ip!r} is not an IPv4 or IPv6 address", EXIT_USAGE)
     resolver = make_resolver(nameserver, timeout)
     identity, domain = spf_identity(sender, helo)
-    import asyncio  # here, not at the top: `spfbuild rules` and the other offline commands skip it
-
     evaluation = asyncio.run(check_host(address, domain, identity, resolver, helo=helo))
     if as_json:
+        import json
+
         print(json.dumps(_as_dict(evaluation, identity, str(address), helo, trace), indent=2))
     else:
         print(summary_line(evaluation))
@@ -58,7 +60,8 @@ def eval_command(
         if trace:
             for event in evaluation.trace:
                 print(f"  {event}")
-            print(f"  lookups: {evaluation.lookups}/10, void lookups: {evaluation.void_lookups}/2")
+            print(f"  lookups: {evaluation.lookups}/{MAX_LOOKUPS}, "
+                  f"void lookups: {evaluation.void_lookups}/{MAX_VOID_LOOKUPS}")
     raise typer.Exit(EXIT_OK)
 
 

@@ -8,16 +8,40 @@ from typing import Annotated
 
 import typer
 
-from spfbuild.cli.app import app
-from spfbuild.cli.dnsopts import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption
-from spfbuild.cli.render import FORMAT_OPTION, OUTPUT_OPTION, Format
+from spfbuild.cli.app import BadValue, app
+from spfbuild.cli.common import EXIT_USAGE, fail
+from spfbuild.cli.options import (
+    DEFAULT_TIMEOUT,
+    ConfigArgument,
+    Format,
+    FormatOption,
+    NameserverOption,
+    OutputOption,
+    ProvidersOption,
+    TimeoutOption,
+    make_resolver,
+)
+from spfbuild.limits import DEFAULT_MAX_SHRINK
+
+# As a percentage, rounded so that --help shows 30.0, not 30.000000000000004.
+DEFAULT_MAX_SHRINK_PERCENT = round(DEFAULT_MAX_SHRINK * 100, 9)
+
+
+def _percent(text: str) -> float:
+    try:
+        percent = float(text)
+    except ValueError:
+        percent = float("nan")
+    if not 0 <= percent <= 100:
+        raise BadValue(f"must be a percentage from 0 to 100, not {text!r}")
+    return percent
 
 
 @app.command()
 def flatten(
-    config: Annotated[Path, typer.Argument(help="senders.yaml: the domain(s) and who sends mail for them.")],
-    fmt: Annotated[Format, FORMAT_OPTION] = Format.txt,
-    output: Annotated[Path | None, OUTPUT_OPTION] = None,
+    config: ConfigArgument,
+    fmt: FormatOption = Format.txt,
+    output: OutputOption = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show, on stderr, which senders and DNS names each range came from.")
     ] = False,
@@ -31,17 +55,17 @@ def flatten(
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Accept a source that shrank or resolves to nothing.")] = False,
     max_shrink: Annotated[
-        float, typer.Option("--max-shrink", metavar="PERCENT", help="Refuse a source losing more than this share.")
-    ] = 30.0,
+        float,
+        typer.Option("--max-shrink", metavar="PERCENT", parser=_percent,
+                     help="Refuse a source losing more than this percentage of its addresses."),
+    ] = DEFAULT_MAX_SHRINK_PERCENT,
     push: Annotated[
         str | None, typer.Option("--push", metavar="rfc2136://HOST[:PORT]/ZONE", help="Publish with RFC 2136.")
     ] = None,
     tsig_key: Annotated[
         Path | None, typer.Option("--tsig-key", metavar="FILE", help="TSIG key file (tsig-keygen output) for --push.")
     ] = None,
-    providers: Annotated[
-        Path | None, typer.Option("--providers", metavar="DIR", help="A directory of your own provider files.")
-    ] = None,
+    providers: ProvidersOption = None,
 ) -> None:
     """Flatten each domain's senders into ip4/ip6 ranges (and chained records) within the lookup budget.
 
@@ -52,11 +76,20 @@ def flatten(
     otherwise; guards refuse shrinking or vanished sources; --push publishes with RFC 2136 + TSIG.
 
     Exit status: 0 done (or unchanged), 1 error (the failed domain's last good records stay),
-    2 usage error; with --check: 0 unchanged, 2 would change, 1 error.
+    64 usage error; with --check: 0 unchanged, 2 would change, 1 error.
     """
-    from spfbuild.cli.flattening import FlattenOptions, flatten_command
+    from spfbuild.cli import flattening
+    from spfbuild.cli.inputs import load
 
-    options = FlattenOptions(config, fmt=fmt, output=output, explain=explain, nameservers=tuple(nameserver or ()),
-                             timeout=timeout, state=state, check=check, force=force, max_shrink=max_shrink, push=push,
-                             tsig_key=tsig_key, providers=providers)
-    raise typer.Exit(flatten_command(options))
+    if (check or push or force) and state is None:
+        fail("--check, --force and --push need --state FILE", EXIT_USAGE)
+    if push is not None and tsig_key is None:
+        fail("--push needs --tsig-key FILE", EXIT_USAGE)
+    resolver = make_resolver(nameserver, timeout)
+    catalogue, cfg = load(config, providers)
+    if state is None:
+        raise typer.Exit(flattening.flatten_once(cfg, catalogue, resolver, fmt, output, explain))
+    raise typer.Exit(flattening.cron(
+        cfg, catalogue, resolver, state, check=check, force=force, max_shrink=max_shrink / 100, push=push,
+        tsig_key=tsig_key, timeout=timeout, fmt=fmt, output=output, explain=explain,
+    ))

@@ -1,13 +1,15 @@
-"""`spfbuild lint`: check SPF record text offline (the work is `spfbuild.cli.fast.lint_command`)."""
+"""`spfbuild lint`: check SPF record text offline."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from spfbuild.cli.app import app
+from spfbuild.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail
 
 
 @app.command()
@@ -22,8 +24,59 @@ def lint(
 ) -> None:
     """Lint SPF records offline against every rule (see `spfbuild rules`).
 
-    Exit status: 0 no errors (warnings allowed), 1 at least one error, 2 usage error.
+    Exit status: 0 no errors (warnings allowed), 1 at least one error, 64 usage error.
     """
-    from spfbuild.cli.fast import lint_command
+    from spfbuild.cli.output import format_diagnostic, summary
+    from spfbuild.linting import lint_record
 
-    raise typer.Exit(lint_command(record, None if file is None else str(file), as_json))
+    results = [(source, line, lint_record(text)) for source, line, text in _inputs(record, file)]
+    if as_json:
+        import json
+
+        payload = [
+            {
+                "source": source,
+                "line": line,
+                "record": result.text,
+                "ok": result.ok,
+                "lookups": result.parsed.record.dns_lookups,
+                "diagnostics": [d.to_dict() for d in result.diagnostics],
+            }
+            for source, line, result in results
+        ]
+        print(json.dumps(payload, indent=2))
+    else:
+        for source, line, result in results:
+            for diag in result.diagnostics:
+                print(format_diagnostic(diag, result.text, source, line))
+        print(summary([d for _, _, result in results for d in result.diagnostics], len(results)))
+    raise typer.Exit(EXIT_ERROR if any(not r.ok for _, _, r in results) else EXIT_OK)
+
+
+def _inputs(record: str | None, file: Path | None) -> list[tuple[str, int, str]]:
+    """(source, line number, record text) for each record to lint."""
+    if record is not None and file is not None:
+        fail("give either a RECORD or --file, not both", EXIT_USAGE)
+    if file is not None:
+        if str(file) == "-":
+            return _lines("<stdin>", sys.stdin.read())
+        try:
+            return _lines(str(file), file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}", EXIT_USAGE)
+    if record == "-":
+        return _lines("<stdin>", sys.stdin.read())
+    if record is None:
+        fail("give a RECORD, - for stdin, or --file PATH (see spfbuild lint --help)", EXIT_USAGE)
+    return [("<record>", 1, record)]
+
+
+def _lines(source: str, text: str) -> list[tuple[str, int, str]]:
+    found = [
+        (source, number, line.rstrip("\r\n"))
+        for number, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not found:
+        fail(f"{source}: no records to lint", EXIT_USAGE)
+    return found

@@ -10,7 +10,7 @@ import typer
 
 from spfbuild.cli.app import app
 from spfbuild.cli.common import EXIT_ERROR, EXIT_USAGE, fail
-from spfbuild.cli.dnsopts import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption
+from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, ProvidersOption, TimeoutOption
 
 if TYPE_CHECKING:
     from spfbuild.catalogue import Catalogue, Provider
@@ -19,8 +19,6 @@ providers_app = typer.Typer(help="List, show, search or re-measure the provider 
 app.add_typer(providers_app, name="providers")
 
 JSON_OPTION = typer.Option("--json", help="Print JSON.")
-PROVIDERS_HELP = "A directory of your own provider files, added to (or overriding) the shipped ones."
-ProvidersOption = Annotated[Path | None, typer.Option("--providers", metavar="DIR", help=PROVIDERS_HELP)]
 
 
 def _catalogue(directory: Path | None) -> Catalogue:
@@ -87,7 +85,7 @@ def refresh(
     import asyncio
 
     from spfbuild.catalogue import CatalogueError
-    from spfbuild.cli.dnsopts import make_resolver
+    from spfbuild.cli.options import make_resolver
     from spfbuild.provider_refresh import measure, write_measurements
 
     catalogue = _catalogue(directory)

@@ -1,52 +1,56 @@
-"""`spfbuild render`: senders.yaml -> validated SPF record, offline (the work is `spfbuild.cli.fast`)."""
+"""`spfbuild render`: senders.yaml -> validated SPF record, offline."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+import sys
+from typing import Annotated
 
 import typer
 
-from spfbuild.cli import fast
 from spfbuild.cli.app import app
-from spfbuild.cli.fast import Format as Format  # re-exported: flatten uses it
-
-if TYPE_CHECKING:
-    from spfbuild.emit import RecordSet
-
-
-FORMAT_OPTION = typer.Option("--format", "-F", help="txt (DNS console value), zone, json or octodns.")
-OUTPUT_OPTION = typer.Option(
-    "--output", "-o", help="Write to FILE atomically (a directory for octodns with several domains)."
-)
+from spfbuild.cli.common import EXIT_USAGE, fail, warn
+from spfbuild.cli.options import ConfigArgument, Format, FormatOption, OutputOption, ProvidersOption
 
 
 @app.command()
 def render(
-    config: Annotated[Path, typer.Argument(help="senders.yaml: the domain(s) and who sends mail for them.")],
-    fmt: Annotated[Format, FORMAT_OPTION] = Format.txt,
-    output: Annotated[Path | None, OUTPUT_OPTION] = None,
+    config: ConfigArgument,
+    fmt: FormatOption = Format.txt,
+    output: OutputOption = None,
     existing: Annotated[
         str | None, typer.Option("--existing", help='A published record to extend, e.g. "v=spf1 mx ~all".')
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print lint warnings.")] = False,
-    providers: Annotated[
-        Path | None, typer.Option("--providers", metavar="DIR", help="A directory of your own provider files.")
-    ] = None,
+    providers: ProvidersOption = None,
 ) -> None:
     """Render the SPF record for each domain in CONFIG, offline, linted before it is emitted.
 
-    Exit status: 0 rendered, 1 a config or record error (nothing is written), 2 usage error.
+    Exit status: 0 rendered, 1 a config or record error (nothing is written), 64 usage error.
     """
-    from spfbuild.cli.fast import render_command
+    from spfbuild.cli.inputs import load
+    from spfbuild.cli.output import emit_sets
+    from spfbuild.rendering import Rendered, RenderError, render_domain
 
-    raise typer.Exit(render_command(config, fmt, output, existing, quiet, providers))
-
-
-def emit_sets(sets: Sequence[RecordSet], fmt: Format, output: Path | None) -> None:
-    """Print or atomically write record sets in the chosen format (shared with flatten)."""
-    try:
-        fast.emit_sets(sets, fmt, output)
-    except fast.CommandExit as done:
-        raise typer.Exit(done.code) from None
+    catalogue, cfg = load(config, providers)
+    if existing is not None and len(cfg.domains) != 1:
+        fail("--existing applies to a config with one domain", EXIT_USAGE)
+    rendered: list[Rendered] = []
+    errors: list[str] = []
+    for spec in cfg.domains:
+        try:
+            rendered.append(render_domain(spec, catalogue, existing))
+        except RenderError as exc:
+            errors.append(str(exc))
+    if errors:
+        for message in errors[:-1]:
+            print(f"spfbuild: error: {message}", file=sys.stderr)
+        fail(errors[-1] if len(errors) == 1 else f"{errors[-1]} ({len(errors)} domains failed; nothing written)")
+    if not quiet:
+        for item in rendered:
+            for diag in item.diagnostics:
+                warn(f"{item.spec.domain}: {diag.code} [{diag.name}] {diag.message}")
+            for message in item.warnings:
+                warn(f"{item.spec.domain}: {message}")
+            for message in item.notes:
+                print(f"spfbuild: note: {item.spec.domain}: {message}", file=sys.stderr)
+    emit_sets([r.record_set for r in rendered], fmt, output)

@@ -56,7 +56,7 @@ def check(named: NamedServer, *args: str, stdin: str | None = None) -> subproces
 def every_case(named: NamedServer) -> dict[str, dict[str, Any]]:
     """One --json run over every case name, by name."""
     done = check(named, "--json", *(f"{name}.check.test" for name in EXPECTED))
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 3, done.stderr  # inc-refused could not be checked: a DNS failure
     assert done.stderr == ""
     reports = json.loads(done.stdout)
     return {report["domain"].removesuffix(".check.test"): report for report in reports}
@@ -129,6 +129,10 @@ class TestExitStatus:
     def test_1_when_one_domain_has_an_error(self, named: NamedServer) -> None:
         assert check(named, "clean.check.test", "two.check.test").returncode == 1
 
+    def test_3_when_a_domain_could_not_be_checked_for_a_dns_failure(self, named: NamedServer) -> None:
+        assert check(named, "clean.check.test", "inc-refused.check.test").returncode == 3
+        assert check(named, "two.check.test", "inc-refused.check.test").returncode == 3  # retry first, then fix
+
     def test_bad_domain_is_an_error_finding_not_a_crash(self, named: NamedServer) -> None:
         done = check(named, "--json", "clean.check.test", "not a domain", "http://x/", "x" * 70 + ".test")
         assert done.returncode == 1 and done.stderr == ""
@@ -144,16 +148,17 @@ class TestExitStatus:
          ("--timeout", "-1", "x.test"), ("--nameserver", "127.0.0.1:99999", "x.test"), ("--bogus",)],
         ids=["no-domains", "unreadable-file", "concurrency-0", "negative-timeout", "bad-port", "unknown-option"],
     )
-    def test_2_on_usage_errors(self, args: tuple[str, ...]) -> None:
+    def test_64_on_usage_errors(self, args: tuple[str, ...]) -> None:
         done = spfbuild("check", *args)
-        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.returncode == 64, done.stdout + done.stderr
+        assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith("spfbuild: error: ")
         assert "Traceback" not in done.stderr and done.stdout == ""
 
     def test_help_documents_exit_status(self) -> None:
         done = spfbuild("check", "--help")
         assert done.returncode == 0
         text = " ".join(done.stdout.split())
-        assert "Exit status: 0 no domain has an error" in text and "2 usage error" in text
+        assert "Exit status: 0 no domain has an error" in text and "3 a domain could not be checked for a DNS failure" in text and "64 usage error" in text
 
 
 class TestInput:

@@ -12,12 +12,11 @@ import yaml
 from typer.testing import CliRunner
 
 from spfbuild.catalogue import CatalogueError, load_catalogue, load_for, user_directories
-from spfbuild.cli import _register
-from spfbuild.cli.app import app
+from spfbuild.cli import application
 from spfbuild.config import ConfigError, parse_config
 from spfbuild.rendering import render_domain
 
-_register()
+app = application()
 runner = CliRunner()
 CATALOGUE = load_catalogue()
 
@@ -187,7 +186,7 @@ def test_a_broken_user_file_is_one_error_naming_the_file_and_key(tmp_path: Path)
     with pytest.raises(CatalogueError, match=r"acme-mail.yaml: include: 'not a name' is not a valid domain name"):
         load_for(tmp_path / "mine")
     code, _, err = run("providers", "--providers", str(tmp_path / "mine"))
-    assert code == 2 and err.count("\n") == 1 and "acme-mail.yaml: include:" in err
+    assert code == 64 and err.count("\n") == 1 and "acme-mail.yaml: include:" in err
 
 
 def test_directories_come_from_beside_the_config_the_environment_and_the_option(tmp_path: Path) -> None:

@@ -11,13 +11,12 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from spfbuild.cli import _register
+from spfbuild.cli import application
 from spfbuild.cli import eval as eval_cli
-from spfbuild.cli.app import app
 
 from .memresolver import MemoryResolver
 
-_register()
+app = application()
 runner = CliRunner()
 
 
@@ -141,6 +140,6 @@ def test_json_trace_stays_inside_the_one_object(zone: MemoryResolver) -> None:
          "spfbuild: error: --nameserver: bad nameserver '127.0.0.1:99999': port must be 1-65535\n"),
     ],
 )
-def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+def test_usage_errors_are_one_line_and_exit_64(args: list[str], message: str) -> None:
     code, out, err = run(*args)
-    assert (code, out, err) == (2, "", message)
+    assert (code, out, err) == (64, "", message)
