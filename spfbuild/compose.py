@@ -11,6 +11,7 @@ Every rewrite here keeps the result of check_host() identical for every address:
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from spfbuild.catalogue import Catalogue, Provider
@@ -77,6 +78,26 @@ def compose(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None)
     final_all = _final_all(spec.policy, all_term)
     terms = [*merged, *([final_all] if final_all else []), *modifiers]
     return Composition(spec.domain, tuple(_cost(c, catalogue) for c in terms))
+
+
+def keep_reason(item: Composed, keep: Collection[str], catalogue: Catalogue) -> str | None:
+    """Why flattening must leave this include as written, or None: `keep` (the config's
+    `flatten.keep`) names its domain or its provider, or the provider's catalogue entry says so
+    (it checks for its include by name, or its record uses macros)."""
+    term = item.term
+    if not isinstance(term, Mechanism) or term.kind != "include" or term.domain is None:
+        return None
+    if _norm(term.domain) in keep:
+        return f"flatten.keep names {_norm(term.domain)}"
+    for source in item.sources:
+        if source.provider is None or source.provider not in catalogue:
+            continue
+        if source.provider in keep:
+            return f"flatten.keep names {source.provider}"
+        provider = catalogue.get(source.provider)
+        if provider.keep:
+            return f"{provider.name}: {provider.keep_reason}"
+    return None
 
 
 def _existing_terms(text: str) -> tuple[Composed, ...]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import netaddr
 
 from spfbuild.catalogue import Catalogue
-from spfbuild.compose import Composed, compose
+from spfbuild.compose import Composed, compose, keep_reason
 from spfbuild.config import DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.limits import UDP_PAYLOAD_BYTES
@@ -43,6 +43,8 @@ NUMBERED_TEMPLATE = "_spf{n}"
 HASH_TEMPLATE = "_spf-{hash}"
 HASH_LENGTH = 10
 _QUALIFIER_OF = {q.result: q for q in Qualifier}
+OPAQUE_REASON = "its result depends on the client or on DNS at evaluation time (exists, ptr or macros)"
+BUDGET_REASON = "within the lookup budget, so it follows its owner's changes"
 
 __all__ = ["FlattenError", "Flattened", "flatten_all", "flatten_domain", "flatten_or_error"]
 
@@ -57,6 +59,7 @@ class Flattened:
     origins: tuple[tuple[str, tuple[str, ...]], ...]  # emitted range -> where it came from
     sources: dict[str, list[str]] = field(compare=False)  # flattened DNS term -> every range it resolved to
     checked: int = 0  # addresses the self-check evaluated
+    why_kept: tuple[tuple[str, str], ...] = ()  # each kept term, and why it stays as written
 
 
 @dataclass
@@ -67,7 +70,7 @@ class _Top:
     mechanisms: list[Mechanism]
     sets: list[TermSet | None]  # None: cannot be flattened
     costs: list[int]
-    forced: set[int]
+    forced: dict[int, str]  # terms kept whatever the budget, and why
     redirect: Modifier | None
     redirect_claims: list[Claim] | None  # None: redirect kept (or absent)
     redirect_cost: int
@@ -109,6 +112,7 @@ async def flatten_domain(
         record_set=record_set,
         lookups=layout.lookups,
         kept=tuple(str(top.mechanisms[i]) for i in sorted(kept)),
+        why_kept=tuple((str(top.mechanisms[i]), top.forced.get(i, BUDGET_REASON)) for i in sorted(kept)),
         flattened=tuple(str(m) for i, m in enumerate(top.mechanisms) if i not in kept and m.queries_dns),
         origins=_origins(layout.groups),
         sources=_source_ranges(top, kept),
@@ -170,8 +174,9 @@ def _resolve_top(
         raise FlattenError(problem)
     sets = [f if isinstance(f, TermSet) else None for f in found]
     costs = [_cost(graph, a) for a in answers[: len(mechanisms)]]
-    forced = {i for i, s in enumerate(sets) if s is None}
-    forced |= {i for i, c in enumerate(composed) if _asked_to_keep(c, spec, catalogue)}
+    # A reason the config or the catalogue gives wins over the one found in DNS.
+    reasons = {i: OPAQUE_REASON for i, s in enumerate(sets) if s is None}
+    reasons |= {i: why for i, c in enumerate(composed) if (why := keep_reason(c, spec.flatten.keep, catalogue))}
     modifiers = [c.term for c in terms if isinstance(c.term, Modifier)]
     redirect = next((m for m in modifiers if m.name == "redirect"), None) if cut is None else None
     redirect_claims: list[Claim] | None = None
@@ -184,7 +189,7 @@ def _resolve_top(
             raise FlattenError(below.message)
         redirect_claims = None if isinstance(below, Opaque) else below
     tail = [str(m) for m in modifiers if m.name != "redirect"]
-    return _Top(list(composed), mechanisms, sets, costs, forced, redirect, redirect_claims, redirect_cost, tail)
+    return _Top(list(composed), mechanisms, sets, costs, reasons, redirect, redirect_claims, redirect_cost, tail)
 
 
 def _cost(graph: Graph, answer: Answered | None) -> int:
@@ -196,19 +201,6 @@ def _cost(graph: Graph, answer: Answered | None) -> int:
     child = graph.node(answer.followed)
     assert child is not None  # an unresolved target was refused before
     return 1 + graph.cost(child).lookups
-
-
-def _asked_to_keep(item: Composed, spec: DomainSpec, catalogue: Catalogue) -> bool:
-    term = item.term
-    if not isinstance(term, Mechanism) or term.kind != "include" or term.domain is None:
-        return False
-    keep = set(spec.flatten.keep)
-    if term.domain.lower().rstrip(".") in keep:
-        return True
-    for source in item.sources:
-        if source.provider and (source.provider in keep or catalogue.get(source.provider).keep):
-            return True
-    return False
 
 
 async def _published(spec: DomainSpec, walker: Walker) -> Fetched | None:

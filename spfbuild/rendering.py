@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spfbuild.catalogue import Catalogue, Provider
-from spfbuild.compose import Composed, ComposeError, Composition, compose
+from spfbuild.catalogue import Catalogue
+from spfbuild.compose import ComposeError, Composition, compose, keep_reason
 from spfbuild.config import DomainSpec
 from spfbuild.diagnostics import Diagnostic
 from spfbuild.emit import RecordSet, TxtRecord
@@ -69,21 +69,9 @@ def render_domain(spec: DomainSpec, catalogue: Catalogue, existing: str | None =
             f"{spec.domain}: the record needs {at_least}{composition.lookups} DNS lookups, over the budget of "
             f"{budget}; run `spfbuild flatten` to fit it"
         )
-    kept = tuple((i, why) for i, c in enumerate(composition.terms) if (why := _kept_because(c, catalogue)))
+    kept = tuple((i, why) for i, c in enumerate(composition.terms) if (why := keep_reason(c, (), catalogue)))
     notes = tuple(f"{composition.record.terms[i]} is kept as written when flattening: {why}" for i, why in kept)
     return Rendered(spec, composition, result.diagnostics, notes, placement_warnings(spec, catalogue), kept)
-
-
-def _provider_of(item: Composed, catalogue: Catalogue) -> Provider | None:
-    declared = next((s.provider for s in item.sources if s.provider), None)
-    return catalogue.get(declared) if declared is not None and declared in catalogue else None
-
-
-def _kept_because(item: Composed, catalogue: Catalogue) -> str | None:
-    provider = _provider_of(item, catalogue)
-    if provider is None or not provider.keep:
-        return None
-    return f"{provider.name}: {provider.keep_reason}"
 
 
 def placement_warnings(spec: DomainSpec, catalogue: Catalogue) -> tuple[str, ...]:

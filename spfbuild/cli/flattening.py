@@ -51,6 +51,7 @@ def _with_details(item: Flattened) -> RecordSet:
     extra = {
         "lookups": item.lookups,
         "kept": list(item.kept),
+        "kept_because": dict(item.why_kept),
         "flattened": list(item.flattened),
         "self_checked_addresses": item.checked,
         "origins": {term: list(sources) for term, sources in item.origins},
@@ -60,8 +61,8 @@ def _with_details(item: Flattened) -> RecordSet:
 
 def explanation(item: Flattened) -> str:
     lines = [f"{item.domain}: {item.lookups} DNS lookups; {len(item.record_set.records) - 1} chained records"]
-    for term in item.kept:
-        lines.append(f"  kept      {term}")
+    for term, why in item.why_kept:
+        lines.append(f"  kept      {term} ({why})")
     for term in item.flattened:
         lines.append(f"  flattened {term}")
     for term, sources in item.origins:

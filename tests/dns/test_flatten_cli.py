@@ -44,8 +44,10 @@ def test_json_with_the_explanation_on_stderr(named: NamedServer, config: str) ->
     (item,) = json.loads(out)
     assert (item["domain"], item["record"], item["lookups"]) == ("example.test", RECORD, 5)
     assert item["kept"] == ["include:_spf.google.com", "include:excl.flat.test"] and item["flattened"] == []
-    assert err == ("example.test: 5 DNS lookups; 0 chained records\n  kept      include:_spf.google.com\n"
-                   "  kept      include:excl.flat.test\n")
+    within = "within the lookup budget, so it follows its owner's changes"
+    assert item["kept_because"] == {"include:_spf.google.com": within, "include:excl.flat.test": within}
+    assert err == (f"example.test: 5 DNS lookups; 0 chained records\n  kept      include:_spf.google.com ({within})\n"
+                   f"  kept      include:excl.flat.test ({within})\n")
 
 
 def test_octodns_with_repeated_nameservers_and_a_timeout(named: NamedServer, config: str) -> None:

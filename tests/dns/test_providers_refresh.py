@@ -3,6 +3,7 @@ provider-like zones, and flatten honours the catalogue's kept and macro provider
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -65,3 +66,19 @@ def test_flatten_keeps_literal_and_macro_providers_as_written(named: NamedServer
     assert proc.returncode == 0, proc.stderr
     assert "include:mail.zendesk.com" in proc.stdout and "include:_spf.salesforce.com" in proc.stdout
     assert "_spf.google.com" not in proc.stdout
+
+
+def test_flatten_explains_why_each_kept_include_stays(named: NamedServer, tmp_path: Path) -> None:
+    config = tmp_path / "k.yaml"
+    config.write_text("domain: example.test\npolicy: fail\nsenders:\n  - provider: zendesk\n"
+                      "  - provider: salesforce\n  - include: excl.flat.test\n  - provider: google\n"
+                      "flatten:\n  max_lookups: 5\n  keep: [excl.flat.test]\n", encoding="utf-8")
+    proc = spfbuild("flatten", str(config), "--nameserver", named.nameserver, "--explain", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    (item,) = json.loads(proc.stdout)
+    because = item["kept_because"]
+    assert because["include:mail.zendesk.com"].startswith("Zendesk: ")
+    assert because["include:_spf.salesforce.com"].startswith("Salesforce: ")
+    assert because["include:excl.flat.test"] == "flatten.keep names excl.flat.test"
+    assert "include:_spf.google.com" not in because
+    assert f"  kept      include:mail.zendesk.com ({because['include:mail.zendesk.com']})" in proc.stderr
