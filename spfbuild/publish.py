@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from spfbuild.emit import TxtRecord
 from spfbuild.errors import SPFBuildError
+from spfbuild.record import is_spf_record
 from spfbuild.txt import quote_all, split_strings
 
 ALGORITHMS = ("hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5")
@@ -128,7 +129,7 @@ class Live:
 
     @property
     def spf(self) -> tuple[str, ...]:
-        return tuple(v for v in self.values if v.lower().startswith("v=spf1 ") or v.lower() == "v=spf1")
+        return tuple(v for v in self.values if is_spf_record(v))
 
 
 def read_txt(target: PushTarget, name: str, timeout: float) -> Live:
