@@ -2,7 +2,7 @@
 
     python benchmarks/bench_flatten.py [--latency 20] [--latency 50] [--runs 5] [--quick] [--json]
 
-A latency DNS server (benchmarks/dnsserver.py) serves tests/dns/zones plus a zone for the two
+A latency DNS server (benchmarks/dnsserver.py) serves tests/bind/zones plus a zone for the two
 benchmark domains; `spfbuild flatten --nameserver` runs against it as a user runs it (a fresh
 process each time, start-up included). Reported per latency: median wall time, CPU time, the
 queries the server received (UDP and TCP), the distinct (name, type) pairs among them, the pairs

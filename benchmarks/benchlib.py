@@ -20,7 +20,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-FIXTURE_ZONES = ROOT / "tests" / "dns" / "zones"
+FIXTURE_ZONES = ROOT / "tests" / "bind" / "zones"
 DNSSERVER = HERE / "dnsserver.py"
 
 # Every catalogue provider whose tree the fixture zones model.

@@ -1,6 +1,6 @@
 """A latency-injecting authoritative DNS server on loopback, for the benchmarks.
 
-    python benchmarks/dnsserver.py --zones tests/dns/zones --latency 20 --log queries.log
+    python benchmarks/dnsserver.py --zones tests/bind/zones --latency 20 --log queries.log
 
 Serves every ``<origin>.zone`` file of each ``--zones`` directory (and each ``--zone-file``,
 named ``<origin>.zone``) over UDP and TCP on 127.0.0.1, and delays every response by

@@ -2,7 +2,7 @@
 
 ``ci`` (the default) keeps the fuzz tests fast; ``long`` runs many more examples:
 
-    HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests/unit/test_fuzz_*.py
+    HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests/fuzz
 
 Tests that want the profile's example count leave ``max_examples`` out of their ``@settings``;
 those that pin it keep their own count under every profile.

@@ -1,18 +1,15 @@
 """Fixtures that run a real BIND 9 ``named`` on loopback.
 
-* ``named``         (session) serves every zone file in ``tests/dns/zones/``;
+* ``named``         (session) serves every zone file in ``tests/bind/zones/``;
                     do not modify or stop it: use ``named_factory`` for that.
 * ``named_factory`` (function) starts fresh servers with your own zones;
                     every server it started is closed after the test.
 
 When ``named`` is missing, tests that need it are skipped, except under CI
 (``CI=true``), where that is a failure: CI must install the ``bind9`` package.
-Every test under ``tests/dns`` carries the ``dns`` marker.
-
-There is deliberately no ``tests/dns/__init__.py``: with pytest's default
-import mode (and no ``tests/__init__.py``) it would make this directory the
-top-level package ``dns`` and shadow dnspython.  Without it, pytest puts
-``tests/dns`` on ``sys.path``, so test modules here ``from bind import ...``.
+Every test under ``tests/bind`` carries the ``bind`` marker
+(``pytest -m "not bind"`` runs the rest). The server itself is
+``tests/support/named.py``.
 """
 
 from __future__ import annotations
@@ -22,19 +19,19 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from bind import FIXTURE_ZONES, NamedFactory, NamedServer, find_named
+from support.named import FIXTURE_ZONES, NamedFactory, NamedServer, find_named
 
 _HERE = Path(__file__).parent.resolve()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "dns: runs against a real BIND 9 named on 127.0.0.1 (tests/dns)")
+    config.addinivalue_line("markers", "bind: runs against a real BIND 9 named on 127.0.0.1 (tests/bind)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if Path(item.path).resolve().is_relative_to(_HERE):
-            item.add_marker(pytest.mark.dns)
+            item.add_marker(pytest.mark.bind)
 
 
 def require_named() -> str:

@@ -7,7 +7,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
-from bind import NamedServer
+from support.named import NamedServer
 
 import spfbuild
 from spfbuild.config import DomainSpec, FlattenSettings, Sender

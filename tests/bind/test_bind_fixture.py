@@ -20,7 +20,7 @@ import dns.tsig
 import dns.tsigkeyring
 import dns.update
 import pytest
-from bind import FIXTURE_ZONES, NamedFactory, NamedServer, NamedStartError, find_tool
+from support.named import FIXTURE_ZONES, NamedFactory, NamedServer, NamedStartError, find_tool
 
 ZONES_DIR = FIXTURE_ZONES
 

@@ -1,5 +1,5 @@
 """`spfbuild check` run as scripts run it (a subprocess, --nameserver at a real BIND 9), one
-zone name per rule case (tests/dns/zones/check.test.zone)."""
+zone name per rule case (tests/bind/zones/check.test.zone)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bind import NamedServer
+from support.named import NamedServer
 
 # name (under check.test) -> the SPF5xx codes `check` must report for it; every other SPF5xx must stay quiet.
 EXPECTED: dict[str, set[str]] = {

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bind import FIXTURE_ZONES, NamedFactory, NamedServer, load_zone_dir
+from support.named import FIXTURE_ZONES, NamedFactory, NamedServer, load_zone_dir
 
 from spfbuild.audit import audit_many
 from spfbuild.dns import Resolver

@@ -14,7 +14,7 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import pytest
-from bind import FIXTURE_ZONES, NamedFactory, NamedServer
+from support.named import FIXTURE_ZONES, NamedFactory, NamedServer
 
 from spfbuild.state import locked
 

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 
 import pytest
-from bind import NamedFactory, NamedServer
+from support.named import NamedFactory, NamedServer
 
 from spfbuild.dns import Outcome, Resolver
 from spfbuild.evaluation import Evaluation, check_host, spf_identity

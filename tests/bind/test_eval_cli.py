@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from bind import NamedServer
+from support.named import NamedServer
 
 
 def spfbuild(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,6 @@
 """DNS fault injection: `check`, `eval` and `flatten` (plain and cron mode) against a server that
 times out, fails, truncates, answers too much, answers garbage, loops, wildcards, changes case
-and dribbles (tests/dns/faultdns.py).
+and dribbles (tests/support/faultdns.py).
 
 Every scenario has a domain `<fault>.test` whose record is `v=spf1 include:spf.<fault>.test -all`
 and a sender config `include: spf.<fault>.test`; the fault sits at `spf.<fault>.test` (or at the
@@ -22,15 +22,15 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from faultdns import FaultServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.faultdns import FaultServer
 
 from spfbuild.catalogue import load_catalogue
 from spfbuild.config import load_config
@@ -196,7 +196,7 @@ def _run(args: list[str], directory: Path) -> Ran:
 
 
 @pytest.fixture(scope="module")
-def matrix(tmp_path_factory: pytest.TempPathFactory) -> Matrix:
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     """Healthy records for every scenario, a baseline cron run each, then the faults, then every
     command of every scenario, a few at a time."""
     records = []
@@ -220,7 +220,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Matrix:
         results = pool.map(lambda job: _run(_command(job[0], job[1], server, directories[job[0].fault]),
                                             directories[job[0].fault]), jobs)
         runs = {(s.fault, c): r for (s, c), r in zip(jobs, results, strict=True)}
-    yield Matrix(server, runs)  # type: ignore[misc]
+    yield Matrix(server, runs)
     server.close()
 
 
@@ -304,11 +304,11 @@ def test_nothing_was_published(matrix: Matrix) -> None:
 
 
 @pytest.fixture(scope="module")
-def mutating() -> FaultServer:
+def mutating() -> Iterator[FaultServer]:
     server = FaultServer([("m.test", "TXT", f'"{RECORD}"'), ("m.test", "TXT", '"other"'),
                           ("m.test", "MX", "10 mx.m.test."), ("mx.m.test", "A", "192.0.2.1")],
                          {"m.test": "mutate", "mx.m.test": "mutate"}).start()
-    yield server  # type: ignore[misc]
+    yield server
     server.close()
 
 

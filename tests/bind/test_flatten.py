@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from bind import FIXTURE_ZONES, NamedServer
+from support.named import FIXTURE_ZONES, NamedFactory, NamedServer
 
 from spfbuild.catalogue import load_catalogue
 from spfbuild.compose import compose
@@ -117,7 +117,7 @@ async def compare(nameserver: str, before: str, after: str, addresses: list[str]
 
 
 @pytest.mark.parametrize(("name", "body"), [("tricky", TRICKY), ("providers", PROVIDERS), ("redirect", REDIRECT)])
-def test_flattening_keeps_every_address_result(name: str, body: str, named: NamedServer, named_factory, tmp_path: Path) -> None:
+def test_flattening_keeps_every_address_result(name: str, body: str, named: NamedServer, named_factory: NamedFactory, tmp_path: Path) -> None:
     config = tmp_path / f"{name}.yaml"
     config.write_text(f"domain: {name}.after.test\n{body}", encoding="utf-8")
     proc = flatten_cli(config, named.nameserver, "--format", "zone")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bind import NamedServer
+from support.named import NamedServer
 from typer.testing import CliRunner
 
 from spfbuild.cli import application

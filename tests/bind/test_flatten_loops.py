@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bind import NamedFactory
+from support.named import NamedFactory
 
 HEAD = "$TTL 300\n@ SOA ns.{0}. hostmaster.{0}. 1 3600 600 86400 300\n@ NS ns\nns A 127.0.0.1\n"
 CONFIG = "domain: flat.example.com\npolicy: fail\nsenders:\n  - include: example.com\n"

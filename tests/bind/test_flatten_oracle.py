@@ -9,11 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from bind import FIXTURE_ZONES, NamedServer
-from pyspf_oracle import Oracle
-from test_flatten import PROVIDERS, REDIRECT, TRICKY, addresses_for, zone
+from support.named import FIXTURE_ZONES, NamedFactory, NamedServer
+from support.pyspf_oracle import Oracle
 
 import spfbuild
+from bind.test_flatten import PROVIDERS, REDIRECT, TRICKY, addresses_for, zone
 from spfbuild.dns import Resolver
 from spfbuild.evaluation import check_host
 from spfbuild.txt import quote_all, split_strings
@@ -38,7 +38,7 @@ def _serve(records: list[spfbuild.Record], origin: str) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_pyspf_gives_every_address_the_declared_result(name: str, named: NamedServer, named_factory, tmp_path: Path) -> None:
+def test_pyspf_gives_every_address_the_declared_result(name: str, named: NamedServer, named_factory: NamedFactory, tmp_path: Path) -> None:
     body = CASES[name]
     declared_file = tmp_path / "declared.yaml"
     declared_file.write_text(f"domain: {name}.before.test\n{body}", encoding="utf-8")
@@ -67,7 +67,7 @@ def test_pyspf_gives_every_address_the_declared_result(name: str, named: NamedSe
     assert differ == []
 
 
-def test_the_evaluator_and_pyspf_agree_on_the_flattened_records(named: NamedServer, named_factory,
+def test_the_evaluator_and_pyspf_agree_on_the_flattened_records(named: NamedServer, named_factory: NamedFactory,
                                                                  tmp_path: Path) -> None:
     config = tmp_path / "t.yaml"
     config.write_text(f"domain: tricky.after.test\n{TRICKY}", encoding="utf-8")
@@ -87,7 +87,7 @@ def test_the_evaluator_and_pyspf_agree_on_the_flattened_records(named: NamedServ
     assert asyncio.run(ours()) == [oracle.result(ip, "tricky.after.test") for ip in addresses]
 
 
-def test_the_oracle_sees_a_range_that_went_missing(named: NamedServer, named_factory) -> None:
+def test_the_oracle_sees_a_range_that_went_missing(named: NamedServer, named_factory: NamedFactory) -> None:
     # The control: a "flattened" record that lost 192.0.2.64/27 must differ from dup1's record there.
     zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
     zones["after.test"] = zone("after.test", [("lost.after.test", '"v=spf1 ip4:192.0.2.0/28 -all"')])

@@ -1,4 +1,4 @@
-"""An overloaded server (tests/dns/faultdns.py dropping most answers): `flatten`, its cron run
+"""An overloaded server (tests/support/faultdns.py dropping most answers): `flatten`, its cron run
 and `check` each end with their one-line messages, never a traceback, an unretrieved task's
 exception or an "unhandled exception during asyncio.run() shutdown"."""
 
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faultdns import FaultServer
+from support.faultdns import FaultServer
 
 PROVIDERS = 4
 NOISE = ("Traceback", "Task exception was never retrieved", "unhandled exception", "Exception ignored")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from bind import NamedServer
+from support.named import NamedServer
 
 from spfbuild.catalogue import load_catalogue
 from spfbuild.cli.flattening import _flatten_all

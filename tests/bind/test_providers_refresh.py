@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bind import NamedServer
+from support.named import NamedServer
 
 PROVIDERS = Path(__file__).resolve().parents[2] / "providers"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from support.memresolver import MemoryResolver
+
 from spfbuild.audit import DEFAULT_CONCURRENCY, Report, audit
 from spfbuild.cli import check as cli
-
-from .memresolver import MemoryResolver
 
 
 def shown(resolver: MemoryResolver, domain: str = "example.com") -> list[str]:

@@ -1,6 +1,6 @@
 """`spfbuild eval` as scripts depend on it: the interface, output shapes and exit codes.
 
-DNS comes from an in-memory zone here (the command's resolver is swapped); tests/dns runs the
+DNS comes from an in-memory zone here (the command's resolver is swapped); tests/bind runs the
 same command against BIND.
 """
 
@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.memresolver import MemoryResolver
 from typer.testing import CliRunner
 
 from spfbuild.cli import application
 from spfbuild.cli import eval as eval_cli
-
-from .memresolver import MemoryResolver
 
 app = application()
 runner = CliRunner()

@@ -9,14 +9,13 @@ import random
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.memresolver import MemoryResolver
 
 from spfbuild.catalogue import load_catalogue
 from spfbuild.config import parse_config
 from spfbuild.evaluation import check_host
 from spfbuild.flattening import FlattenError, flatten_domain
 from spfbuild.selfcheck import Overlay
-
-from .memresolver import MemoryResolver
 
 CATALOGUE = load_catalogue()
 QUALIFIERS = ["", "-", "~", "?"]

@@ -14,6 +14,7 @@ import re
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from support.memresolver import MemoryResolver
 
 from spfbuild.evaluation import RESULTS, check_host, sender_address, spf_identity
 from spfbuild.macro import (
@@ -30,8 +31,6 @@ from spfbuild.macro import (
     transform,
     truncate_domain,
 )
-
-from .memresolver import MemoryResolver
 
 # ---------------------------------------------------------------- strategies
 

@@ -96,7 +96,7 @@ class FaultServer:
         if existing is None:
             self.zone[_key(owner)][rrset.rdtype] = rrset
         else:
-            existing.union_update(rrset)
+            existing.union_update(rrset)  # type: ignore[no-untyped-call]
 
     def reset(self, owner: str) -> None:
         """Forget every record at `owner` (a wildcard owner too)."""
@@ -317,7 +317,7 @@ class FaultServer:
         filler = dns.rrset.from_text(qname, _TTL, "IN", "TXT", *(f'"filler-{i:03d}-{"x" * 40}"' for i in range(count)))
         for rrset in response.answer:
             if rrset.name == qname and rrset.rdtype == dns.rdatatype.TXT:
-                rrset.union_update(filler)
+                rrset.union_update(filler)  # type: ignore[no-untyped-call]
                 return
         response.answer.append(filler)
 
@@ -325,7 +325,7 @@ class FaultServer:
 def _renamed(rrset: dns.rrset.RRset, name: dns.name.Name) -> dns.rrset.RRset:
     """The RRset with `name` as its owner (a wildcard's records answer for the name asked)."""
     out = dns.rrset.RRset(name, rrset.rdclass, rrset.rdtype)
-    out.update(rrset)
+    out.update(rrset)  # type: ignore[no-untyped-call]
     return out
 
 
@@ -337,5 +337,5 @@ def _alter_case(response: dns.message.Message) -> None:
     for section in (response.question, response.answer):
         for index, rrset in enumerate(section):
             altered = dns.rrset.RRset(flip(rrset.name), rrset.rdclass, rrset.rdtype)
-            altered.update(rrset)
+            altered.update(rrset)  # type: ignore[no-untyped-call]
             section[index] = altered

@@ -60,7 +60,7 @@ ZONE_SUFFIX = ".zone"
 LOOPBACK = "127.0.0.1"
 
 #: The fixture zones modelling real providers' SPF trees (one file per zone).
-FIXTURE_ZONES = Path(__file__).parent / "zones"
+FIXTURE_ZONES = Path(__file__).resolve().parents[1] / "bind" / "zones"
 
 #: Environment variable naming the ``named`` binary to use instead of the one
 #: found on PATH / in /usr/sbin (a path that does not exist means "no named").

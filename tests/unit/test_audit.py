@@ -7,13 +7,12 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
+from support.memresolver import MemoryResolver
 
 from spfbuild.audit import ProviderIndex, Report, audit, audit_many, normalize_domain, registered_domain
 from spfbuild.catalogue import load_catalogue
 from spfbuild.dns import Answer, Outcome
 from spfbuild.rules.registry import RULES
-
-from .memresolver import MemoryResolver
 
 PROVIDERS = ProviderIndex(load_catalogue())
 

@@ -81,13 +81,14 @@ class FakeServer:
             await self._tcp.wait_closed()
 
 
-def reply(query: dns.message.Message, *records: str, rcode: int = dns.rcode.NOERROR, soa: bool = False) -> dns.message.Message:
+def reply(query: dns.message.Message, *records: str, rcode: dns.rcode.Rcode = dns.rcode.NOERROR, soa: bool = False) -> dns.message.Message:
     """A response holding answer records given as zone-file lines ("name 300 IN TXT ...")."""
     response = dns.message.make_response(query)
     response.flags |= dns.flags.AA
     response.set_rcode(rcode)
     for line in records:
-        response.answer.append(dns.rrset.from_text(*_fields(line)))
+        name, ttl, klass, rdtype, rdata = _fields(line)
+        response.answer.append(dns.rrset.from_text(name, int(ttl), klass, rdtype, rdata))
     if soa:
         response.authority.append(dns.rrset.from_text("example.com.", 300, "IN", "SOA", "ns. host. 1 2 3 4 5"))
     return response
@@ -199,7 +200,7 @@ def test_addresses_mx_and_ptr_records() -> None:
         (dns.rcode.FORMERR, False, Outcome.ERROR),
     ],
 )
-def test_response_codes(rcode: int, soa: bool, outcome: Outcome) -> None:
+def test_response_codes(rcode: dns.rcode.Rcode, soa: bool, outcome: Outcome) -> None:
     async def scenario(resolver: Resolver, _: list[FakeServer]) -> None:
         assert (await resolver.query("example.com", "TXT")).outcome is outcome
 

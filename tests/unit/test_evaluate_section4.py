@@ -6,11 +6,10 @@ import asyncio
 import ipaddress
 
 import pytest
+from support.memresolver import MemoryResolver, check
 
 from spfbuild.dns import Outcome
 from spfbuild.evaluation import RESULTS, check_host, sender_address, spf_identity
-
-from .memresolver import MemoryResolver, check
 
 
 def spf(domain: str, text: str) -> MemoryResolver:

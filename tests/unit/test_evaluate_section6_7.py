@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from support.memresolver import MemoryResolver, check
 
 from spfbuild.dns import Outcome
-
-from .memresolver import MemoryResolver, check
 
 
 def spf(domain: str, text: str) -> MemoryResolver:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from support.memresolver import MemoryResolver
+
 from spfbuild.catalogue import load_catalogue
 from spfbuild.config import parse_config
 from spfbuild.flattening import flatten_domain
-
-from .memresolver import MemoryResolver
 
 CATALOGUE = load_catalogue()
 RANGES = " ".join(f"ip4:198.18.{2 * i}.0/24" for i in range(24))  # never adjacent: no collapsing

@@ -9,6 +9,7 @@ import random
 import time
 
 import pytest
+from support.memresolver import MemoryResolver
 
 from spfbuild.audit import audit
 from spfbuild.catalogue import load_catalogue
@@ -17,7 +18,6 @@ from spfbuild.dns import Answer, Outcome
 from spfbuild.evaluation import check_host
 from spfbuild.flattening import Flattened, flatten_all, flatten_or_error
 
-from .memresolver import MemoryResolver
 from .test_tree_graph import cycle_zone, diamond
 
 CATALOGUE = load_catalogue()

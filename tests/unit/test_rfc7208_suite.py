@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
+from support.memresolver import from_suite_zonedata
 
 from spfbuild.evaluation import check_host, spf_identity
-
-from .memresolver import from_suite_zonedata
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,6 +8,7 @@ import re
 
 import netaddr
 import pytest
+from support.memresolver import MemoryResolver
 
 from spfbuild.catalogue import load_catalogue
 from spfbuild.config import parse_config
@@ -17,8 +18,6 @@ from spfbuild.partition import FlattenError
 from spfbuild.record import parse
 from spfbuild.selfcheck import boundary_addresses, self_check
 from spfbuild.tree import Walker
-
-from .memresolver import MemoryResolver
 
 CATALOGUE = load_catalogue()
 

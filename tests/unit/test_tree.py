@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 
 import pytest
+from support.memresolver import MemoryResolver
 
 from spfbuild.dns import Outcome
 from spfbuild.record import parse
@@ -21,8 +22,6 @@ from spfbuild.tree import (
     txt_response_size,
     walk,
 )
-
-from .memresolver import MemoryResolver
 
 GOOGLE = {
     "_spf.google.com": "v=spf1 include:_netblocks.google.com include:_netblocks2.google.com ~all",

@@ -7,12 +7,12 @@ import asyncio
 import time
 from collections import Counter
 
+from support.memresolver import MemoryResolver
+
 from spfbuild.audit import audit, audit_many
 from spfbuild.evaluation import check_host
 from spfbuild.record import parse
 from spfbuild.tree import Fetched, Status, Walker, expand, walk
-
-from .memresolver import MemoryResolver
 
 OUTLOOK = {"spf.protection.outlook.com": "v=spf1 include:spfa.protection.outlook.com -all",
            "spfa.protection.outlook.com": "v=spf1 ip4:40.92.0.0/15 -all"}
