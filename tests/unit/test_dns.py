@@ -81,21 +81,17 @@ class FakeServer:
             await self._tcp.wait_closed()
 
 
-def reply(query: dns.message.Message, *records: str, rcode: int = dns.rcode.NOERROR, soa: bool = False) -> dns.message.Message:
+def reply(query: dns.message.Message, *records: str, rcode: dns.rcode.Rcode = dns.rcode.NOERROR, soa: bool = False) -> dns.message.Message:
     """A response holding answer records given as zone-file lines ("name 300 IN TXT ...")."""
     response = dns.message.make_response(query)
     response.flags |= dns.flags.AA
     response.set_rcode(rcode)
     for line in records:
-        response.answer.append(dns.rrset.from_text(*_fields(line)))
+        name, ttl, klass, rdtype, rdata = line.split(" ", 4)
+        response.answer.append(dns.rrset.from_text(name, int(ttl), klass, rdtype, rdata))
     if soa:
         response.authority.append(dns.rrset.from_text("example.com.", 300, "IN", "SOA", "ns. host. 1 2 3 4 5"))
     return response
-
-
-def _fields(line: str) -> list[str]:
-    name, ttl, klass, rdtype, rdata = line.split(" ", 4)
-    return [name, ttl, klass, rdtype, rdata]
 
 
 def run(handlers: list[Handler], scenario: Callable[[Resolver, list[FakeServer]], Awaitable[None]],
@@ -186,6 +182,76 @@ def test_addresses_mx_and_ptr_records() -> None:
     run([handler], scenario)
 
 
+# ---------------------------------------------------------------- the same answer from either reader
+# A plain UDP answer is read from the octets; one with an OPT record (EDNS) is parsed by dnspython.
+# Either way the one interpreter gives the same answer.
+
+
+def answered(edns: bool, *sections: list[dns.rrset.RRset], soa: bool = False) -> Handler:
+    """A handler putting the rrsets of `sections[0]` (and `sections[1]`, appended separately, so
+    that the same rrset may appear twice on the wire) in the answer section."""
+    def handler(query: dns.message.Message, _: str) -> dns.message.Message:
+        response = reply(query, soa=soa)
+        for section in sections:
+            response.answer.extend(section)
+        if edns:
+            response.use_edns(0)
+        return response
+
+    return handler
+
+
+def rrset(owner: str, rdclass: str, rdtype: str, *rdatas: str) -> dns.rrset.RRset:
+    return dns.rrset.from_text(owner, 300, rdclass, rdtype, *rdatas)
+
+
+def ask_once(handler: Handler, name: str, rdtype: str) -> Answer:
+    answers: list[Answer] = []
+
+    async def scenario(resolver: Resolver, _: list[FakeServer]) -> None:
+        answers.append(await resolver.query(name, rdtype))
+
+    run([handler], scenario)
+    return answers[0]
+
+
+@pytest.mark.parametrize("edns", [False, True], ids=["octets", "dnspython"])
+def test_a_record_sent_twice_is_one_record(edns: bool) -> None:
+    twice = [rrset("example.com.", "IN", "TXT", '"v=spf1 -all"')]
+    answer = ask_once(answered(edns, twice, [rrset("EXAMPLE.com.", "IN", "TXT", '"v=spf1 -all"')]), "example.com", "TXT")
+    assert (answer.outcome, answer.records) == (Outcome.OK, ("v=spf1 -all",))
+
+
+@pytest.mark.parametrize("edns", [False, True], ids=["octets", "dnspython"])
+def test_records_of_another_class_are_no_answer(edns: bool) -> None:
+    chaos = [rrset("example.com.", "CH", "TXT", '"v=spf1 +all"')]
+    assert ask_once(answered(edns, chaos, soa=True), "example.com", "TXT").outcome is Outcome.NODATA
+    both = [rrset("example.com.", "CH", "TXT", '"v=spf1 +all"'), rrset("example.com.", "IN", "TXT", '"v=spf1 -all"')]
+    assert ask_once(answered(edns, both), "example.com", "TXT").records == ("v=spf1 -all",)
+
+
+@pytest.mark.parametrize("edns", [False, True], ids=["octets", "dnspython"])
+def test_owner_names_match_without_case_and_values_keep_theirs(edns: bool) -> None:
+    chain = [rrset("ALIAS.example.com.", "IN", "CNAME", "Host.Example.com."),
+             rrset("host.EXAMPLE.com.", "IN", "MX", "10 Mail.Example.NET.", "0 .")]
+    answer = ask_once(answered(edns, chain), "alias.example.com", "MX")
+    assert sorted(answer.exchanges) == [MX(0, "."), MX(10, "Mail.Example.NET")]
+
+
+@pytest.mark.parametrize("edns", [False, True], ids=["octets", "dnspython"])
+def test_a_cname_loop_inside_one_answer_is_an_error(edns: bool) -> None:
+    loop = [rrset("a.example.com.", "IN", "CNAME", "b.example.com."), rrset("b.example.com.", "IN", "CNAME", "a.example.com.")]
+    answer = ask_once(answered(edns, loop), "a.example.com", "TXT")
+    assert (answer.outcome, answer.detail) == (Outcome.ERROR, "CNAME loop")
+
+
+@pytest.mark.parametrize("edns", [False, True], ids=["octets", "dnspython"])
+def test_addresses_read_alike(edns: bool) -> None:
+    v6 = [rrset("h.example.com.", "IN", "AAAA", "2001:db8::1", "::ffff:192.0.2.1", "2001:db8:0:1:1:1:1:1")]
+    assert sorted(ask_once(answered(edns, v6), "h.example.com", "AAAA").strings) == [
+        "2001:db8:0:1:1:1:1:1", "2001:db8::1", "::ffff:192.0.2.1"]
+
+
 # ---------------------------------------------------------------- NXDOMAIN, NODATA, errors
 
 
@@ -199,7 +265,7 @@ def test_addresses_mx_and_ptr_records() -> None:
         (dns.rcode.FORMERR, False, Outcome.ERROR),
     ],
 )
-def test_response_codes(rcode: int, soa: bool, outcome: Outcome) -> None:
+def test_response_codes(rcode: dns.rcode.Rcode, soa: bool, outcome: Outcome) -> None:
     async def scenario(resolver: Resolver, _: list[FakeServer]) -> None:
         assert (await resolver.query("example.com", "TXT")).outcome is outcome
 
