@@ -252,6 +252,11 @@ def test_addresses_read_alike(edns: bool) -> None:
         "2001:db8:0:1:1:1:1:1", "2001:db8::1", "::ffff:192.0.2.1"]
 
 
+def test_other_types_are_answered_as_their_text() -> None:
+    records = [rrset("example.com.", "IN", "NS", "ns1.example.com.")]
+    assert ask_once(answered(False, records), "example.com", "NS").records == ("ns1.example.com.",)
+
+
 # ---------------------------------------------------------------- NXDOMAIN, NODATA, errors
 
 
@@ -285,10 +290,12 @@ def test_a_referral_is_an_error_not_nodata() -> None:
     run([handler], scenario)
 
 
-def test_names_dns_cannot_carry_are_errors_without_a_query() -> None:
+def test_names_and_types_dns_cannot_carry_are_errors_without_a_query() -> None:
     async def scenario(resolver: Resolver, servers: list[FakeServer]) -> None:
         for name in ("a..example.com", "x" * 64 + ".example.com", ""):
             assert (await resolver.query(name, "A")).outcome is Outcome.ERROR
+        unknown = await resolver.query("example.com", "NOSUCHTYPE")
+        assert (unknown.outcome, unknown.detail) == (Outcome.ERROR, "unknown record type NOSUCHTYPE")
         assert servers[0].received == [] and resolver.queries == []
 
     run([lambda q, _: reply(q)], scenario)
