@@ -5,8 +5,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-import dns.resolver
-
 from spfbuild.dns.values import DEFAULT_PORT, Server
 
 
@@ -46,6 +44,8 @@ def _address_of(host: str, text: str) -> str:
 
 def system_nameservers() -> tuple[Server, ...]:
     """The resolvers in /etc/resolv.conf (empty when there is none)."""
+    import dns.resolver  # here: most runs name their servers, and it costs tens of milliseconds
+
     try:
         config = dns.resolver.Resolver(configure=True)
     except dns.resolver.NoResolverConfiguration:

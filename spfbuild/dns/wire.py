@@ -5,7 +5,7 @@ Kept for bulk audits, which spend most of their time reading answers. benchmarks
 busy 2-core machine: with this reader 17.0-21.6 s of CPU, 171-350 domains/s, 108 MB peak; with
 every answer parsed into a dnspython message 35.9-41.6 s of CPU, 102-141 domains/s, 116 MB: about
 twice the time. It reads only what dnspython reads the same way; for anything else it returns
-None and dnspython parses the response (`response.from_message`). tests/unit/test_dns_wire.py
+None and dnspython parses the response (`message.from_message`). tests/unit/test_dns_wire.py
 holds the two readers to the same `Response`.
 """
 
@@ -147,7 +147,7 @@ def _digest(value: Raw) -> Raw:
 
 
 def _value(value: Raw, rtype: int) -> RData:
-    """A record as `response.from_message` gives it."""
+    """A record as `message.from_message` gives it."""
     if rtype == _A:
         assert isinstance(value, bytes)
         return ".".join(str(octet) for octet in value)

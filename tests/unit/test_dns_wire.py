@@ -16,7 +16,8 @@ import dns.rrset
 import pytest
 
 from spfbuild.dns.interpret import interpret
-from spfbuild.dns.response import Labels, from_message
+from spfbuild.dns.message import from_message
+from spfbuild.dns.response import Labels
 from spfbuild.dns.wire import read
 
 QNAMES = ["example.com", "_spf.Example.COM", "a.b.c.d.example.net", "xn--caf-dma.example"]
