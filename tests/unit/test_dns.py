@@ -52,11 +52,17 @@ class FakeServer:
                 if response is not None:
                     self.transport.sendto(response, addr)  # type: ignore[attr-defined]
 
-        transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=("127.0.0.1", 0))
-        self._udp = transport
-        self.port = transport.get_extra_info("sockname")[1]
-        self._tcp = await asyncio.start_server(self._serve_tcp, "127.0.0.1", self.port)
-        return self
+        for _attempt in range(20):  # the UDP port's TCP twin may be taken by another process: take another
+            transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=("127.0.0.1", 0))
+            port = transport.get_extra_info("sockname")[1]
+            try:
+                self._tcp = await asyncio.start_server(self._serve_tcp, "127.0.0.1", port)
+            except OSError:
+                transport.close()
+                continue
+            self._udp, self.port = transport, port
+            return self
+        raise OSError("no free UDP and TCP port pair on 127.0.0.1")
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         (length,) = struct.unpack("!H", await reader.readexactly(2))
@@ -345,6 +351,23 @@ def test_a_truncated_udp_answer_is_asked_again_over_tcp() -> None:
         assert (await resolver.query("example.com", "TXT")).strings == ("v=spf1 -all",)
         assert [t for _, _, t in servers[0].received] == ["udp", "tcp"]
         assert [q.transport for q in resolver.queries] == ["tcp"]
+
+    run([handler], scenario)
+
+
+def test_a_failed_tcp_attempt_after_truncation_is_accounted_as_tcp() -> None:
+    def handler(query: dns.message.Message, transport: str) -> dns.message.Message | None:
+        if transport == "tcp":
+            return None  # the connection is closed without an answer
+        response = reply(query)
+        response.flags |= dns.flags.TC
+        return response
+
+    async def scenario(resolver: Resolver, servers: list[FakeServer]) -> None:
+        answer = await resolver.query("example.com", "TXT")
+        assert answer.outcome is Outcome.ERROR
+        assert [t for _, _, t in servers[0].received] == ["udp", "tcp", "udp", "tcp"]
+        assert [(q.transport, q.outcome) for q in resolver.queries] == [("tcp", Outcome.ERROR)] * 2
 
     run([handler], scenario)
 
