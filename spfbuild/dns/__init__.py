@@ -3,7 +3,10 @@
     values       Answer, Outcome, MX, QueryRecord, Server: what DNS work produces
     nameservers  `--nameserver HOST[:PORT]` strings, the system's resolvers
     transport    one exchange with one server: UDP, then TCP if truncated
-    interpret    what one response says about one question (the only reader of responses)
+    response     a response as the interpreter reads it, whichever reader made it
+    wire         the reader of plain UDP answers, straight from the octets (bulk checks)
+    message      dnspython's reading of everything else, TCP included
+    interpret    what one response says about one question (the only interpreter)
     resolver     Resolver: the cache, shared in-flight questions, CNAMEs across answers,
                  retries over the servers, and the record of every exchange
 
