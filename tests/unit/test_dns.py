@@ -52,11 +52,17 @@ class FakeServer:
                 if response is not None:
                     self.transport.sendto(response, addr)  # type: ignore[attr-defined]
 
-        transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=("127.0.0.1", 0))
-        self._udp = transport
-        self.port = transport.get_extra_info("sockname")[1]
-        self._tcp = await asyncio.start_server(self._serve_tcp, "127.0.0.1", self.port)
-        return self
+        for _attempt in range(20):  # the UDP port's TCP twin may be taken by another process: take another
+            transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=("127.0.0.1", 0))
+            port = transport.get_extra_info("sockname")[1]
+            try:
+                self._tcp = await asyncio.start_server(self._serve_tcp, "127.0.0.1", port)
+            except OSError:
+                transport.close()
+                continue
+            self._udp, self.port = transport, port
+            return self
+        raise OSError("no free UDP and TCP port pair on 127.0.0.1")
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         (length,) = struct.unpack("!H", await reader.readexactly(2))
@@ -87,16 +93,11 @@ def reply(query: dns.message.Message, *records: str, rcode: dns.rcode.Rcode = dn
     response.flags |= dns.flags.AA
     response.set_rcode(rcode)
     for line in records:
-        name, ttl, klass, rdtype, rdata = _fields(line)
+        name, ttl, klass, rdtype, rdata = line.split(" ", 4)
         response.answer.append(dns.rrset.from_text(name, int(ttl), klass, rdtype, rdata))
     if soa:
         response.authority.append(dns.rrset.from_text("example.com.", 300, "IN", "SOA", "ns. host. 1 2 3 4 5"))
     return response
-
-
-def _fields(line: str) -> list[str]:
-    name, ttl, klass, rdtype, rdata = line.split(" ", 4)
-    return [name, ttl, klass, rdtype, rdata]
 
 
 def run(handlers: list[Handler], scenario: Callable[[Resolver, list[FakeServer]], Awaitable[None]],
@@ -187,6 +188,81 @@ def test_addresses_mx_and_ptr_records() -> None:
     run([handler], scenario)
 
 
+# ---------------------------------------------------------------- the same answer from either reader
+# A plain UDP answer is read from the octets; one with an OPT record (EDNS) is parsed by dnspython.
+# Either way the one interpreter gives the same answer.
+
+
+def answered(edns: bool, *sections: list[dns.rrset.RRset], soa: bool = False) -> Handler:
+    """A handler putting the rrsets of `sections[0]` (and `sections[1]`, appended separately, so
+    that the same rrset may appear twice on the wire) in the answer section."""
+    def handler(query: dns.message.Message, _: str) -> dns.message.Message:
+        response = reply(query, soa=soa)
+        for section in sections:
+            response.answer.extend(section)
+        if edns:
+            response.use_edns(0)
+        return response
+
+    return handler
+
+
+def rrset(owner: str, rdclass: str, rdtype: str, *rdatas: str) -> dns.rrset.RRset:
+    return dns.rrset.from_text(owner, 300, rdclass, rdtype, *rdatas)
+
+
+def ask_once(handler: Handler, name: str, rdtype: str) -> Answer:
+    answers: list[Answer] = []
+
+    async def scenario(resolver: Resolver, _: list[FakeServer]) -> None:
+        answers.append(await resolver.query(name, rdtype))
+
+    run([handler], scenario)
+    return answers[0]
+
+
+@pytest.mark.parametrize("edns", [False, True], ids=["octets", "dnspython"])
+def test_a_record_sent_twice_is_one_record(edns: bool) -> None:
+    twice = [rrset("example.com.", "IN", "TXT", '"v=spf1 -all"')]
+    answer = ask_once(answered(edns, twice, [rrset("EXAMPLE.com.", "IN", "TXT", '"v=spf1 -all"')]), "example.com", "TXT")
+    assert (answer.outcome, answer.records) == (Outcome.OK, ("v=spf1 -all",))
+
+
+@pytest.mark.parametrize("edns", [False, True], ids=["octets", "dnspython"])
+def test_records_of_another_class_are_no_answer(edns: bool) -> None:
+    chaos = [rrset("example.com.", "CH", "TXT", '"v=spf1 +all"')]
+    assert ask_once(answered(edns, chaos, soa=True), "example.com", "TXT").outcome is Outcome.NODATA
+    both = [rrset("example.com.", "CH", "TXT", '"v=spf1 +all"'), rrset("example.com.", "IN", "TXT", '"v=spf1 -all"')]
+    assert ask_once(answered(edns, both), "example.com", "TXT").records == ("v=spf1 -all",)
+
+
+@pytest.mark.parametrize("edns", [False, True], ids=["octets", "dnspython"])
+def test_owner_names_match_without_case_and_values_keep_theirs(edns: bool) -> None:
+    chain = [rrset("ALIAS.example.com.", "IN", "CNAME", "Host.Example.com."),
+             rrset("host.EXAMPLE.com.", "IN", "MX", "10 Mail.Example.NET.", "0 .")]
+    answer = ask_once(answered(edns, chain), "alias.example.com", "MX")
+    assert sorted(answer.exchanges) == [MX(0, "."), MX(10, "Mail.Example.NET")]
+
+
+@pytest.mark.parametrize("edns", [False, True], ids=["octets", "dnspython"])
+def test_a_cname_loop_inside_one_answer_is_an_error(edns: bool) -> None:
+    loop = [rrset("a.example.com.", "IN", "CNAME", "b.example.com."), rrset("b.example.com.", "IN", "CNAME", "a.example.com.")]
+    answer = ask_once(answered(edns, loop), "a.example.com", "TXT")
+    assert (answer.outcome, answer.detail) == (Outcome.ERROR, "CNAME loop")
+
+
+@pytest.mark.parametrize("edns", [False, True], ids=["octets", "dnspython"])
+def test_addresses_read_alike(edns: bool) -> None:
+    v6 = [rrset("h.example.com.", "IN", "AAAA", "2001:db8::1", "::ffff:192.0.2.1", "2001:db8:0:1:1:1:1:1")]
+    assert sorted(ask_once(answered(edns, v6), "h.example.com", "AAAA").strings) == [
+        "2001:db8:0:1:1:1:1:1", "2001:db8::1", "::ffff:192.0.2.1"]
+
+
+def test_other_types_are_answered_as_their_text() -> None:
+    records = [rrset("example.com.", "IN", "NS", "ns1.example.com.")]
+    assert ask_once(answered(False, records), "example.com", "NS").records == ("ns1.example.com.",)
+
+
 # ---------------------------------------------------------------- NXDOMAIN, NODATA, errors
 
 
@@ -220,10 +296,12 @@ def test_a_referral_is_an_error_not_nodata() -> None:
     run([handler], scenario)
 
 
-def test_names_dns_cannot_carry_are_errors_without_a_query() -> None:
+def test_names_and_types_dns_cannot_carry_are_errors_without_a_query() -> None:
     async def scenario(resolver: Resolver, servers: list[FakeServer]) -> None:
         for name in ("a..example.com", "x" * 64 + ".example.com", ""):
             assert (await resolver.query(name, "A")).outcome is Outcome.ERROR
+        unknown = await resolver.query("example.com", "NOSUCHTYPE")
+        assert (unknown.outcome, unknown.detail) == (Outcome.ERROR, "unknown record type NOSUCHTYPE")
         assert servers[0].received == [] and resolver.queries == []
 
     run([lambda q, _: reply(q)], scenario)
@@ -273,6 +351,23 @@ def test_a_truncated_udp_answer_is_asked_again_over_tcp() -> None:
         assert (await resolver.query("example.com", "TXT")).strings == ("v=spf1 -all",)
         assert [t for _, _, t in servers[0].received] == ["udp", "tcp"]
         assert [q.transport for q in resolver.queries] == ["tcp"]
+
+    run([handler], scenario)
+
+
+def test_a_failed_tcp_attempt_after_truncation_is_accounted_as_tcp() -> None:
+    def handler(query: dns.message.Message, transport: str) -> dns.message.Message | None:
+        if transport == "tcp":
+            return None  # the connection is closed without an answer
+        response = reply(query)
+        response.flags |= dns.flags.TC
+        return response
+
+    async def scenario(resolver: Resolver, servers: list[FakeServer]) -> None:
+        answer = await resolver.query("example.com", "TXT")
+        assert answer.outcome is Outcome.ERROR
+        assert [t for _, _, t in servers[0].received] == ["udp", "tcp", "udp", "tcp"]
+        assert [(q.transport, q.outcome) for q in resolver.queries] == [("tcp", Outcome.ERROR)] * 2
 
     run([handler], scenario)
 
