@@ -20,7 +20,7 @@ from spfbuild.catalogue import Catalogue
 from spfbuild.compose import Composed, compose, keep_reason
 from spfbuild.config import DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
-from spfbuild.limits import UDP_PAYLOAD_BYTES
+from spfbuild.limits import MAX_STRING_BYTES, UDP_PAYLOAD_BYTES
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.pack import Packed, PackError, pack
 from spfbuild.partition import (
@@ -228,8 +228,8 @@ def _main_budget(spec: DomainSpec, published: Fetched | None) -> int:
 
 
 def _split255(text: str) -> tuple[str, ...]:
-    data = text.encode("utf-8", "surrogateescape")
-    return tuple(data[i : i + 255].decode("latin-1") for i in range(0, max(len(data), 1), 255))
+    data, step = text.encode("utf-8", "surrogateescape"), MAX_STRING_BYTES
+    return tuple(data[i : i + step].decode("latin-1") for i in range(0, max(len(data), 1), step))
 
 
 @dataclass

@@ -32,7 +32,7 @@ def _string_sizes(text: str, strings: tuple[str, ...] | None) -> Iterator[Diagno
         if size > MAX_STRING_BYTES:
             parts = split_strings(text)
             yield STRING_TOO_LONG(
-                f"the record is {size} bytes; publish it as {len(parts)} strings of at most 255 bytes",
+                f"the record is {size} bytes; publish it as {len(parts)} strings of at most {MAX_STRING_BYTES} bytes",
                 fix=" ".join(f'"{p}"' for p in parts),
             )
         return
@@ -40,6 +40,6 @@ def _string_sizes(text: str, strings: tuple[str, ...] | None) -> Iterator[Diagno
         size = len(octets(string))
         if size > MAX_STRING_BYTES:
             yield STRING_TOO_LONG(
-                f"string {number} is {size} bytes; a TXT character-string holds at most 255",
+                f"string {number} is {size} bytes; a TXT character-string holds at most {MAX_STRING_BYTES}",
                 severity=Severity.ERROR,
             )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import NamedTuple
 
+from spfbuild.limits import MAX_STRING_BYTES
 from spfbuild.macro import DOMAIN_LETTERS, MacroContext, MacroError, expand, parse_macro_string, truncate_domain
 from spfbuild.mechanisms import DNSResolver, dns_name_problem
 from spfbuild.record import Mechanism, Modifier, ParseResult, Record, Term, is_spf_record, parse
@@ -190,7 +191,7 @@ def txt_response_size(name: str, records: tuple[str, ...]) -> int:
     answers = 0
     for text in records:
         size = len(text.encode("utf-8", "surrogateescape"))
-        answers += _RR_OVERHEAD + size + max(1, -(-size // 255))
+        answers += _RR_OVERHEAD + size + max(1, -(-size // MAX_STRING_BYTES))
     return _HEADER_BYTES + question + answers
 
 

@@ -389,5 +389,5 @@ def test_missing_named_fails_under_ci_and_skips_elsewhere(
         conftest.require_named()
 
 
-def test_every_test_here_is_marked_dns(request: pytest.FixtureRequest) -> None:
-    assert request.node.get_closest_marker("dns") is not None
+def test_every_test_here_is_marked_bind(request: pytest.FixtureRequest) -> None:
+    assert request.node.get_closest_marker("bind") is not None
