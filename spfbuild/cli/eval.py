@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from spfbuild.cli.app import app
-from spfbuild.cli.common import EXIT_OK, EXIT_USAGE, fail
+from spfbuild.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail
 from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption, make_resolver
 from spfbuild.limits import MAX_LOOKUPS, MAX_VOID_LOOKUPS
 
@@ -25,6 +25,11 @@ def eval_command(
     helo: Annotated[str, typer.Option("--helo", help="The SMTP HELO/EHLO name.")] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     trace: Annotated[bool, typer.Option("--trace", help="Show each record fetched and term tried.")] = False,
+    expect: Annotated[
+        str | None,
+        typer.Option("--expect", metavar="RESULT", help="Exit 1 unless the result is RESULT (for monitoring).",
+                     show_default=False),
+    ] = None,
     nameserver: NameserverOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
 ) -> None:
@@ -32,11 +37,15 @@ def eval_command(
 
     The first line printed starts with the result: pass, fail, softfail, neutral, none, permerror or temperror.
 
-    Exit status: 0 whenever a result was produced (any of the seven), 64 usage error.
+    Exit status: 0 whenever a result was produced (any of the seven); with --expect, 1 when the result
+    differs; 64 usage error.
     """
     import asyncio
 
-    from spfbuild.evaluation import check_host, sender_address, spf_identity
+    from spfbuild.evaluation import RESULTS, check_host, sender_address, spf_identity
+
+    if expect is not None and expect.lower() not in RESULTS:
+        fail(f"--expect must be one of {', '.join(RESULTS)} (got {expect!r})", EXIT_USAGE)
 
     if ip is None:
         fail("--ip is required (the connecting client's address)", EXIT_USAGE)
@@ -62,6 +71,8 @@ def eval_command(
                 print(f"  {event}")
             print(f"  lookups: {evaluation.lookups}/{MAX_LOOKUPS}, "
                   f"void lookups: {evaluation.void_lookups}/{MAX_VOID_LOOKUPS}")
+    if expect is not None and evaluation.result != expect.lower():
+        fail(f"expected {expect.lower()}, got {evaluation.result}", EXIT_ERROR)
     raise typer.Exit(EXIT_OK)
 
 

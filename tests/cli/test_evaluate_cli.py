@@ -48,6 +48,18 @@ def test_an_include_match_names_the_path(zone: MemoryResolver) -> None:
     )
 
 
+def test_expect_exits_0_when_the_result_is_the_one_expected(zone: MemoryResolver) -> None:
+    code, out, err = run("--ip", "192.0.2.7", "--sender", "jane@example.com", "--expect", "PASS")
+    assert (code, out.splitlines()[0], err) == (0, "pass (matched ip4:192.0.2.0/24 in example.com; 0 lookups)", "")
+
+
+def test_expect_exits_1_when_the_result_differs_and_keeps_the_result_on_stdout(zone: MemoryResolver) -> None:
+    code, out, err = run("--ip", "203.0.113.9", "--sender", "jane@example.com", "--expect", "pass", "--json")
+    assert code == 1
+    assert json.loads(out)["result"] == "fail"
+    assert err == "spfbuild: error: expected pass, got fail\n"
+
+
 def test_fail_shows_the_explanation(zone: MemoryResolver) -> None:
     _, out, _ = run("--ip", "203.0.113.9", "--sender", "jane@example.com")
     assert out.splitlines() == [
@@ -133,6 +145,9 @@ def test_json_trace_stays_inside_the_one_object(zone: MemoryResolver) -> None:
         (["--ip", "192.0.2.1"], 'spfbuild: error: --sender is required (the MAIL FROM address; --sender "" for a bounce)\n'),
         (["--ip", "192.0.2.256", "--sender", "a@example.com"],
          "spfbuild: error: --ip: '192.0.2.256' is not an IPv4 or IPv6 address\n"),
+        (["--ip", "192.0.2.1", "--sender", "a@example.com", "--expect", "hardfail"],
+         "spfbuild: error: --expect must be one of pass, fail, softfail, neutral, none, permerror, temperror "
+         "(got 'hardfail')\n"),
         (["--ip", "192.0.2.1", "--sender", "a@example.com", "--timeout", "0"],
          "spfbuild: error: --timeout must be a positive number of seconds, not 0\n"),
         (["--ip", "192.0.2.1", "--sender", "a@example.com", "--nameserver", "127.0.0.1:99999"],
