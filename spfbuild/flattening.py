@@ -20,7 +20,6 @@ from spfbuild.catalogue import Catalogue
 from spfbuild.compose import Composed, compose, keep_reason
 from spfbuild.config import DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
-from spfbuild.limits import MAX_STRING_BYTES, UDP_PAYLOAD_BYTES
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.pack import Packed, PackError, pack
 from spfbuild.partition import (
@@ -36,8 +35,7 @@ from spfbuild.partition import (
     pass_set,
 )
 from spfbuild.record import Mechanism, Modifier, Qualifier
-from spfbuild.tree import Answered, Fetched, Graph, TermLookup, Walker
-from spfbuild.txt import rdata_size
+from spfbuild.tree import Answered, Fetched, Graph, TermLookup, Walker, room_beside
 
 NUMBERED_TEMPLATE = "_spf{n}"
 HASH_TEMPLATE = "_spf-{hash}"
@@ -215,21 +213,12 @@ def _main_budget(spec: DomainSpec, published: Fetched | None) -> int:
     if settings.reserve_bytes is not None or published is None:
         budget = settings.max_record_bytes - (settings.reserve_bytes or 0)
     else:
-        others = published.others
-        # Header, question, and per answer record: compressed owner, type, class, TTL, length.
-        overhead = 12 + len(spec.domain) + 2 + 4 + 12 * (len(others) + 1)
-        used = sum(rdata_size(_split255(t)) for t in others)
-        budget = min(settings.max_record_bytes, UDP_PAYLOAD_BYTES - overhead - used)
+        budget = min(settings.max_record_bytes, room_beside(spec.domain, published.others))
     if budget < 64:
         raise FlattenError(
             f"{spec.domain}: only {budget} bytes are left for the SPF record beside the other TXT records"
         )
     return budget
-
-
-def _split255(text: str) -> tuple[str, ...]:
-    data, step = text.encode("utf-8", "surrogateescape"), MAX_STRING_BYTES
-    return tuple(data[i : i + step].decode("latin-1") for i in range(0, max(len(data), 1), step))
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import NamedTuple
 
-from spfbuild.limits import MAX_STRING_BYTES
+from spfbuild.limits import MAX_STRING_BYTES, UDP_PAYLOAD_BYTES
 from spfbuild.macro import DOMAIN_LETTERS, MacroContext, MacroError, expand, parse_macro_string, truncate_domain
 from spfbuild.mechanisms import DNSResolver, dns_name_problem
 from spfbuild.record import Mechanism, Modifier, ParseResult, Record, Term, is_spf_record, parse
@@ -193,6 +193,12 @@ def txt_response_size(name: str, records: tuple[str, ...]) -> int:
         size = len(text.encode("utf-8", "surrogateescape"))
         answers += _RR_OVERHEAD + size + max(1, -(-size // MAX_STRING_BYTES))
     return _HEADER_BYTES + question + answers
+
+
+def room_beside(name: str, others: tuple[str, ...]) -> int:
+    """The TXT RDATA bytes one more record at `name` may take for the answer carrying it and
+    `others` to fit a plain UDP message (see txt_response_size)."""
+    return UDP_PAYLOAD_BYTES - txt_response_size(name, others) - _RR_OVERHEAD
 
 
 async def fetch(domain: str, resolver: DNSResolver) -> Fetched:
