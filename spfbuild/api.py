@@ -42,10 +42,6 @@ __all__ = [
     "render",
 ]
 
-# Each server is asked up to twice within the timeout: one retry for a lost UDP datagram.
-_ATTEMPTS = 2
-
-
 @dataclass(frozen=True)
 class Record:
     """One DNS record to publish: a TXT record's owner name, its text and its TTL."""
@@ -175,7 +171,7 @@ def _resolver(nameservers: Sequence[str], timeout: float) -> Resolver:
     if not timeout > 0:
         raise ArgumentError(f"the timeout must be a positive number of seconds, not {timeout:g}")
     try:
-        resolver = Resolver(nameservers, timeout=timeout / _ATTEMPTS, retries=_ATTEMPTS - 1)
+        resolver = Resolver.within(nameservers, timeout)
     except ValueError as exc:
         raise ArgumentError(str(exc)) from None
     if not resolver.servers:

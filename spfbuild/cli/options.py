@@ -24,9 +24,6 @@ if TYPE_CHECKING:
 
     from spfbuild.dns import Resolver
 
-# Each server is asked up to twice (one retry for a lost UDP datagram) within --timeout.
-ATTEMPTS = 2
-
 
 class Format(StrEnum):
     txt = "txt"
@@ -98,7 +95,7 @@ def make_resolver(nameservers: Sequence[str] | None, timeout: float) -> Resolver
     from spfbuild.dns import Resolver
 
     try:
-        resolver = Resolver(nameservers or (), timeout=timeout / ATTEMPTS, retries=ATTEMPTS - 1)
+        resolver = Resolver.within(nameservers or (), timeout)
     except ValueError as exc:
         fail(f"--nameserver: {exc}", EXIT_USAGE)
     if not resolver.servers:

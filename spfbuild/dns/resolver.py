@@ -29,9 +29,19 @@ MAX_CNAME_HOPS = 8
 Key = tuple[str, str]  # (normalized name, upper-case type)
 
 
+# Each server is asked up to twice within a question's time: one retry for a lost UDP datagram.
+ATTEMPTS = 2
+
+
 class Resolver:
     """Asks each question once: answers are cached per (lower-cased name, type), and concurrent
     callers of the same question share one query. `queries` records every exchange sent."""
+
+    @classmethod
+    def within(cls, nameservers: Sequence[str], timeout: float) -> Resolver:
+        """The resolver for a per-question `timeout` in seconds (what `--timeout` and the API's
+        `timeout=` mean), shared out over ATTEMPTS tries of each server."""
+        return cls(nameservers, timeout=timeout / ATTEMPTS, retries=ATTEMPTS - 1)
 
     def __init__(self, nameservers: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT, retries: int = 1):
         if timeout <= 0:
