@@ -108,13 +108,14 @@ async def flatten_async(
 ) -> list[DomainResult]:
     """`flatten`, for a running event loop."""
     from spfbuild.catalogue import load_catalogue
+    from spfbuild.failure import DomainFailure
     from spfbuild.flattening import flatten_all
 
     resolver = _resolver(nameservers, timeout)
     catalogue = load_catalogue()
     done = await flatten_all(config.domains, catalogue, resolver)
     return [
-        DomainResult(spec.domain, error=item) if isinstance(item, str) else _result(item.record_set)
+        DomainResult(spec.domain, error=item.message) if isinstance(item, DomainFailure) else _result(item.record_set)
         for spec, item in zip(config.domains, done, strict=True)
     ]
 

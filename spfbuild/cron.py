@@ -17,6 +17,7 @@ from pathlib import Path
 from spfbuild.catalogue import Catalogue
 from spfbuild.config import Config, DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
+from spfbuild.failure import DomainFailure, Kind
 from spfbuild.flattening import Flattened, flatten_all
 from spfbuild.limits import DEFAULT_MAX_SHRINK, DEFAULT_TIMEOUT
 from spfbuild.mechanisms import DNSResolver
@@ -62,6 +63,10 @@ class Outcome:
     status: str  # "unchanged", "changed", "error"
     lines: list[str] = field(default_factory=list)
     flattened: Flattened | None = None
+    kind: Kind = Kind.DATA  # of an error: a DNS or network failure, or a problem in the data
+
+    def fail(self, lines: list[str], kind: Kind) -> None:
+        self.status, self.lines, self.kind = "error", lines, kind
 
 
 @dataclass
@@ -78,15 +83,23 @@ class RunResult:
     def failed(self) -> bool:
         return any(o.status == "error" for o in self.outcomes)
 
+    @property
+    def failures(self) -> list[DomainFailure]:
+        return [DomainFailure(o.domain, "; ".join(o.lines), o.kind) for o in self.outcomes if o.status == "error"]
+
 
 async def run(
     cfg: Config, catalogue: Catalogue, resolver: DNSResolver, options: CronOptions,
-    write_output: Callable[[Sequence[RecordSet], bool], None] | None = None,
+    write_output: Callable[[Sequence[RecordSet], bool, frozenset[str]], None] | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> RunResult:
-    with locked(options.state_path, options.lock_wait):
+    """The cron run. `write_output(sets, changed, failed)` writes the outputs: `sets` holds the
+    last good records of the `failed` domains, for a file that holds every domain."""
+    with locked(options.state_path, options.lock_wait, create=not options.check):
         state = load_state(options.state_path)
         content_addressed = options.push is not None
-        flattened = await flatten_all(cfg.domains, catalogue, resolver, content_addressed=content_addressed)
+        flattened = await flatten_all(cfg.domains, catalogue, resolver, content_addressed=content_addressed,
+                                      on_done=on_done)
         outcomes = [_judge(spec, result, state, options) for spec, result in zip(cfg.domains, flattened, strict=True)]
         if options.push is not None and not options.check:
             await asyncio.to_thread(_publish, outcomes, state, options)
@@ -96,8 +109,8 @@ async def run(
         if options.check:
             return RunResult(outcomes, sets, complete)
         changed = any(o.status == "changed" for o in outcomes)
-        if write_output is not None and complete:
-            write_output(sets, changed)
+        if write_output is not None and sets:
+            write_output(sets, changed, frozenset(o.domain for o in outcomes if o.status == "error"))
         new_state = _advance(state, outcomes, options)
         # A run with a failure leaves the state byte-identical unless some domain really advanced.
         failed = any(o.status == "error" for o in outcomes)
@@ -106,9 +119,9 @@ async def run(
         return RunResult(outcomes, sets, complete)
 
 
-def _judge(spec: DomainSpec, result: Flattened | str, state: State, options: CronOptions) -> Outcome:
-    if isinstance(result, str):
-        return Outcome(spec.domain, "error", [result])
+def _judge(spec: DomainSpec, result: Flattened | DomainFailure, state: State, options: CronOptions) -> Outcome:
+    if isinstance(result, DomainFailure):
+        return Outcome(spec.domain, "error", [result.message], kind=result.kind)
     old = state.domains.get(spec.domain)
     if old is not None and not options.force:
         refused = shrinks(old.sources, result.sources, options.max_shrink)
@@ -130,7 +143,7 @@ def _detect_drift(outcomes: list[Outcome], state: State, options: CronOptions) -
         try:
             change = plan_change(options.push, outcome.flattened.record_set.records, (), options.timeout)
         except PublishError as exc:
-            outcome.status, outcome.lines = "error", [f"{outcome.domain}: {exc}"]
+            outcome.fail([f"{outcome.domain}: {exc}"], exc.kind)
             continue
         if not is_noop(change):
             outcome.status = "changed"
@@ -150,7 +163,7 @@ def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> Non
         try:
             change = plan_change(target, outcome.flattened.record_set.records, expired, options.timeout)
         except PublishError as exc:
-            outcome.status, outcome.lines = "error", [f"{outcome.domain}: {exc}"]
+            outcome.fail([f"{outcome.domain}: {exc}"], exc.kind)
             continue
         if is_noop(change):
             continue
@@ -169,7 +182,7 @@ def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> Non
         verify(target, [c for _, c in candidates], options.timeout)
     except PublishError as exc:
         for outcome, _ in candidates:
-            outcome.status, outcome.lines = "error", [f"{outcome.domain}: not published: {exc}"]
+            outcome.fail([f"{outcome.domain}: not published: {exc}"], exc.kind)
 
 
 def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome],

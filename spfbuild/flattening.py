@@ -11,7 +11,7 @@ either way. So every address keeps its result (the self-check verifies it with t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import netaddr
@@ -20,6 +20,7 @@ from spfbuild.catalogue import Catalogue
 from spfbuild.compose import Composed, compose, keep_reason
 from spfbuild.config import DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
+from spfbuild.failure import DomainFailure, failure
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.pack import Packed, PackError, pack
 from spfbuild.partition import (
@@ -121,8 +122,8 @@ async def flatten_domain(
 async def flatten_or_error(
     spec: DomainSpec, catalogue: Catalogue, resolver: DNSResolver, *, content_addressed: bool = False,
     partition: Partition | None = None,
-) -> Flattened | str:
-    """`flatten_domain`, with a failure as its one-line message naming the domain (multi-domain
+) -> Flattened | DomainFailure:
+    """`flatten_domain`, with a failure as a value naming the domain and its kind (multi-domain
     runs go on past one domain's failure)."""
     from spfbuild.compose import ComposeError
 
@@ -130,20 +131,26 @@ async def flatten_or_error(
         return await flatten_domain(spec, catalogue, resolver, content_addressed=content_addressed,
                                     partition=partition)
     except (FlattenError, ComposeError) as exc:
-        message = str(exc)
-        return message if message.startswith(f"{spec.domain}:") else f"{spec.domain}: {message}"
+        return failure(spec.domain, str(exc))
 
 
 async def flatten_all(
-    specs: Sequence[DomainSpec], catalogue: Catalogue, resolver: DNSResolver, *, content_addressed: bool = False
-) -> list[Flattened | str]:
+    specs: Sequence[DomainSpec], catalogue: Catalogue, resolver: DNSResolver, *, content_addressed: bool = False,
+    on_done: Callable[[], None] | None = None,
+) -> list[Flattened | DomainFailure]:
     """`flatten_or_error` for every domain at once, in order, over one shared graph: a provider
-    that several domains use is resolved once."""
+    that several domains use is resolved once. `on_done` is called as each domain finishes
+    (a progress line)."""
     partition = Partition(Walker(resolver))
-    return list(await asyncio.gather(*(
-        flatten_or_error(spec, catalogue, resolver, content_addressed=content_addressed, partition=partition)
-        for spec in specs
-    )))
+
+    async def one(spec: DomainSpec) -> Flattened | DomainFailure:
+        result = await flatten_or_error(spec, catalogue, resolver, content_addressed=content_addressed,
+                                        partition=partition)
+        if on_done is not None:
+            on_done()
+        return result
+
+    return list(await asyncio.gather(*(one(spec) for spec in specs)))
 
 
 def _resolve_top(

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from spfbuild.emit import TxtRecord
 from spfbuild.errors import SPFBuildError
+from spfbuild.failure import Kind
 from spfbuild.record import is_spf_record
 from spfbuild.txt import quote_all, split_strings
 
@@ -27,7 +28,12 @@ ALGORITHMS = ("hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-
 
 
 class PublishError(SPFBuildError):
-    pass
+    """Publishing cannot go on; `kind` says whether the server or network failed (the default:
+    most of these come from talking to the server) or the data does not fit it."""
+
+    def __init__(self, message: str, kind: Kind = Kind.DNS) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -171,7 +177,7 @@ class Change:
 def plan_change(target: PushTarget, records: Sequence[TxtRecord], delete: Sequence[str], timeout: float) -> Change:
     main, chains = records[0], records[1:]
     if not all(target.contains(r.name) for r in records):
-        raise PublishError(f"{main.name} is not inside the zone {target.zone}")
+        raise PublishError(f"{main.name} is not inside the zone {target.zone}", Kind.DATA)
     live_main = read_txt(target, main.name, timeout)
     present = frozenset(c.name for c in chains if read_txt(target, c.name, timeout).values == (c.value,))
     referenced = {c.name for c in chains}

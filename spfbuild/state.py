@@ -111,11 +111,18 @@ def save_state(path: Path, state: State) -> None:
 
 
 @contextlib.contextmanager
-def locked(path: Path, wait: float = 10.0) -> Iterator[None]:
+def locked(path: Path, wait: float = 10.0, *, create: bool = True) -> Iterator[None]:
     """Hold an exclusive lock beside the state file; a second run waits `wait` seconds, then
-    gives up with a clear message."""
+    gives up with a clear message. Without `create` (a plan, which writes nothing) a missing
+    lock file is not made: no run holds it, and the state file is only ever replaced whole."""
     lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+    except FileNotFoundError:
+        if create:
+            raise
+        yield
+        return
     try:
         deadline = time.monotonic() + wait
         while True:

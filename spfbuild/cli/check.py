@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -113,8 +113,9 @@ async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: 
     import textwrap
 
     from spfbuild.audit import audit_many
+    from spfbuild.cli.progress import Progress
 
-    progress = _Progress(len(names), sys.stderr)
+    progress = Progress(len(names), sys.stderr)
     errors = warned = unchecked = 0
     out = sys.stdout
     out.write("[\n" if as_json else "")
@@ -135,25 +136,6 @@ async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: 
     elif len(names) > 1:
         out.write(f"\n{len(names)} domains checked: {errors} with errors, {warned} with warnings only\n")
     return errors, unchecked
-
-
-class _Progress:
-    """"checked 12/200" on stderr, redrawn in place; only when stderr is a terminal."""
-
-    def __init__(self, total: int, stream: TextIO):
-        self.total, self.stream, self.done = total, stream, 0
-        self.enabled = stream.isatty()
-
-    def advance(self) -> None:
-        self.done += 1
-        if self.enabled and self.done < self.total:
-            self.stream.write(f"\rchecked {self.done}/{self.total}")
-            self.stream.flush()
-
-    def clear(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
 
 
 # ---------------------------------------------------------------------- the tree, for people

@@ -4,9 +4,13 @@ depend on) and one-line messages on stderr."""
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from spfbuild.failure import DomainFailure
 
 EXIT_OK = 0  # done; nothing to report or nothing changed
 EXIT_ERROR = 1  # a problem in the data: a lint error, a refused record, an error finding, a failed domain
@@ -23,3 +27,15 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
 
 def warn(message: str) -> None:
     print(f"spfbuild: warning: {message}", file=sys.stderr)
+
+
+def report_failures(failures: Sequence[DomainFailure]) -> int:
+    """One stderr line per failed domain; the exit status: 3 when every failure is a DNS or
+    network failure, 1 when any is a problem in the data, 0 without failures."""
+    from spfbuild.failure import only_dns
+
+    for item in failures:
+        print(f"spfbuild: error: {item.message}", file=sys.stderr)
+    if not failures:
+        return EXIT_OK
+    return EXIT_DNS if only_dns(failures) else EXIT_ERROR

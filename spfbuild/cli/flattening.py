@@ -8,11 +8,12 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from spfbuild.cli.common import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail, warn
-from spfbuild.cli.output import emit_sets
+from spfbuild.cli.common import EXIT_CHANGES, EXIT_DNS, EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail, report_failures, warn
+from spfbuild.cli.output import emit_sets, is_directory, write_domain_files
+from spfbuild.cli.progress import Progress
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from spfbuild.catalogue import Catalogue
@@ -21,30 +22,35 @@ if TYPE_CHECKING:
     from spfbuild.cron import RunResult
     from spfbuild.dns import Resolver
     from spfbuild.emit import RecordSet
+    from spfbuild.failure import DomainFailure
     from spfbuild.flattening import Flattened
 
 
 def flatten_once(cfg: Config, catalogue: Catalogue, resolver: Resolver, fmt: Format, output: Path | None,
                  explain: bool) -> int:
     """Flatten, self-check and emit every domain; the exit status."""
-    results = asyncio.run(_flatten_all(cfg, catalogue, resolver))
-    errors = [r for r in results if isinstance(r, str)]
-    if errors:
-        for message in errors[:-1]:
-            print(f"spfbuild: error: {message}", file=sys.stderr)
-        fail(errors[-1] if len(errors) == 1 else f"{errors[-1]} ({len(errors)} domains failed; nothing written)")
-    done = [r for r in results if not isinstance(r, str)]
+    from spfbuild.failure import DomainFailure
+
+    progress = Progress(len(cfg.domains), sys.stderr, "flattened")
+    try:
+        results = asyncio.run(_flatten_all(cfg, catalogue, resolver, progress.advance))
+    finally:
+        progress.clear()
+    done = [r for r in results if not isinstance(r, DomainFailure)]
     if explain:
         for item in done:
             print(explanation(item), file=sys.stderr)
-    emit_sets([_with_details(r) for r in done], fmt, output)
-    return EXIT_OK
+    # One domain's failure is that domain's alone: the others are emitted, then the failures reported.
+    if done:
+        emit_sets([_with_details(r) for r in done], fmt, output)
+    return report_failures([r for r in results if isinstance(r, DomainFailure)])
 
 
-async def _flatten_all(cfg: Config, catalogue: Catalogue, resolver: Resolver) -> list[Flattened | str]:
+async def _flatten_all(cfg: Config, catalogue: Catalogue, resolver: Resolver,
+                       on_done: Callable[[], None] | None = None) -> list[Flattened | DomainFailure]:
     from spfbuild.flattening import flatten_all
 
-    return await flatten_all(cfg.domains, catalogue, resolver)
+    return await flatten_all(cfg.domains, catalogue, resolver, on_done=on_done)
 
 
 def _with_details(item: Flattened) -> RecordSet:
@@ -75,6 +81,7 @@ def cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, state: Path, *, 
          output: Path | None, explain: bool) -> int:
     """The cron run against the state file `state` (`max_shrink` a share, not a percentage);
     the exit status."""
+    from spfbuild.failure import only_dns
     from spfbuild.publish import PublishError, load_tsig_key, parse_push_url
     from spfbuild.state import StateError
 
@@ -88,8 +95,12 @@ def cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, state: Path, *, 
     except PublishError as exc:
         fail(str(exc), EXIT_USAGE)
 
-    def write(sets: Sequence[RecordSet], changed: bool) -> None:
-        if output is not None and (changed or not output.exists()):
+    def write(sets: Sequence[RecordSet], changed: bool, failed: frozenset[str]) -> None:
+        if output is None:
+            return
+        if is_directory(output, fmt):  # files of failed domains stay as they are
+            write_domain_files([s for s in sets if s.domain not in failed], fmt, output)
+        elif changed or not output.exists():
             emit_sets(sets, fmt, output)
 
     async def cron_run() -> RunResult:
@@ -97,22 +108,26 @@ def cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, state: Path, *, 
 
         options = CronOptions(state, check=check, force=force, max_shrink=max_shrink, push=target, key=key,
                               timeout=timeout)
-        return await run(cfg, catalogue, resolver, options, None if check else write)
+        return await run(cfg, catalogue, resolver, options, None if check else write, progress.advance)
 
+    progress = Progress(len(cfg.domains), sys.stderr, "flattened")
     try:
         result = asyncio.run(cron_run())
     except StateError as exc:
         fail(str(exc))
+    finally:
+        progress.clear()
     for outcome in result.outcomes:
         stream = sys.stderr if outcome.status == "error" else sys.stdout
         for line in outcome.lines:
             print(line, file=stream)
         if explain and outcome.flattened is not None and outcome.status != "unchanged":
             print(explanation(outcome.flattened), file=sys.stderr)
+    if output is None and result.changed and not check:
+        good = {o.domain for o in result.outcomes if o.status != "error"}
+        emit_sets([s for s in result.record_sets if s.domain in good], fmt, None)
     if result.failed:
-        return EXIT_ERROR
+        return EXIT_DNS if only_dns(result.failures) else EXIT_ERROR
     if check and result.changed:
         return EXIT_CHANGES
-    if output is None and result.changed and not check:
-        emit_sets(result.record_sets, fmt, None)
     return EXIT_OK

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -59,9 +60,26 @@ FormatOption = Annotated[
         help="txt (DNS console value), zone, json or octodns.",
     ),
 ]
+class OutputPath(type(Path())):  # type: ignore[misc]  # the concrete PosixPath/WindowsPath
+    """An --output path that remembers whether it was written as a directory (`zones.d/`):
+    Path itself drops the trailing separator."""
+
+    as_directory: bool = False
+
+
+def _output(text: str) -> Path:
+    path = OutputPath(text)
+    path.as_directory = text.endswith(("/", os.sep))
+    return path
+
+
 OutputOption = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write to FILE atomically (a directory for octodns with several domains)."),
+    typer.Option(
+        "--output", "-o", parser=_output, metavar="FILE|DIR/",
+        help="Write to FILE atomically; to a directory (existing, or written with a trailing /): one "
+             "<domain>.zone, .txt, .json or .yaml (octoDNS) file per domain.",
+    ),
 ]
 ProvidersOption = Annotated[
     Path | None,

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spfbuild.cli.common import EXIT_USAGE, fail
 from spfbuild.cli.options import Format
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from spfbuild.diagnostics import Diagnostic
     from spfbuild.emit import RecordSet
 
@@ -45,19 +44,28 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+# The file name of each format in a directory of per-domain files (octoDNS reads <zone>.yaml).
+EXTENSIONS = {Format.txt: "txt", Format.zone: "zone", Format.json: "json", Format.octodns: "yaml"}
+
+
+def is_directory(output: Path, fmt: Format) -> bool:
+    """`--output DIR`: an existing directory or a path written with a trailing `/` (octoDNS's
+    output is a directory unless it is named *.yaml)."""
+    if output.is_dir() or getattr(output, "as_directory", False):
+        return True
+    return fmt is Format.octodns and output.suffix not in (".yaml", ".yml")
+
+
 def emit_sets(sets: Sequence[RecordSet], fmt: Format, output: Path | None) -> None:
-    """Print or atomically write record sets in the chosen format (render and flatten)."""
+    """Print or atomically write record sets in the chosen format (render and flatten): with a
+    directory, one `<domain>.<ext>` file per domain, each holding only that domain's records."""
     from spfbuild.emit import render_json, render_octodns, render_txt, render_zone
 
-    # octoDNS reads a directory of <zone>.yaml files: an output path not named *.yaml is that directory.
-    as_directory = output is not None and (output.is_dir() or output.suffix not in (".yaml", ".yml"))
-    if fmt is Format.octodns and (len(sets) > 1 or as_directory):
-        if output is None:
-            fail("--format octodns with several domains needs --output DIR (one <domain>.yaml each)", EXIT_USAGE)
-        output.mkdir(parents=True, exist_ok=True)
-        for record_set in sets:
-            _write(output / f"{record_set.domain}.yaml", render_octodns(record_set))
+    if output is not None and is_directory(output, fmt):
+        write_domain_files(sets, fmt, output)
         return
+    if fmt is Format.octodns and len(sets) > 1:
+        fail("--format octodns with several domains needs --output DIR (one <domain>.yaml each)", EXIT_USAGE)
     if fmt is Format.octodns:
         text = render_octodns(sets[0])
     elif fmt is Format.zone:
@@ -69,9 +77,39 @@ def emit_sets(sets: Sequence[RecordSet], fmt: Format, output: Path | None) -> No
     if output is None:
         sys.stdout.write(text)
         return
-    if output.is_dir():
-        output = output / f"spf.{fmt.value}"
     _write(output, text)
+
+
+def write_domain_files(sets: Sequence[RecordSet], fmt: Format, directory: Path) -> None:
+    """One file per domain in `directory` (created when missing), each written atomically and
+    only when its content changes; files of domains not in `sets` are left as they are."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"{directory}: cannot create the directory: {exc.strerror or exc}")
+    for record_set in sets:
+        path = directory / f"{record_set.domain}.{EXTENSIONS[fmt]}"
+        text = domain_text(record_set, fmt)
+        if _holds(path, text):
+            continue
+        _write(path, text)
+
+
+def domain_text(record_set: RecordSet, fmt: Format) -> str:
+    """One domain's file: its zone file is loadable as an `$INCLUDE` in that domain's zone."""
+    from spfbuild.emit import render_json, render_octodns, render_txt, render_zone
+
+    render = {Format.txt: render_txt, Format.zone: render_zone, Format.json: render_json}
+    if fmt is Format.octodns:
+        return render_octodns(record_set)
+    return render[fmt]([record_set])
+
+
+def _holds(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _write(path: Path, text: str) -> None:

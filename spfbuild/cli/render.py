@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from spfbuild.cli.app import app
-from spfbuild.cli.common import EXIT_USAGE, fail, warn
+from spfbuild.cli.common import EXIT_USAGE, fail, report_failures, warn
 from spfbuild.cli.options import ConfigArgument, Format, FormatOption, OutputOption, ProvidersOption
 
 
@@ -25,26 +25,25 @@ def render(
 ) -> None:
     """Render the SPF record for each domain in CONFIG, offline, linted before it is emitted.
 
-    Exit status: 0 rendered, 1 a config or record error (nothing is written), 64 usage error.
+    Every domain that renders is emitted; each one that fails gets one line on stderr.
+
+    Exit status: 0 rendered, 1 a config error or a domain that failed, 64 usage error.
     """
     from spfbuild.cli.inputs import load
     from spfbuild.cli.output import emit_sets
+    from spfbuild.failure import DomainFailure, failure
     from spfbuild.rendering import Rendered, RenderError, render_domain
 
     catalogue, cfg = load(config, providers)
     if existing is not None and len(cfg.domains) != 1:
         fail("--existing applies to a config with one domain", EXIT_USAGE)
     rendered: list[Rendered] = []
-    errors: list[str] = []
+    failures: list[DomainFailure] = []
     for spec in cfg.domains:
         try:
             rendered.append(render_domain(spec, catalogue, existing))
         except RenderError as exc:
-            errors.append(str(exc))
-    if errors:
-        for message in errors[:-1]:
-            print(f"spfbuild: error: {message}", file=sys.stderr)
-        fail(errors[-1] if len(errors) == 1 else f"{errors[-1]} ({len(errors)} domains failed; nothing written)")
+            failures.append(failure(spec.domain, str(exc)))
     if not quiet:
         for item in rendered:
             for diag in item.diagnostics:
@@ -53,4 +52,7 @@ def render(
                 warn(f"{item.spec.domain}: {message}")
             for message in item.notes:
                 print(f"spfbuild: note: {item.spec.domain}: {message}", file=sys.stderr)
-    emit_sets([r.record_set for r in rendered], fmt, output)
+    # One domain's failure is that domain's alone: the others are emitted, then the failures reported.
+    if rendered:
+        emit_sets([r.record_set for r in rendered], fmt, output)
+    raise typer.Exit(report_failures(failures))

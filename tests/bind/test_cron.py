@@ -139,7 +139,7 @@ def test_wrong_key_publishes_nothing_and_keeps_state(server: NamedServer, config
     bad.write_text(server.tsig_key.path.read_text().replace(server.tsig_key.secret, "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"))
     bad.chmod(0o600)
     proc = cron(server, config, tmp_path, key=bad)
-    assert proc.returncode == 1
+    assert proc.returncode == 3, "TSIG refused is a network failure: nothing was changed"
     assert "TSIG" in proc.stderr or "NOTAUTH" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr
@@ -156,7 +156,7 @@ def test_unreachable_server_fails_fast_and_keeps_state(server: NamedServer, conf
                     "--push", "rfc2136://127.0.0.1:9/customer.test", "--tsig-key", server.tsig_key.path,
                     "--timeout", "2")
     assert time.monotonic() - started < 30
-    assert proc.returncode == 1
+    assert proc.returncode == 3, "an unreachable push server is a network failure"
     assert "customer.test" in proc.stderr and "Traceback" not in proc.stderr
     assert (tmp_path / "state.json").read_bytes() == state_before
 
@@ -170,7 +170,7 @@ def test_stopped_dns_is_a_temperror_and_changes_nothing(server: NamedServer, con
     server.stop()
     proc = spfbuild("flatten", config, "--nameserver", server.nameserver, "--state", tmp_path / "state.json",
                     "--output", output, "--format", "zone", "--timeout", "1")
-    assert proc.returncode == 1
+    assert proc.returncode == 3, "temperror only: a DNS failure"
     assert "temperror" in proc.stderr and server.nameserver in proc.stderr
     assert (tmp_path / "state.json").read_bytes() == state_before
     assert output.read_bytes() == output_before

@@ -165,7 +165,7 @@ async def _baseline(server: FaultServer, directory: Path, scenario: Scenario) ->
     cfg = load_config(directory / "senders.yaml", catalogue)
     resolver = Resolver([server.address], timeout=1, retries=1)
 
-    def write(sets: object, changed: bool) -> None:
+    def write(sets: object, changed: bool, failed: frozenset[str]) -> None:
         write_atomic(directory / "out.txt", render_txt(sets))  # type: ignore[arg-type]
 
     result = await run(cfg, catalogue, resolver, CronOptions(directory / "state.json"), write)
@@ -263,7 +263,8 @@ def test_flatten(scenario: Scenario, matrix: Matrix) -> None:
     run = matrix.runs[(scenario.fault, "flatten")]
     _assert_clean(run)
     if scenario.fails and not scenario.at_top:
-        assert run.returncode == 1 and run.stdout == ""
+        # A DNS failure exits 3, a broken record 1.
+        assert run.returncode == (3 if scenario.result == "temperror" else 1) and run.stdout == ""
         (line,) = run.stderr.splitlines()
         assert line.startswith(f"spfbuild: error: {scenario.domain}: ") and scenario.detail in line, line
         if scenario.result == "temperror":
@@ -283,8 +284,8 @@ def test_flatten_cron_keeps_state_and_output_and_publishes_nothing(scenario: Sce
     assert run.files_before["out.txt"] == FLATTENED.encode()
     if scenario.fails:
         # A fault at the domain itself does not stop flattening, but it stops publishing: the live
-        # record cannot be read, so the update is never sent.
-        assert run.returncode == 1 and run.stdout == ""
+        # record cannot be read, so the update is never sent. A DNS failure exits 3, a broken record 1.
+        assert run.returncode == (3 if scenario.result == "temperror" else 1) and run.stdout == ""
         (line,) = run.stderr.splitlines()
         assert line.startswith(f"{scenario.domain}: ") and (scenario.publish_detail or scenario.detail) in line, line
         assert run.files_after == run.files_before  # byte-identical: state, output, and nothing new

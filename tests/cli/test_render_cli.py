@@ -180,12 +180,12 @@ def test_short_options_cluster_and_long_options_take_their_value_after_an_equals
     assert run("render", sample, "--format=json") == run("render", sample, "-F", "json")
 
 
-def test_zone_output_into_a_directory_is_spf_zone(tmp_path: Path) -> None:
+def test_zone_output_into_a_directory_is_one_file_per_domain(tmp_path: Path) -> None:
     sample = str(SAMPLES / "office365-mailchimp.yaml")
     code, out, _ = run("render", "-q", sample, "-F", "zone", "--output", str(tmp_path))
     assert (code, out) == (0, "")
-    assert [p.name for p in tmp_path.iterdir()] == ["spf.zone"]
-    assert (tmp_path / "spf.zone").read_text(encoding="utf-8") == run("render", "-q", sample, "-F", "zone")[1]
+    assert [p.name for p in tmp_path.iterdir()] == ["example.com.zone"]
+    assert (tmp_path / "example.com.zone").read_text(encoding="utf-8") == run("render", "-q", sample, "-F", "zone")[1]
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from spfbuild.catalogue import load_catalogue
 from spfbuild.config import DomainSpec, parse_config
 from spfbuild.dns import Answer, Outcome
 from spfbuild.evaluation import check_host
+from spfbuild.failure import DomainFailure
 from spfbuild.flattening import Flattened, flatten_all, flatten_or_error
 
 from .test_tree_graph import cycle_zone, diamond
@@ -28,7 +29,7 @@ def spec(text: str) -> DomainSpec:
     return domain
 
 
-def flattened(text: str, resolver: MemoryResolver) -> Flattened | str:
+def flattened(text: str, resolver: MemoryResolver) -> Flattened | DomainFailure:
     return asyncio.run(flatten_or_error(spec(text), CATALOGUE, resolver))
 
 
@@ -49,7 +50,8 @@ def test_a_cycle_reached_from_two_branches_is_refused_at_once_and_named(closing:
     started = time.monotonic()
     result = flattened("domain: flat.example\npolicy: fail\nsenders:\n  - include: example.com\n", cycle_zone(closing))
     elapsed = time.monotonic() - started
-    assert result == "flat.example: include loop: b.example -> c.example -> b.example"
+    assert isinstance(result, DomainFailure)
+    assert result.message == "flat.example: include loop: b.example -> c.example -> b.example"
     assert elapsed < 5, elapsed
 
 
@@ -61,7 +63,8 @@ def test_a_deep_diamond_costs_are_counted_in_well_under_a_second() -> None:
     flat = flattened("domain: flat.example\npolicy: fail\nsenders:\n  - include: x0.test\n"
                      "flatten:\n  self_check: false\n", resolver)
     elapsed = time.monotonic() - started
-    assert isinstance(kept, str) and f"{2 ** 15 - 1} DNS lookups even with everything flattenable flattened" in kept
+    assert isinstance(kept, DomainFailure)
+    assert f"{2 ** 15 - 1} DNS lookups even with everything flattenable flattened" in kept.message
     assert isinstance(flat, Flattened) and flat.record_set.records[0].value == "v=spf1 ip4:192.0.2.1 ip4:192.0.2.2 -all"
     assert elapsed < 1.0, elapsed
 
@@ -114,7 +117,7 @@ def test_an_overloaded_server_gives_one_line_and_leaves_no_task_behind(seed: int
     specs = parse_config(text, "t.yaml", CATALOGUE).domains
     problems: list[object] = []
 
-    async def run() -> list[Flattened | str]:
+    async def run() -> list[Flattened | DomainFailure]:
         asyncio.get_running_loop().set_exception_handler(lambda _, context: problems.append(context))
         results = await flatten_all(specs, CATALOGUE, Overloaded(provider_zone(), seed))
         assert asyncio.all_tasks() == {asyncio.current_task()}  # nothing left running
@@ -123,6 +126,7 @@ def test_an_overloaded_server_gives_one_line_and_leaves_no_task_behind(seed: int
     results = asyncio.run(run())
     assert problems == []
     for result in results:
-        if isinstance(result, str):
-            assert "\n" not in result and result.startswith("d") and "temperror: timeout" in result, result
-    assert any(isinstance(r, str) for r in results)
+        if isinstance(result, DomainFailure):
+            assert "\n" not in result.message and result.message.startswith("d"), result
+            assert "temperror: timeout" in result.message and result.is_dns, result
+    assert any(isinstance(r, DomainFailure) for r in results)
