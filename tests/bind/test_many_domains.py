@@ -103,7 +103,7 @@ def test_output_dir_holds_one_file_per_domain_in_every_format(server: NamedServe
         out.mkdir()
         left = out / f"{BROKEN}.{ext}"
         left.write_text("last good\n", encoding="utf-8")
-        extra = ["--state", tmp_path / f"state-{fmt}.json"] if state else []
+        extra: list[str | Path] = ["--state", tmp_path / f"state-{fmt}.json"] if state else []
         done = spfbuild("flatten", config, "--nameserver", server.nameserver, "-F", fmt, "-o", out, *extra)
         assert done.returncode == 1, done.stderr
         assert sorted(p.name for p in out.iterdir()) == sorted(f"{d}.{ext}" for d in domains())
