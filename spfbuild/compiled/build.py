@@ -153,7 +153,7 @@ def _costliest(zones: list[Zone], count: int = 3) -> str:
             if index < 0:
                 continue
             version, (first, last, _) = zone.intervals[index]
-            block_last = block.first + (1 << ((32 if version == 4 else 128) - block.prefixlen)) - 1
+            block_last = block.first + (1 << ((32 if block.version == 4 else 128) - block.prefixlen)) - 1
             if version == block.version and first <= block.first and block_last <= last:
                 key = (zone.sub, version, first, last)
                 costs[key] = costs.get(key, 0) + 1
