@@ -59,7 +59,7 @@ def is_directory(output: Path, fmt: Format) -> bool:
 def emit_sets(sets: Sequence[RecordSet], fmt: Format, output: Path | None) -> None:
     """Print or atomically write record sets in the chosen format (render and flatten): with a
     directory, one `<domain>.<ext>` file per domain, each holding only that domain's records."""
-    from spfbuild.emit import render_json, render_octodns, render_txt, render_zone
+    from spfbuild.emit import render_json, render_txt, render_zone
 
     if output is not None and is_directory(output, fmt):
         write_domain_files(sets, fmt, output)
@@ -67,7 +67,7 @@ def emit_sets(sets: Sequence[RecordSet], fmt: Format, output: Path | None) -> No
     if fmt is Format.octodns and len(sets) > 1:
         fail("--format octodns with several domains needs --output DIR (one <domain>.yaml each)", EXIT_USAGE)
     if fmt is Format.octodns:
-        text = render_octodns(sets[0])
+        text = _octodns(sets[0])
     elif fmt is Format.zone:
         text = render_zone(sets)
     elif fmt is Format.json:
@@ -97,11 +97,11 @@ def write_domain_files(sets: Sequence[RecordSet], fmt: Format, directory: Path) 
 
 def domain_text(record_set: RecordSet, fmt: Format) -> str:
     """One domain's file: its zone file is loadable as an `$INCLUDE` in that domain's zone."""
-    from spfbuild.emit import render_json, render_octodns, render_txt, render_zone
+    from spfbuild.emit import render_json, render_txt, render_zone
 
     render = {Format.txt: render_txt, Format.zone: render_zone, Format.json: render_json}
     if fmt is Format.octodns:
-        return render_octodns(record_set)
+        return _octodns(record_set)
     return render[fmt]([record_set])
 
 
@@ -110,6 +110,15 @@ def _holds(path: Path, text: str) -> bool:
         return path.read_text(encoding="utf-8") == text
     except (OSError, UnicodeDecodeError):
         return False
+
+
+def _octodns(record_set: RecordSet) -> str:
+    from spfbuild.emit import render_octodns
+
+    try:
+        return render_octodns(record_set)
+    except ValueError as exc:  # a record outside the domain's zone (a shared flatten.macro_zone)
+        fail(f"{record_set.domain}: --format octodns writes one zone per domain: {exc}; use --format zone")
 
 
 def _write(path: Path, text: str) -> None:
