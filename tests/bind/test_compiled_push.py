@@ -110,7 +110,7 @@ def test_a_wrong_key_publishes_nothing_and_keeps_the_state(server: NamedServer, 
     bad.write_text(server.tsig_key.path.read_text().replace(server.tsig_key.secret, "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"))
     bad.chmod(0o600)
     proc = cron(server, config, tmp_path, key=bad)
-    assert proc.returncode == 1
+    assert proc.returncode == 3, "TSIG refused is a network failure: nothing was changed"
     assert ("TSIG" in proc.stderr or "NOTAUTH" in proc.stderr) and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert (tmp_path / "state.json").read_bytes() == state_before
@@ -126,6 +126,6 @@ def test_a_dead_server_fails_fast_and_keeps_the_state(server: NamedServer, confi
                     "--push", "rfc2136://127.0.0.1:9/customer.test", "--tsig-key", server.tsig_key.path,
                     "--timeout", "2")
     assert time.monotonic() - started < 30
-    assert proc.returncode == 1
+    assert proc.returncode == 3, "an unreachable push server is a network failure"
     assert "customer.test" in proc.stderr and "Traceback" not in proc.stderr
     assert (tmp_path / "state.json").read_bytes() == state_before
