@@ -52,8 +52,7 @@ async def check_compiled(
     before = Overlay(resolver, {domain: (root.record or "",)})
     after = Overlay(resolver, {domain: (compiled.main,)})
     zone = served_zone(compiled)
-    spans = [(s.version, s.first, s.last) for found in segments.decided for addresses in found.values()
-             for s in addresses.iter_ipranges()]
+    spans = [span for found in segments.decided for addresses in found.values() for span in addresses]
     spans += [(n.version, int(n.network_address), int(n.broadcast_address)) for n in tree_networks(root, graph)]
     declared = _points(spans)
     blocks = [(b.version, b.first, b.first + (1 << (_BITS[b.version] - b.prefixlen)) - 1)
