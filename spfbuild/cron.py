@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spfbuild.catalogue import Catalogue
+from spfbuild.compiled.names import COMPILED_MARK
 from spfbuild.config import Config, DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.flattening import Flattened, flatten_all
@@ -62,6 +63,7 @@ class Outcome:
     status: str  # "unchanged", "changed", "error"
     lines: list[str] = field(default_factory=list)
     flattened: Flattened | None = None
+    deleted: set[str] = field(default_factory=set)  # retired names this run deleted from the zone
 
 
 @dataclass
@@ -165,7 +167,8 @@ def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> Non
             drift = change.old_spf != (change.records[0].value,)
             outcome.lines = [f"{outcome.domain}: " + ("republished: the live record differed from the state"
                                                       if drift else "deleted expired chained records")]
-        outcome.lines += [f"  deleted {name}" for name in change.delete]
+        outcome.lines += _deleted_lines(change)
+        outcome.deleted |= set(change.delete)
         candidates.append((outcome, change))
     if not candidates:
         return
@@ -176,6 +179,21 @@ def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> Non
     except PublishError as exc:
         for outcome, _ in candidates:
             outcome.status, outcome.lines = "error", [f"{outcome.domain}: not published: {exc}"]
+
+
+def _deleted_lines(change: Change) -> list[str]:
+    """One line per deleted chained name; a retired compiled zone's thousands of names as one line
+    per label."""
+    labels: dict[str, int] = {}
+    lines = []
+    for name in change.delete:
+        at = name.find(COMPILED_MARK)
+        if change.compiled and at >= 0:
+            label = name[at + 1 :]
+            labels[label] = labels.get(label, 0) + 1
+        else:
+            lines.append(f"  deleted {name}")
+    return lines + [f"  deleted {count:,} compiled records under {label}" for label, count in labels.items()]
 
 
 def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome],
@@ -190,7 +208,8 @@ def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome],
         if old is None:
             complete = False
             continue
-        sets.append(RecordSet(spec.domain, old.records))  # last good records stay in the output
+        # The last good records stay in the output (a compiled zone's main record names its label).
+        sets.append(RecordSet(spec.domain, old.records, compiled=COMPILED_MARK in old.records[0].value))
     return sets, complete
 
 
@@ -219,7 +238,7 @@ def _retired(old: DomainState | None, records: tuple[TxtRecord, ...], now: float
     if old is None:
         return ()
     current = {r.name for r in records}
-    deleted = {line.split()[-1] for line in outcome.lines if line.strip().startswith("deleted ")}
+    deleted = outcome.deleted
     kept = [r for r in old.retired if r.name not in current and r.name not in deleted]
     known = {r.name for r in kept}
     fresh = [Retired(r.name, r.value, now, r.ttl) for r in old.records[1:]
