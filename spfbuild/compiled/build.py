@@ -22,6 +22,7 @@ from spfbuild.compiled.names import HASH_LENGTH, LABEL_TEMPLATE, longest_name
 from spfbuild.compiled.source import Segments, Spans, union
 from spfbuild.limits import MAX_DOMAIN_NAME
 from spfbuild.partition import FlattenError
+from spfbuild.record import Mechanism
 
 ORDER = ("fail", "softfail", "neutral", "pass")
 LETTER = {"fail": "f", "softfail": "s", "neutral": "n", "pass": "p"}
@@ -95,7 +96,7 @@ def _place(segments: Segments) -> dict[tuple[int, str], Spans]:
     groups: dict[tuple[int, str], Spans] = {}
     for index, found in enumerate(segments.decided):
         for result, addresses in found.items():
-            position = next((k for k in range(index, count) if kept[k].qualifier.result != result), None)
+            position = next((k for k in range(index, count) if not _crossable(kept[k], result)), None)
             if position is None and segments.kept_redirect is not None:
                 position = count  # a kept redirect decides whatever reaches it
             if position is None:
@@ -103,6 +104,14 @@ def _place(segments: Segments) -> dict[tuple[int, str], Spans]:
             key = (position, result)
             groups[key] = union((groups[key], addresses)) if key in groups else addresses
     return groups
+
+
+def _crossable(term: Mechanism, result: str) -> bool:
+    """Whether addresses of `result` may be decided after the kept `term` instead of before it:
+    its match gives that same result, and it can only match or not match. Its tree was resolved
+    and found valid (or flattening was refused); an include whose target a macro names leads to a
+    record nobody has seen, which may not exist (permerror)."""
+    return term.qualifier.result == result and not (term.kind == "include" and term.has_macros)
 
 
 def _union(decided: tuple[dict[str, Spans], ...]) -> dict[str, Spans]:
