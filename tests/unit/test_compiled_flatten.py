@@ -207,3 +207,11 @@ def test_addresses_never_move_past_a_kept_include_whose_target_a_macro_names() -
 
     for ip in ("192.0.2.1", "203.0.113.1", "198.51.100.1"):
         assert asyncio.run(evaluate(ip, partner(main), True)) == asyncio.run(evaluate(ip, partner(declared), False))
+
+
+def test_auto_names_both_reasons_when_neither_mode_fits() -> None:
+    ranges = " ".join(f"ip4:198.{18 + i // 128}.{2 * (i % 128)}.0/24" for i in range(300))
+    resolver = world(provider=f"v=spf1 {ranges} ~all")
+    with pytest.raises(FlattenError, match=r"needs 5 DNS lookups, over the budget of 4 .*flatten\.mode auto "
+                                           r"compiled it because the ranges do not fit: "):
+        flatten(TENANT.replace("mode: macro", "mode: auto\n  max_lookups: 4"), resolver)
