@@ -149,11 +149,13 @@ def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> Non
     assert target is not None and key is not None
     now = time.time()
     candidates: list[tuple[Outcome, Change]] = []
+    in_use = _names_in_use(outcomes, state)
     for outcome in outcomes:
         if outcome.status == "error" or outcome.flattened is None:
             continue
         old = state.domains.get(outcome.domain)
-        expired = [r.name for r in (old.retired if old else ()) if r.expired(now)]
+        expired = [r.name for r in (old.retired if old else ())
+                   if r.expired(now) and not in_use.get(r.name, set()) - {outcome.domain}]
         try:
             record_set = outcome.flattened.record_set
             change = plan_change(target, record_set.records, expired, options.timeout, compiled=record_set.compiled)
@@ -179,6 +181,20 @@ def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> Non
     except PublishError as exc:
         for outcome, _ in candidates:
             outcome.status, outcome.lines = "error", [f"{outcome.domain}: not published: {exc}"]
+
+
+def _names_in_use(outcomes: list[Outcome], state: State) -> dict[str, set[str]]:
+    """The domains whose records reference each name once this run is done: a compiled zone under
+    a shared `flatten.macro_zone` may be retired by one domain while another still uses it."""
+    current = {domain: kept.records for domain, kept in state.domains.items()}
+    for outcome in outcomes:
+        if outcome.status != "error" and outcome.flattened is not None:
+            current[outcome.domain] = outcome.flattened.record_set.records
+    users: dict[str, set[str]] = {}
+    for domain, records in current.items():
+        for record in records:
+            users.setdefault(record.name, set()).add(domain)
+    return users
 
 
 def _deleted_lines(change: Change) -> list[str]:

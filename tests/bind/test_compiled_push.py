@@ -131,3 +131,40 @@ def test_a_dead_server_fails_fast_and_keeps_the_state(server: NamedServer, confi
     assert proc.returncode == 1
     assert "customer.test" in proc.stderr and "Traceback" not in proc.stderr
     assert (tmp_path / "state.json").read_bytes() == state_before
+
+
+SHARED = """\
+defaults:
+  policy: fail
+  ttl: 1
+  flatten:
+    mode: macro
+    macro_zone: _spf.customer.test
+domains:
+  a.customer.test:
+    senders:
+      - include: _spf.big.senders.test
+  b.customer.test:
+    senders:
+      - include: _spf.big.senders.test
+"""
+
+
+def test_a_shared_zone_stays_while_another_domain_uses_it(server: NamedServer, tmp_path: Path) -> None:
+    config = tmp_path / "shared.yaml"
+    config.write_text(SHARED, encoding="utf-8")
+    assert cron(server, config, tmp_path).returncode == 0
+    (a_main,) = spf_at(server, "a.customer.test")
+    (b_main,) = spf_at(server, "b.customer.test")
+    shared = label_of(a_main)
+    assert label_of(b_main) == shared and shared.endswith("._spf.customer.test")
+    config.write_text(SHARED.replace("      - include: _spf.big.senders.test\n  b.customer.test",
+                                     "      - include: _spf.big.senders.test\n      - ip4: [203.0.113.9]\n"
+                                     "  b.customer.test"), encoding="utf-8")
+    assert cron(server, config, tmp_path).returncode == 0
+    assert label_of(spf_at(server, "a.customer.test")[0]) != shared
+    time.sleep(1.2)  # past the TTL of a's old records
+    proc = cron(server, config, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert spf_at(server, "b.customer.test") == [b_main]
+    assert spf_at(server, f"*.in-addr.{shared}") == ["v=spf1 -all"], "b still uses the shared zone"
