@@ -121,7 +121,10 @@ class _Walker(SenderReader):
         ttl = self.integer(items["ttl"][1], "ttl", 0, 2**31 - 1) if "ttl" in items else DEFAULT_TTL
         flatten = self.flatten(items["flatten"][1]) if "flatten" in items else FlattenSettings()
         mail_from = self.flag(items["mail_from"][1], "mail_from") if "mail_from" in items else False
-        return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten, mail_from)
+        dmarc = self.dmarc(items["dmarc"][1]) if "dmarc" in items else None
+        dmarc_location = self.loc(items["dmarc"][1]) if dmarc is not None else None
+        return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten, mail_from, dmarc,
+                          dmarc_location)
 
     def policy(self, node: yaml.Node) -> Qualifier:
         value = self.scalar(node)
