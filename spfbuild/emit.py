@@ -38,6 +38,7 @@ class RecordSet:
     domain: str
     records: tuple[TxtRecord, ...]  # the main record first
     extra: dict[str, object] = field(default_factory=dict, compare=False)  # JSON-only details
+    compiled: bool = False  # the records after the main one are a macro-compiled zone (txt, json: main only)
     companions: tuple[Companion, ...] = ()  # DKIM and DMARC records published beside the SPF records
 
     @property
@@ -46,6 +47,7 @@ class RecordSet:
 
 
 def render_txt(sets: Sequence[RecordSet]) -> str:
+    sets = [RecordSet(s.domain, s.records[:1], companions=s.companions) if s.compiled else s for s in sets]
     if len(sets) == 1 and len(sets[0].records) == 1 and not sets[0].companions:
         return quote_all(sets[0].main.strings) + "\n"
     return "".join(f"{r.name}\t{quote_all(r.strings)}\n" for s in sets for r in s.records) + "".join(
@@ -82,7 +84,7 @@ def render_json(sets: Sequence[RecordSet]) -> str:
             "ttl": s.main.ttl,
             "records": [
                 {"name": r.name, "value": r.value, "strings": list(r.strings), "size": r.size, "ttl": r.ttl}
-                for r in s.records
+                for r in (s.records[:1] if s.compiled else s.records)
             ],
             **({"companions": [c.to_dict() for c in s.companions]} if s.companions else {}),
             **s.extra,

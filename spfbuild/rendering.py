@@ -55,7 +55,7 @@ class Rendered:
         if self.alignment:
             extra["alignment"] = list(self.alignment)
         main = TxtRecord(self.spec.domain, self.value, self.spec.ttl)
-        return RecordSet(self.spec.domain, (main,), extra, self.companions)
+        return RecordSet(self.spec.domain, (main,), extra, companions=self.companions)
 
 
 def render_domain(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None) -> Rendered:
