@@ -50,7 +50,7 @@ def render(
                 warn(f"{item.spec.domain}: {diag.code} [{diag.name}] {diag.message}")
             for message in item.warnings:
                 warn(f"{item.spec.domain}: {message}")
-            for message in item.notes:
+            for message in (*item.notes, *item.alignment):
                 print(f"spfbuild: note: {item.spec.domain}: {message}", file=sys.stderr)
     # One domain's failure is that domain's alone: the others are emitted, then the failures reported.
     if rendered:
