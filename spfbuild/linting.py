@@ -33,6 +33,13 @@ def lint_record(text: str) -> LintResult:
     return LintResult(record_text, strings, parsed, tuple(ordered))
 
 
+def record_text(text: str) -> str:
+    """The record a bare or pasted input holds: quoted TXT strings (`"v=spf1 mx" " ~all"`) are
+    joined as DNS joins them, without spaces."""
+    _, strings = syntax.check_quoting(text.strip("\r\n"))
+    return "".join(strings) if strings is not None else text.strip()
+
+
 def lint_value(value: str) -> LintResult:
     """Lint a record as spfbuild publishes it: split into TXT character-strings."""
     return lint_record(quote_all(split_strings(value)))

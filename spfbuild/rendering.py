@@ -23,7 +23,7 @@ class Rendered:
     composition: Composition
     diagnostics: tuple[Diagnostic, ...]
     notes: tuple[str, ...] = ()  # why includes are kept as written
-    warnings: tuple[str, ...] = ()  # senders declared where they have no effect (placement)
+    warnings: tuple[str, ...] = ()  # what the merge kept of the existing record; senders placed where they do nothing
     kept: tuple[tuple[int, str], ...] = ()  # (term index, why flatten keeps it as written)
 
     @property
@@ -71,7 +71,8 @@ def render_domain(spec: DomainSpec, catalogue: Catalogue, existing: str | None =
         )
     kept = tuple((i, why) for i, c in enumerate(composition.terms) if (why := keep_reason(c, (), catalogue)))
     notes = tuple(f"{composition.record.terms[i]} is kept as written when flattening: {why}" for i, why in kept)
-    return Rendered(spec, composition, result.diagnostics, notes, placement_warnings(spec, catalogue), kept)
+    warnings = (*composition.warnings, *placement_warnings(spec, catalogue))
+    return Rendered(spec, composition, result.diagnostics, notes, warnings, kept)
 
 
 def placement_warnings(spec: DomainSpec, catalogue: Catalogue) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ read by :mod:`spfbuild.config.senders`; every error names the file, line and col
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -23,8 +24,9 @@ from spfbuild.config.model import (
 from spfbuild.config.nodes import Items, compose, describe, is_null
 from spfbuild.config.senders import SenderReader, dns_name_problem
 from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS
+from spfbuild.linting import record_text
 from spfbuild.macro import Literal, MacroString
-from spfbuild.record import Qualifier, domain_end_problem, parse
+from spfbuild.record import Qualifier, domain_end_problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,6 +76,8 @@ class _Walker(SenderReader):
                 self.refuse_unknown(own, tuple(k for k in DOMAIN_KEYS if k != "domain"), f"domain '{name}'")
                 merged = {**defaults, **own}
                 spec = self.domain_spec(self.domain_name(key_node), merged, key_node)
+                if "policy" in defaults and "policy" not in own:
+                    spec = replace(spec, policy_inherited=True)
                 if spec.domain in seen:
                     raise self.error(key_node, f"domain '{spec.domain}' is listed twice")
                 seen.add(spec.domain)
@@ -135,11 +139,12 @@ class _Walker(SenderReader):
         value = self.scalar(node)
         if not isinstance(value, str):
             raise self.error(node, f"existing must be the record text, got {describe(value)}")
-        parsed = parse(value.strip())
-        errors = [d for d in parsed.diagnostics if d.is_error]
-        if errors:
-            raise self.error(node, f"existing record: {errors[0].message} (column {errors[0].column})")
-        return value.strip()
+        from spfbuild.compose import existing_problem  # compose reads the config's values
+
+        problem = existing_problem(value)
+        if problem is not None:
+            raise self.error(node, problem)
+        return record_text(value)
 
     def flatten(self, node: yaml.Node) -> FlattenSettings:
         if is_null(node):

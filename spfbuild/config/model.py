@@ -80,6 +80,7 @@ class DomainSpec:
     ttl: int = DEFAULT_TTL
     flatten: FlattenSettings = field(default_factory=FlattenSettings)
     mail_from: bool = False  # the domain is a return-path (MAIL FROM) domain, not a From domain
+    policy_inherited: bool = False  # `policy` came from `defaults:`: it never changes an existing `all`
 
 
 @dataclass(frozen=True)
