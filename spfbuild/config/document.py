@@ -132,7 +132,8 @@ class _Walker(SenderReader):
         if value in ("pass", "+all", "+") or value is True:
             raise self.error(node, "policy 'pass' (+all) would let anyone send as the domain; use fail or softfail")
         if not isinstance(value, str) or value.lower() not in POLICIES:
-            raise self.error(node, f"policy must be fail, softfail or neutral, got {describe(value)}")
+            got = repr(value) if isinstance(value, str) else describe(value)
+            raise self.error(node, f"policy must be one of {', '.join(POLICIES)} (got {got})")
         return POLICIES[value.lower()]
 
     def existing(self, node: yaml.Node) -> str:

@@ -194,7 +194,7 @@ def test_zone_output_into_a_directory_is_spf_zone(tmp_path: Path) -> None:
         (["render"], "missing argument CONFIG (see spfbuild render --help)"),
         (["render", "missing.yaml"], "missing.yaml: cannot read: No such file or directory"),
         (["render", str(SAMPLES / "office365-mailchimp.yaml"), "--format", "xml"],
-         "--format must be one of txt, zone, json, octodns, not 'xml'"),
+         "--format must be one of txt, zone, json, octodns (got 'xml')"),
         (["render", str(SAMPLES / "msp-domains.yaml"), "--existing", "v=spf1 a -all"],
          "--existing applies to a config with one domain"),
         (["render", str(SAMPLES / "office365-mailchimp.yaml"), "-q", "-o"], "option '-o' requires an argument"),
