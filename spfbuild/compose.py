@@ -137,6 +137,16 @@ def keep_reason(item: Composed, keep: Collection[str], catalogue: Catalogue) -> 
     return None
 
 
+def catalogue_lookups(domain: str, catalogue: Catalogue) -> int | None:
+    """What an include of `domain` costs receivers, by the catalogue (the include and its own
+    nested lookups), or None when no provider lists it: an estimate, never a measurement."""
+    domain = _norm(domain)
+    for provider in catalogue:
+        if domain in _all_includes(provider):
+            return provider.lookups_for(_region_of(provider, domain))
+    return None
+
+
 def _existing_terms(text: str) -> tuple[Composed, ...]:
     problem = existing_problem(text)
     if problem is not None:
@@ -341,10 +351,8 @@ def _cost(item: Composed, catalogue: Catalogue) -> Composed:
         if declared is not None and declared in catalogue:  # an account-specific include is not listed as such
             provider = catalogue.get(declared)
             return replace(item, lookups=provider.lookups_for(_region_of(provider, domain)))
-        for provider in catalogue:
-            if domain in _all_includes(provider):
-                return replace(item, lookups=provider.lookups_for(_region_of(provider, domain)))
-        return replace(item, lookups=1, lookups_known=False)
+        known = catalogue_lookups(domain, catalogue)
+        return replace(item, lookups=known) if known is not None else replace(item, lookups=1, lookups_known=False)
     if isinstance(term, Modifier):  # redirect: its target's cost is unknown offline
         return replace(item, lookups=1, lookups_known=False)
     return replace(item, lookups=1)

@@ -35,7 +35,9 @@ class Rendered:
         comp = self.composition
         extra: dict[str, object] = {
             "lookups": comp.lookups,
-            "lookups_exact": comp.lookups_known,
+            # Offline, an include's cost is the catalogue's figure at best: exact only without includes.
+            "lookups_exact": comp.record.redirect is None
+            and not any(m.kind == "include" for m in comp.record.mechanisms),
             "max_lookups": self.spec.flatten.max_lookups,
             "diagnostics": [d.to_dict() for d in self.diagnostics],
             "terms": [
