@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spfbuild.catalogue import Catalogue
 from spfbuild.compose import ComposeError, Composition, compose, keep_reason
@@ -10,7 +10,9 @@ from spfbuild.config import DomainSpec
 from spfbuild.diagnostics import Diagnostic
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.errors import SPFBuildError
-from spfbuild.linting import lint_value
+from spfbuild.linting import LintResult, lint_value
+from spfbuild.record import Mechanism
+from spfbuild.rules.registry import NON_PUBLIC_RANGE
 
 
 class RenderError(SPFBuildError):
@@ -60,6 +62,8 @@ def render_domain(spec: DomainSpec, catalogue: Catalogue, existing: str | None =
     except ComposeError as exc:
         raise RenderError(f"{spec.domain}: {exc}") from None
     result = lint_value(str(composition.record))
+    if spec.example_ranges:
+        result = replace(result, diagnostics=tuple(d for d in result.diagnostics if not _example(d, result, spec)))
     errors = [d for d in result.diagnostics if d.is_error]
     if errors:
         first = errors[0]
@@ -75,6 +79,18 @@ def render_domain(spec: DomainSpec, catalogue: Catalogue, existing: str | None =
     notes = tuple(f"{composition.record.terms[i]} is kept as written when flattening: {why}" for i, why in kept)
     warnings = (*composition.warnings, *placement_warnings(spec, catalogue))
     return Rendered(spec, composition, result.diagnostics, notes, warnings, kept)
+
+
+def _example(diag: Diagnostic, result: LintResult, spec: DomainSpec) -> bool:
+    """A non-public range inside the ranges the config marks as examples (`example_ranges`)."""
+    if diag.code != NON_PUBLIC_RANGE.code:
+        return False
+    for term, span in zip(result.parsed.record.terms, result.parsed.spans, strict=True):
+        network = term.network if isinstance(term, Mechanism) else None
+        if span.column == diag.column and network is not None:
+            return any(network.version == e.version and network.subnet_of(e)  # type: ignore[arg-type]
+                       for e in spec.example_ranges)
+    return False
 
 
 def placement_warnings(spec: DomainSpec, catalogue: Catalogue) -> tuple[str, ...]:

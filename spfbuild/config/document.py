@@ -26,7 +26,7 @@ from spfbuild.config.senders import SenderReader, dns_name_problem
 from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS
 from spfbuild.linting import record_text
 from spfbuild.macro import Literal, MacroString
-from spfbuild.record import Qualifier, domain_end_problem
+from spfbuild.record import IPNetwork, Qualifier, domain_end_problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -125,7 +125,17 @@ class _Walker(SenderReader):
         ttl = self.integer(items["ttl"][1], "ttl", 0, 2**31 - 1) if "ttl" in items else DEFAULT_TTL
         flatten = self.flatten(items["flatten"][1]) if "flatten" in items else FlattenSettings()
         mail_from = self.flag(items["mail_from"][1], "mail_from") if "mail_from" in items else False
-        return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten, mail_from)
+        examples: tuple[IPNetwork, ...] = ()
+        if "example_ranges" in items:
+            examples = tuple(self.example_range(n) for n in self.items(items["example_ranges"][1], "example_ranges"))
+        return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten, mail_from,
+                          example_ranges=examples)
+
+    def example_range(self, node: yaml.Node) -> IPNetwork:
+        """An ip4 or ip6 network a sample or a test uses as an example (documentation ranges)."""
+        value = self.scalar(node)
+        kind = "ip6" if isinstance(value, str) and ":" in value else "ip4"
+        return self.network(node, kind)
 
     def policy(self, node: yaml.Node) -> Qualifier:
         value = self.scalar(node)

@@ -15,7 +15,7 @@ QUALIFIERS = {
     "+": Qualifier.PASS, "-": Qualifier.FAIL, "~": Qualifier.SOFTFAIL, "?": Qualifier.NEUTRAL,
 }
 SENDER_KINDS = ("provider", "include", "ip4", "ip6", "a", "mx")
-DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten", "mail_from")
+DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten", "mail_from", "example_ranges")
 FLATTEN_KEYS = ("max_lookups", "keep", "max_record_bytes", "reserve_bytes", "chain_name", "self_check")
 
 
@@ -81,6 +81,7 @@ class DomainSpec:
     flatten: FlattenSettings = field(default_factory=FlattenSettings)
     mail_from: bool = False  # the domain is a return-path (MAIL FROM) domain, not a From domain
     policy_inherited: bool = False  # `policy` came from `defaults:`: it never changes an existing `all`
+    example_ranges: tuple[IPNetwork, ...] = ()  # ranges meant as examples: not reported as non-public
 
 
 @dataclass(frozen=True)
