@@ -37,6 +37,10 @@ from spfbuild.partition import (
 from spfbuild.record import Mechanism, Modifier, Qualifier
 from spfbuild.tree import Answered, Fetched, Graph, TermLookup, Walker, room_beside
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from spfbuild.compiled import Publication
+
 NUMBERED_TEMPLATE = "_spf{n}"
 HASH_TEMPLATE = "_spf-{hash}"
 HASH_LENGTH = 10
@@ -59,6 +63,7 @@ class Flattened:
     checked: int = 0  # addresses the self-check evaluated
     why_kept: tuple[tuple[str, str], ...] = ()  # each kept term, and why it stays as written
     warnings: tuple[str, ...] = ()  # what composing kept of the existing record against the config
+    compiled: Publication | None = field(default=None, compare=False)  # flatten.mode macro: the zone
 
 
 @dataclass
@@ -99,7 +104,18 @@ async def flatten_domain(
     root, published = await asyncio.gather(walker.walk_record(spec.domain, composition.record),
                                            _published(spec, walker))
     top = _resolve_top(spec, composition.terms, root, partition, catalogue)
-    kept, layout = _choose(top, spec, _main_budget(spec, published))
+    main_budget = _main_budget(spec, published)
+    if spec.flatten.mode != "ranges":  # macro, or auto: macro when ranges do not fit
+        from spfbuild.compiled import compile_domain
+
+        if spec.flatten.mode == "macro":
+            return await compile_domain(spec, top, root, partition, main_budget)
+        try:
+            kept, layout = _choose(top, spec, main_budget)
+        except FlattenError:
+            return await compile_domain(spec, top, root, partition, main_budget)
+    else:
+        kept, layout = _choose(top, spec, main_budget)
     record_set = _record_set(spec, layout.packed)
     checked = 0
     if spec.flatten.self_check:
