@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spfbuild.dns import Answer, normalize
+from spfbuild.idn import IDNError, to_ascii
 from spfbuild.linting import lint_value, record_text
 from spfbuild.mechanisms import DNSResolver, domain_problem
 from spfbuild.record import IPNetwork, Mechanism, Qualifier, parse
@@ -73,6 +74,7 @@ class Report:
         """The JSON shape of `spfbuild check --json` for one domain."""
         return {
             "domain": self.domain,
+            **({"domain_ascii": self.tree.domain} if self.tree is not None and not self.domain.isascii() else {}),
             "record": self.record,
             "lookups": self.lookups,
             "void_lookups": self.void_lookups,
@@ -159,11 +161,10 @@ def normalize_domain(text: str) -> tuple[str, str | None]:
     """(the name to query, why it is not a valid domain name or None). International names
     are turned into their ASCII (IDNA) form; underscores are allowed (_spf.example.com)."""
     name = text.strip().lower().removesuffix(".")
-    if not name.isascii():
-        try:
-            name = name.encode("idna").decode("ascii")
-        except UnicodeError:
-            return name, "not a valid international domain name"
+    try:
+        name = to_ascii(name)  # IDNA 2008
+    except IDNError as exc:
+        return name, f"not a valid internationalised domain name: {exc.reason}"
     if not _NAME.fullmatch(name):
         return name, "a domain name holds only letters, digits, hyphens and underscores, between dots"
     return name, domain_problem(name)

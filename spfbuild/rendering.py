@@ -10,6 +10,7 @@ from spfbuild.config import DomainSpec
 from spfbuild.diagnostics import Diagnostic
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.errors import SPFBuildError
+from spfbuild.idn import both, to_unicode
 from spfbuild.linting import LintResult, lint_value
 from spfbuild.record import Mechanism
 from spfbuild.rules.registry import NON_PUBLIC_RANGE
@@ -48,6 +49,8 @@ class Rendered:
                 for i, c in enumerate(comp.terms)
             ],
         }
+        if both(self.spec.domain) != self.spec.domain:
+            extra["domain_unicode"] = to_unicode(self.spec.domain)
         if self.notes:
             extra["notes"] = list(self.notes)
         if self.warnings:
@@ -60,19 +63,20 @@ def render_domain(spec: DomainSpec, catalogue: Catalogue, existing: str | None =
     try:
         composition = compose(spec, catalogue, existing)
     except ComposeError as exc:
-        raise RenderError(f"{spec.domain}: {exc}") from None
+        raise RenderError(f"{both(spec.domain)}: {exc}") from None
     result = lint_value(str(composition.record))
     if spec.example_ranges:
         result = replace(result, diagnostics=tuple(d for d in result.diagnostics if not _example(d, result, spec)))
     errors = [d for d in result.diagnostics if d.is_error]
     if errors:
         first = errors[0]
-        raise RenderError(f"{spec.domain}: the rendered record fails {first.code} [{first.name}]: {first.message}")
+        raise RenderError(
+            f"{both(spec.domain)}: the rendered record fails {first.code} [{first.name}]: {first.message}")
     budget = spec.flatten.max_lookups
     if composition.lookups > budget:
         at_least = "" if composition.lookups_known else "at least "
         raise RenderError(
-            f"{spec.domain}: the record needs {at_least}{composition.lookups} DNS lookups, over the budget of "
+            f"{both(spec.domain)}: the record needs {at_least}{composition.lookups} DNS lookups, over the budget of "
             f"{budget}; run `spfbuild flatten` to fit it"
         )
     kept = tuple((i, why) for i, c in enumerate(composition.terms) if (why := keep_reason(c, (), catalogue)))

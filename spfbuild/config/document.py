@@ -93,7 +93,7 @@ class _Walker(SenderReader):
         return Config(self.filename, (spec,))
 
     def domain_name(self, node: yaml.Node) -> str:
-        name = self.text(node, "the domain").lower().rstrip(".")
+        name = self.ascii_name(node, self.text(node, "the domain")).lower().rstrip(".")
         labels = name.split(".")
         if len(labels) < 2:
             raise self.error(node, f"'{name}' is not a valid domain name: it needs at least two labels")
