@@ -64,6 +64,9 @@ def test_the_readme_holds_the_same_table() -> None:
     (["lint", "--file", "missing.txt"], "spfbuild: error: missing.txt: cannot read: No such file or directory"),
     (["render", "-F", "yaml", SAMPLE], "spfbuild: error: --format must be one of txt, zone, json, octodns (got 'yaml')"),
     (["render"], "spfbuild: error: missing argument CONFIG (see spfbuild render --help)"),
+    (["render", SAMPLE, "--providers", "no-such-dir"], "spfbuild: error: no-such-dir: provider directory does not exist"),
+    (["check", "--from-file", "missing.txt"], "spfbuild: error: --from-file: cannot read missing.txt: No such file or "
+                                              "directory"),
 ])
 def test_usage_errors_exit_64_with_one_line(args: list[str], message: str, tmp_path: Path) -> None:
     done = spfbuild(*args, cwd=tmp_path)
