@@ -40,7 +40,7 @@ def test_a_config_names_domains_in_unicode_and_gets_a_labels(tmp_path: Path) -> 
     (item,) = json.loads(out)
     assert (item["domain"], item["domain_unicode"]) == ("xn--bcher-kva.example", "bücher.example")
     code, out, _ = run("render", path, "-F", "zone", "-q")
-    assert "\nxn--bcher-kva.example.\t3600\tIN\tTXT\t" in out
+    assert "\n; xn--bcher-kva.example (bücher.example)\nxn--bcher-kva.example.\t3600\tIN\tTXT\t" in out
 
 
 def test_an_invalid_name_in_a_config_is_one_line(tmp_path: Path) -> None:
