@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from spfbuild.alignment import Advice, advise
 from spfbuild.catalogue import Catalogue
+from spfbuild.companions import Companion, CompanionError, companions_for
 from spfbuild.compose import ComposeError, Composition, compose, keep_reason
 from spfbuild.config import DomainSpec
 from spfbuild.diagnostics import Diagnostic
@@ -28,6 +30,8 @@ class Rendered:
     notes: tuple[str, ...] = ()  # why includes are kept as written
     warnings: tuple[str, ...] = ()  # what the merge kept of the existing record; senders placed where they do nothing
     kept: tuple[tuple[int, str], ...] = ()  # (term index, why flatten keeps it as written)
+    companions: tuple[Companion, ...] = ()  # the DKIM and DMARC records beside the SPF record
+    alignment: tuple[str, ...] = ()  # senders that cannot pass DMARC through SPF (alignment advice)
 
     @property
     def value(self) -> str:
@@ -55,8 +59,10 @@ class Rendered:
             extra["notes"] = list(self.notes)
         if self.warnings:
             extra["warnings"] = list(self.warnings)
+        if self.alignment:
+            extra["alignment"] = list(self.alignment)
         main = TxtRecord(self.spec.domain, self.value, self.spec.ttl)
-        return RecordSet(self.spec.domain, (main,), extra)
+        return RecordSet(self.spec.domain, (main,), extra, companions=self.companions)
 
 
 def render_domain(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None) -> Rendered:
@@ -81,8 +87,9 @@ def render_domain(spec: DomainSpec, catalogue: Catalogue, existing: str | None =
         )
     kept = tuple((i, why) for i, c in enumerate(composition.terms) if (why := keep_reason(c, (), catalogue)))
     notes = tuple(f"{composition.record.terms[i]} is kept as written when flattening: {why}" for i, why in kept)
-    warnings = (*composition.warnings, *placement_warnings(spec, catalogue))
-    return Rendered(spec, composition, result.diagnostics, notes, warnings, kept)
+    companions, advice = companion_parts(spec, catalogue)
+    warnings = (*composition.warnings, *placement_warnings(spec, catalogue), *advice.warnings)
+    return Rendered(spec, composition, result.diagnostics, notes, warnings, kept, companions, advice.notes)
 
 
 def _example(diag: Diagnostic, result: LintResult, spec: DomainSpec) -> bool:
@@ -95,6 +102,16 @@ def _example(diag: Diagnostic, result: LintResult, spec: DomainSpec) -> bool:
             return any(network.version == e.version and network.subnet_of(e)  # type: ignore[arg-type]
                        for e in spec.example_ranges)
     return False
+
+
+def companion_parts(spec: DomainSpec, catalogue: Catalogue) -> tuple[tuple[Companion, ...], Advice]:
+    """The DKIM and DMARC records beside the SPF record, and the alignment advice about them
+    (render and flatten both publish them)."""
+    try:
+        companions = companions_for(spec, catalogue)
+    except CompanionError as exc:
+        raise RenderError(str(exc)) from None
+    return companions, advise(spec, catalogue)
 
 
 def placement_warnings(spec: DomainSpec, catalogue: Catalogue) -> tuple[str, ...]:

@@ -52,4 +52,6 @@ def render(
                 warn(f"{both(item.spec.domain)}: {diag.code} [{diag.name}] {diag.message}")
             for message in item.warnings:
                 warn(f"{both(item.spec.domain)}: {message}")
+            for message in (*item.notes, *item.alignment):
+                print(f"spfbuild: note: {both(item.spec.domain)}: {message}", file=sys.stderr)
     emit_sets([r.record_set for r in rendered], fmt, output)

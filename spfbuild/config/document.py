@@ -132,8 +132,10 @@ class _Walker(SenderReader):
         examples: tuple[IPNetwork, ...] = ()
         if "example_ranges" in items:
             examples = tuple(self.example_range(n) for n in self.items(items["example_ranges"][1], "example_ranges"))
-        return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten, mail_from,
-                          example_ranges=examples)
+        dmarc = self.dmarc(items["dmarc"][1]) if "dmarc" in items else None
+        dmarc_location = self.loc(items["dmarc"][1]) if dmarc is not None else None
+        return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten, mail_from, dmarc,
+                          dmarc_location, example_ranges=examples)
 
     def example_range(self, node: yaml.Node) -> IPNetwork:
         """An ip4 or ip6 network a sample or a test uses as an example (documentation ranges)."""

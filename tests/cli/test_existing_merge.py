@@ -28,6 +28,11 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def warnings(err: str) -> list[str]:
+    """stderr without its notes (DKIM/DMARC alignment advice has its own tests)."""
+    return [line for line in err.splitlines() if not line.startswith("spfbuild: note: ")]
+
+
 def config(tmp_path: Path, text: str) -> str:
     path = tmp_path / "senders.yaml"
     path.write_text(text, encoding="utf-8")
@@ -50,19 +55,19 @@ class TestTheExistingAll:
             'advocaten-deboer.nl\t"v=spf1 mx include:eu._netblocks.mimecast.com ~all"',
             'klant.nl\t"v=spf1 include:servers.mcsv.net redirect=_spf.msp.nl"',
         ]
-        assert err == ("spfbuild: warning: advocaten-deboer.nl: the existing record's ~all is kept; policy fail "
-                       "from defaults: would make it -all (set policy: on the domain to change it)\n")
+        assert warnings(err) == ["spfbuild: warning: advocaten-deboer.nl: the existing record's ~all is kept; policy fail "
+                            "from defaults: would make it -all (set policy: on the domain to change it)"]
 
     def test_the_domains_own_policy_replaces_it(self, tmp_path: Path) -> None:
         text = MSP.replace('{existing: "v=spf1 mx ~all",', '{policy: fail, existing: "v=spf1 mx ~all",')
         code, out, err = run("render", config(tmp_path, text))
-        assert (code, err) == (0, "")
+        assert (code, warnings(err)) == (0, [])
         assert out.splitlines()[0] == 'advocaten-deboer.nl\t"v=spf1 mx include:eu._netblocks.mimecast.com -all"'
 
     def test_the_same_qualifier_from_defaults_needs_no_warning(self, tmp_path: Path) -> None:
         text = MSP.replace("{policy: fail}", "{policy: softfail}")
         code, out, err = run("render", config(tmp_path, text))
-        assert (code, err) == (0, "")
+        assert (code, warnings(err)) == (0, [])
         assert out.splitlines()[0] == 'advocaten-deboer.nl\t"v=spf1 mx include:eu._netblocks.mimecast.com ~all"'
 
 
@@ -78,9 +83,9 @@ class TestARedirect:
                                 "senders: [{provider: mailchimp}]\n")
         code, out, err = run("render", path)
         assert (code, out) == (0, '"v=spf1 include:servers.mcsv.net redirect=_spf.msp.nl"\n')
-        assert err == ("spfbuild: warning: klant.nl: policy fail is not applied: the existing record ends in "
-                       "redirect=_spf.msp.nl, which decides for every address no term matches "
-                       "(-all would disable it)\n")
+        assert warnings(err) == ["spfbuild: warning: klant.nl: policy fail is not applied: the existing record ends "
+                                 "in redirect=_spf.msp.nl, which decides for every address no term matches "
+                                 "(-all would disable it)"]
 
 
 class TestRefusals:
