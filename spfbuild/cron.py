@@ -118,6 +118,10 @@ def _judge(spec: DomainSpec, result: Flattened | str, state: State, options: Cro
     records = result.record_set.records
     if old is not None and old.records == records and (options.push is None or old.published == str(options.push)):
         return Outcome(spec.domain, "unchanged", [], result)
+    if result.compiled is not None:  # thousands of compiled names: the report names their label
+        report = change_report(spec.domain, old, records[:1], result.sources)
+        report.append(f"  compiled zone {result.compiled.compiled.label}: {len(records) - 1:,} records")
+        return Outcome(spec.domain, "changed", report, result)
     return Outcome(spec.domain, "changed", change_report(spec.domain, old, records, result.sources), result)
 
 
@@ -128,7 +132,8 @@ def _detect_drift(outcomes: list[Outcome], state: State, options: CronOptions) -
         if outcome.status != "unchanged" or outcome.flattened is None:
             continue
         try:
-            change = plan_change(options.push, outcome.flattened.record_set.records, (), options.timeout)
+            record_set = outcome.flattened.record_set
+            change = plan_change(options.push, record_set.records, (), options.timeout, compiled=record_set.compiled)
         except PublishError as exc:
             outcome.status, outcome.lines = "error", [f"{outcome.domain}: {exc}"]
             continue
@@ -148,7 +153,8 @@ def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> Non
         old = state.domains.get(outcome.domain)
         expired = [r.name for r in (old.retired if old else ()) if r.expired(now)]
         try:
-            change = plan_change(target, outcome.flattened.record_set.records, expired, options.timeout)
+            record_set = outcome.flattened.record_set
+            change = plan_change(target, record_set.records, expired, options.timeout, compiled=record_set.compiled)
         except PublishError as exc:
             outcome.status, outcome.lines = "error", [f"{outcome.domain}: {exc}"]
             continue

@@ -33,6 +33,7 @@ class RecordSet:
     domain: str
     records: tuple[TxtRecord, ...]  # the main record first
     extra: dict[str, object] = field(default_factory=dict, compare=False)  # JSON-only details
+    compiled: bool = False  # the records after the main one are a macro-compiled zone (txt, json: main only)
 
     @property
     def main(self) -> TxtRecord:
@@ -40,6 +41,7 @@ class RecordSet:
 
 
 def render_txt(sets: Sequence[RecordSet]) -> str:
+    sets = [RecordSet(s.domain, s.records[:1]) if s.compiled else s for s in sets]
     if len(sets) == 1 and len(sets[0].records) == 1:
         return quote_all(sets[0].main.strings) + "\n"
     return "".join(f"{r.name}\t{quote_all(r.strings)}\n" for s in sets for r in s.records)
@@ -63,7 +65,7 @@ def render_json(sets: Sequence[RecordSet]) -> str:
             "ttl": s.main.ttl,
             "records": [
                 {"name": r.name, "value": r.value, "strings": list(r.strings), "size": r.size, "ttl": r.ttl}
-                for r in s.records
+                for r in (s.records[:1] if s.compiled else s.records)
             ],
             **s.extra,
         }

@@ -35,6 +35,10 @@ from spfbuild.partition import (
 from spfbuild.record import Mechanism, Modifier
 from spfbuild.tree import Answered, Cost, Fetched, Graph, TermLookup, Walker, room_beside
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from spfbuild.compiled import Publication
+
 OPAQUE_REASON = "its result depends on the client or on DNS at evaluation time (exists, ptr or macros)"
 BUDGET_REASON = "within the lookup budget, so it follows its owner's changes"
 
@@ -52,6 +56,7 @@ class Flattened:
     sources: dict[str, list[str]] = field(compare=False)  # flattened DNS term -> every range it resolved to
     checked: int = 0  # addresses the self-check evaluated
     why_kept: tuple[tuple[str, str], ...] = ()  # each kept term, and why it stays as written
+    compiled: Publication | None = field(default=None, compare=False)  # flatten.mode macro: the zone
 
 
 async def flatten_domain(
@@ -77,7 +82,18 @@ async def flatten_domain(
     root, published = await asyncio.gather(walker.walk_record(spec.domain, composition.record),
                                            _published(spec, walker))
     top = _resolve_top(spec, composition.terms, root, partition, catalogue)
-    kept, layout = choose(top, spec, _main_budget(spec, published))
+    main_budget = _main_budget(spec, published)
+    if spec.flatten.mode != "ranges":  # macro, or auto: macro when ranges do not fit
+        from spfbuild.compiled import compile_domain
+
+        if spec.flatten.mode == "macro":
+            return await compile_domain(spec, top, root, partition, main_budget)
+        try:
+            kept, layout = choose(top, spec, main_budget)
+        except FlattenError:
+            return await compile_domain(spec, top, root, partition, main_budget)
+    else:
+        kept, layout = choose(top, spec, main_budget)
     record_set = _record_set(spec, layout.packed)
     checked = 0
     if spec.flatten.self_check:

@@ -16,6 +16,8 @@ MAX_PTR_NAMES = 10
 MAX_STRING_BYTES = 255
 # RFC 7208 section 3.4: records should fit one 512-octet UDP answer, about 450 octets of record.
 MAX_RECORD_BYTES = 450
+# RFC 1035 section 2.3.4 (and RFC 7208 section 7.3): a domain name in text, at most 253 octets.
+MAX_DOMAIN_NAME = 253
 # RFC 1035 section 4.2.1: a DNS message over UDP without EDNS.
 UDP_PAYLOAD_BYTES = 512
 
@@ -23,3 +25,4 @@ UDP_PAYLOAD_BYTES = 512
 DEFAULT_TIMEOUT = 5.0  # seconds a DNS question may take, per command or API call
 DEFAULT_MAX_SHRINK = 0.30  # share of a source's addresses that may vanish in one cron run
 DEFAULT_TTL = 3600
+DEFAULT_MACRO_MAX_RECORDS = 20_000  # records a macro-compiled zone may hold

@@ -1,7 +1,9 @@
 """Publishing with RFC 2136 dynamic updates signed with TSIG, then verifying by query.
 
 One UPDATE per zone, guarded by the zone's SOA as read before (a concurrent edit makes the
-server refuse it), adds new content-addressed chained records, swaps the main record's old
+server refuse it), adds new content-addressed chained records (a macro-compiled zone, too big
+for one message, is added before it in UPDATEs of its own, under a label nothing references
+yet), swaps the main record's old
 `v=spf1` TXT for the new one (deleting only that RDATA, never the other TXT records at the
 name), and deletes chained records whose TTL has passed since they were last referenced.
 All of it commits as one zone version: no version has zero or two `v=spf1` records at a name,
@@ -166,16 +168,31 @@ class Change:
     old_spf: tuple[str, ...]  # v=spf1 values at the domain now, to delete
     present: frozenset[str]  # chained names that already hold the intended value
     delete: tuple[str, ...]  # retired chained names whose TTL has passed
+    compiled: bool = False  # the chained records are a macro-compiled zone (thousands of names)
 
 
-def plan_change(target: PushTarget, records: Sequence[TxtRecord], delete: Sequence[str], timeout: float) -> Change:
+# A macro-compiled zone is too big for one DNS message (64 KiB): its records go first, in UPDATEs
+# of this many names, under a label nothing references yet; the main record switches to it in the
+# last one. Its names are content-addressed, so a main record that already names the label proves
+# the whole zone was committed before it: the names are not asked one by one.
+BULK = 1000
+VERIFY_SAMPLE = 64
+
+
+def plan_change(target: PushTarget, records: Sequence[TxtRecord], delete: Sequence[str], timeout: float,
+                *, compiled: bool = False) -> Change:
     main, chains = records[0], records[1:]
     if not all(target.contains(r.name) for r in records):
-        raise PublishError(f"{main.name} is not inside the zone {target.zone}")
+        outside = next(r.name for r in records if not target.contains(r.name))
+        raise PublishError(f"{outside} is not inside the zone {target.zone}")
     live_main = read_txt(target, main.name, timeout)
-    present = frozenset(c.name for c in chains if read_txt(target, c.name, timeout).values == (c.value,))
+    if compiled:
+        present = frozenset(c.name for c in chains) if live_main.spf == (main.value,) else frozenset()
+    else:
+        present = frozenset(c.name for c in chains if read_txt(target, c.name, timeout).values == (c.value,))
     referenced = {c.name for c in chains}
-    return Change(main.name, tuple(records), live_main.spf, present, tuple(n for n in delete if n not in referenced))
+    return Change(main.name, tuple(records), live_main.spf, present, tuple(n for n in delete if n not in referenced),
+                  compiled)
 
 
 def is_noop(change: Change) -> bool:
@@ -190,17 +207,24 @@ def send_update(target: PushTarget, key: TsigKey, changes: Sequence[Change], soa
     import dns.rcode
     import dns.rdata
     import dns.rdataclass
+    import dns.rdataset
     import dns.rdatatype
     import dns.update
 
+    for chunk in _bulk(changes):
+        bulk = dns.update.UpdateMessage(target.zone, keyring=_keyring(key))
+        bulk.present(soa.name, dns.rdataset.from_rdata_list(0, list(soa)))
+        for record in chunk:
+            bulk.delete(record.name + ".", "TXT")
+            bulk.add(record.name + ".", record.ttl, _txt(record.value))
+        _send(target, bulk, timeout)
+        soa = read_soa(target, timeout)
     update = dns.update.UpdateMessage(target.zone, keyring=_keyring(key))
-    import dns.rdataset
-
     # Refused if the zone changed since it was read; prerequisite records carry TTL 0 (RFC 2136 3.2.1).
     update.present(soa.name, dns.rdataset.from_rdata_list(0, list(soa)))
     for change in changes:
         for chain in change.records[1:]:
-            if chain.name not in change.present:
+            if chain.name not in change.present and not change.compiled:
                 update.delete(chain.name + ".", "TXT")
                 update.add(chain.name + ".", chain.ttl, _txt(chain.value))
         main = change.records[0]
@@ -208,8 +232,28 @@ def send_update(target: PushTarget, key: TsigKey, changes: Sequence[Change], soa
             for old in change.old_spf:
                 update.delete(main.name + ".", _txt(old))
             update.add(main.name + ".", main.ttl, _txt(main.value))
-        for name in change.delete:
+        for name in change.delete if not change.compiled else ():
             update.delete(name + ".", "TXT")
+    _send(target, update, timeout)
+    # Retired compiled names are referenced by nothing: deleted after the switch, in bulk.
+    deletes = [name for change in changes if change.compiled for name in change.delete]
+    for start in range(0, len(deletes), BULK):
+        cleanup = dns.update.UpdateMessage(target.zone, keyring=_keyring(key))
+        for name in deletes[start : start + BULK]:
+            cleanup.delete(name + ".", "TXT")
+        _send(target, cleanup, timeout)
+
+
+def _bulk(changes: Sequence[Change]) -> list[list[TxtRecord]]:
+    """The compiled records to add before the main records switch, in UPDATE-sized chunks."""
+    records = [r for c in changes if c.compiled for r in c.records[1:] if r.name not in c.present]
+    return [records[i : i + BULK] for i in range(0, len(records), BULK)]
+
+
+def _send(target: PushTarget, update: Any, timeout: float) -> None:
+    import dns.query
+    import dns.rcode
+
     try:
         response = dns.query.tcp(update, target.host, port=target.port, timeout=timeout)
     except Exception as exc:  # timeouts, connection refused, TSIG failures on the response
@@ -246,9 +290,11 @@ def verify(target: PushTarget, changes: Sequence[Change], timeout: float) -> Non
         spf = read_txt(target, main.name, timeout).spf
         if spf != (main.value,):
             raise PublishError(f"{target}: after the update {main.name} holds {list(spf)}, not the intended record")
-        for chain in chains:
+        # A compiled zone is verified by a sample spread over it (each UPDATE is atomic).
+        step = max(1, len(chains) // VERIFY_SAMPLE) if change.compiled else 1
+        for chain in chains[::step]:
             if read_txt(target, chain.name, timeout).values != (chain.value,):
                 raise PublishError(f"{target}: after the update {chain.name} does not hold the intended record")
-        for name in change.delete:
+        for name in change.delete[:: max(1, len(change.delete) // VERIFY_SAMPLE) if change.compiled else 1]:
             if read_txt(target, name, timeout).values:
                 raise PublishError(f"{target}: {name} still exists after its deletion")

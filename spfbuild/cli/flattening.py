@@ -56,17 +56,26 @@ def _with_details(item: Flattened) -> RecordSet:
         "self_checked_addresses": item.checked,
         "origins": {term: list(sources) for term, sources in item.origins},
     }
+    if item.compiled is not None:
+        from spfbuild.compiled.report import summary
+
+        extra["compiled"] = summary(item.compiled)
     return replace(item.record_set, extra=extra)
 
 
 def explanation(item: Flattened) -> str:
-    lines = [f"{item.domain}: {item.lookups} DNS lookups; {len(item.record_set.records) - 1} chained records"]
+    chained = "compiled" if item.compiled is not None else "chained"
+    lines = [f"{item.domain}: {item.lookups} DNS lookups; {len(item.record_set.records) - 1} {chained} records"]
     for term, why in item.why_kept:
         lines.append(f"  kept      {term} ({why})")
     for term in item.flattened:
         lines.append(f"  flattened {term}")
     for term, sources in item.origins:
         lines.append(f"  {term:<28} <- {'; '.join(sources)}")
+    if item.compiled is not None:
+        from spfbuild.compiled.report import explain
+
+        lines += explain(item.compiled)
     return "\n".join(lines)
 
 

@@ -47,7 +47,7 @@ def _n(count: int, noun: str) -> str:
 
 def emit_sets(sets: Sequence[RecordSet], fmt: Format, output: Path | None) -> None:
     """Print or atomically write record sets in the chosen format (render and flatten)."""
-    from spfbuild.emit import render_json, render_octodns, render_txt, render_zone
+    from spfbuild.emit import render_json, render_txt, render_zone
 
     # octoDNS reads a directory of <zone>.yaml files: an output path not named *.yaml is that directory.
     as_directory = output is not None and (output.is_dir() or output.suffix not in (".yaml", ".yml"))
@@ -56,10 +56,10 @@ def emit_sets(sets: Sequence[RecordSet], fmt: Format, output: Path | None) -> No
             fail("--format octodns with several domains needs --output DIR (one <domain>.yaml each)", EXIT_USAGE)
         output.mkdir(parents=True, exist_ok=True)
         for record_set in sets:
-            _write(output / f"{record_set.domain}.yaml", render_octodns(record_set))
+            _write(output / f"{record_set.domain}.yaml", _octodns(record_set))
         return
     if fmt is Format.octodns:
-        text = render_octodns(sets[0])
+        text = _octodns(sets[0])
     elif fmt is Format.zone:
         text = render_zone(sets)
     elif fmt is Format.json:
@@ -72,6 +72,15 @@ def emit_sets(sets: Sequence[RecordSet], fmt: Format, output: Path | None) -> No
     if output.is_dir():
         output = output / f"spf.{fmt.value}"
     _write(output, text)
+
+
+def _octodns(record_set: RecordSet) -> str:
+    from spfbuild.emit import render_octodns
+
+    try:
+        return render_octodns(record_set)
+    except ValueError as exc:  # a record outside the domain's zone (a shared flatten.macro_zone)
+        fail(f"{record_set.domain}: --format octodns writes one zone per domain: {exc}; use --format zone")
 
 
 def _write(path: Path, text: str) -> None:

@@ -10,9 +10,11 @@ from pathlib import Path
 import yaml
 
 from spfbuild.catalogue import Catalogue, CatalogueError
+from spfbuild.compiled.names import base_problem
 from spfbuild.config.model import (
     DOMAIN_KEYS,
     FLATTEN_KEYS,
+    FLATTEN_MODES,
     POLICIES,
     Config,
     ConfigError,
@@ -120,6 +122,8 @@ class _Walker(SenderReader):
             raise self.error(where, f"domain '{domain}' needs 'policy:' (fail, softfail or neutral)")
         ttl = self.integer(items["ttl"][1], "ttl", 0, 2**31 - 1) if "ttl" in items else DEFAULT_TTL
         flatten = self.flatten(items["flatten"][1]) if "flatten" in items else FlattenSettings()
+        if flatten.mode != "ranges":
+            self.macro_base(domain, items["flatten"][1])
         mail_from = self.flag(items["mail_from"][1], "mail_from") if "mail_from" in items else False
         return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten, mail_from)
 
@@ -160,7 +164,29 @@ class _Walker(SenderReader):
             values["chain_name"] = self.chain_name(items["chain_name"][1])
         if "self_check" in items:
             values["self_check"] = self.flag(items["self_check"][1], "flatten.self_check")
+        if "mode" in items:
+            values["mode"] = self.flatten_mode(items["mode"][1])
+        if "macro_zone" in items and not is_null(items["macro_zone"][1]):
+            values["macro_zone"] = self.domain_name(items["macro_zone"][1])
+        if "macro_max_records" in items:
+            values["macro_max_records"] = self.integer(items["macro_max_records"][1], "flatten.macro_max_records",
+                                                       1, 10_000_000)
         return FlattenSettings(**values)
+
+    def flatten_mode(self, node: yaml.Node) -> str:
+        value = self.scalar(node)
+        if not isinstance(value, str) or value.lower() not in FLATTEN_MODES:
+            raise self.error(node, f"flatten.mode must be ranges, macro or auto, got {describe(value)}")
+        return value.lower()
+
+    def macro_base(self, domain: str, flatten: yaml.Node) -> None:
+        """A compiled zone's names must fit 253 octets: checked now, whatever mode a run picks."""
+        items = self.mapping(flatten, "flatten")
+        zone = items.get("macro_zone")
+        base = domain if zone is None or is_null(zone[1]) else self.domain_name(zone[1])
+        problem = base_problem(base)
+        if problem is not None:
+            raise self.error(zone[1] if zone is not None else flatten, f"flatten.macro_zone: {problem}")
 
     def chain_name(self, node: yaml.Node) -> str:
         template = self.text(node, "flatten.chain_name")

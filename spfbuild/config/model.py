@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from spfbuild.errors import SPFBuildError
-from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS, MAX_RECORD_BYTES
+from spfbuild.limits import DEFAULT_MACRO_MAX_RECORDS, DEFAULT_TTL, MAX_LOOKUPS, MAX_RECORD_BYTES
 from spfbuild.record import IPNetwork, Qualifier
 
 POLICIES = {"fail": Qualifier.FAIL, "softfail": Qualifier.SOFTFAIL, "neutral": Qualifier.NEUTRAL}
@@ -16,7 +16,9 @@ QUALIFIERS = {
 }
 SENDER_KINDS = ("provider", "include", "ip4", "ip6", "a", "mx")
 DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten", "mail_from")
-FLATTEN_KEYS = ("max_lookups", "keep", "max_record_bytes", "reserve_bytes", "chain_name", "self_check")
+FLATTEN_KEYS = ("max_lookups", "keep", "max_record_bytes", "reserve_bytes", "chain_name", "self_check", "mode",
+                "macro_zone", "macro_max_records")
+FLATTEN_MODES = ("ranges", "macro", "auto")
 
 
 class ConfigError(SPFBuildError):
@@ -68,6 +70,9 @@ class FlattenSettings:
     reserve_bytes: int | None = None  # None: measure the other TXT records at the name
     chain_name: str | None = None  # None: "_spf{n}", or "_spf-{hash}" when publishing
     self_check: bool = True
+    mode: str = "ranges"  # one of FLATTEN_MODES; auto: macro when the ranges do not fit
+    macro_zone: str | None = None  # the compiled zone's base; None: the domain itself
+    macro_max_records: int = DEFAULT_MACRO_MAX_RECORDS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,76 @@
+"""Macro-compiled SPF (`flatten.mode: macro`): any number of senders in one lookup, as a static
+zone any authoritative DNS server can serve.
+
+The declared record's exact result for every address (the partition ranges mode uses) becomes
+TXT records at octet and nibble boundaries with RFC 4592 wildcards (`blocks`), under a
+content-addressed label (`names`); the main record sends each client to its own name with
+`redirect=%{ir}.%{v}.<label>` after the terms that must stay as written (`build`). The
+self-check (`check`) resolves the client names against the zone as a server would (`zone`).
+
+Modules: source (what the flattener computed), blocks, names, build, zone, check, report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from spfbuild.compiled.build import Compiled
+    from spfbuild.compiled.check import Checked
+    from spfbuild.compiled.source import Segments
+    from spfbuild.config import DomainSpec
+    from spfbuild.flattening import Flattened
+    from spfbuild.layout import Top
+    from spfbuild.partition import Partition
+    from spfbuild.tree import Fetched
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What a macro-compiled flattening carries beside its records: for reports and --explain."""
+
+    compiled: Compiled
+    segments: Segments
+    checked: Checked | None
+
+
+async def compile_domain(spec: DomainSpec, top: Top, root: Fetched, partition: Partition,
+                         main_budget: int) -> Flattened:
+    """The domain's macro-compiled publication, self-checked unless the config turns that off."""
+    from spfbuild.compiled.build import compile_segments
+    from spfbuild.compiled.check import check_compiled
+    from spfbuild.compiled.source import segments as read_segments
+    from spfbuild.emit import RecordSet, TxtRecord
+    from spfbuild.flattening import BUDGET_REASON, Flattened, _source_ranges
+    from spfbuild.partition import FlattenError
+
+    settings = spec.flatten
+    segments = read_segments(top)
+    compiled = compile_segments(segments, spec.domain, settings.macro_zone or spec.domain,
+                                settings.macro_max_records)
+    kept = sorted(top.forced)
+    if compiled.lookups > settings.max_lookups:
+        names = ", ".join(str(top.mechanisms[i]) for i in kept) or "none"
+        raise FlattenError(f"{spec.domain}: the compiled record needs {compiled.lookups} DNS lookups, over the "
+                           f"budget of {settings.max_lookups} (kept: {names})")
+    main = TxtRecord(spec.domain, compiled.main, spec.ttl)
+    if main.size > main_budget:
+        raise FlattenError(f"{spec.domain}: the compiled main record takes {main.size} bytes, over the budget of "
+                           f"{main_budget}: {compiled.main}")
+    checked = None
+    if settings.self_check:
+        checked = await check_compiled(root, partition.graph, segments, compiled, partition.walker.resolver)
+    records = (main, *(TxtRecord(name, value, spec.ttl) for name, value in compiled.records()))
+    return Flattened(
+        domain=spec.domain,
+        record_set=RecordSet(spec.domain, records, compiled=True),
+        lookups=compiled.lookups,
+        kept=tuple(str(top.mechanisms[i]) for i in kept),
+        why_kept=tuple((str(top.mechanisms[i]), top.forced.get(i, BUDGET_REASON)) for i in kept),
+        flattened=tuple(str(m) for i, m in enumerate(top.mechanisms) if i not in top.forced and m.queries_dns),
+        origins=(),
+        sources=_source_ranges(top, set(kept)),
+        checked=checked.addresses if checked else 0,
+        compiled=Publication(compiled, segments, checked),
+    )
