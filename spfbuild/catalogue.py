@@ -23,7 +23,7 @@ from spfbuild.errors import SPFBuildError
 __all__ = [
     "CATEGORIES", "ENV_VARIABLE", "Catalogue", "CatalogueError", "Dkim", "MissingParameterError", "Parameter",
     "Provider", "SchemaError", "Source", "UnknownProviderError", "UnknownRegionError", "UnknownVariantError",
-    "default_directory", "load_catalogue", "load_for", "user_directories",
+    "default_directory", "dkim_builtins", "load_catalogue", "load_for", "user_directories",
 ]
 
 CATEGORIES = frozenset(
@@ -135,9 +135,33 @@ class Dkim:
 
     record: str = "unknown"
     selectors: tuple[str, ...] = ()
-    targets: Pairs = ()  # selector -> CNAME target, where the target is the same for every customer
+    # selector -> CNAME target; a target may hold {parameter} placeholders, and {domain} or
+    # {domain_dashed} (the customer's domain, dots turned into hyphens) where it names the customer
+    targets: Pairs = ()
     signs_with_customer_domain: bool | None = None
     note: str = ""
+    parameters: tuple[Parameter, ...] = ()  # values the targets need (Microsoft 365's tenant name)
+
+    def cname_targets(self, provider: str, domain: str, given: Mapping[str, str]) -> Pairs:
+        """(selector, CNAME target) for `domain`, each target filled in; a missing or invalid
+        parameter is a :class:`MissingParameterError` naming it."""
+        for parameter in self.parameters:
+            value = given.get(parameter.name)
+            if value is None:
+                raise MissingParameterError(provider, parameter, f"DKIM for provider '{provider}' needs "
+                                                                 f"'{parameter.name}'")
+            if not parameter.check(value):
+                raise MissingParameterError(
+                    provider, parameter, f"'{value}' is not a valid '{parameter.name}' for provider '{provider}'")
+        values = {**given, **dkim_builtins(domain)}
+        return tuple((selector, _PLACEHOLDER.sub(lambda m: values[m.group(1)], target).lower())
+                     for selector, target in self.targets)
+
+
+def dkim_builtins(domain: str) -> dict[str, str]:
+    """The placeholders every DKIM target may use: the customer's domain, as it is and with its
+    dots turned into hyphens (Microsoft 365's `selector1-example-com`)."""
+    return {"domain": domain, "domain_dashed": domain.replace(".", "-")}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Output formats: txt (DNS console value), zone (master file), json, octodns (YamlProvider file).
 
 Every format takes `RecordSet`s: the main `v=spf1` record of a domain plus any chained
-records it references (from flattening), each already split into <=255-byte strings.
+records it references (from flattening), each already split into <=255-byte strings, and the
+companion records beside them (DKIM CNAMEs or keys, the DMARC record).
 """
 
 from __future__ import annotations
@@ -9,8 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from spfbuild.txt import quote_all, rdata_size, split_strings
+
+if TYPE_CHECKING:
+    from spfbuild.companions import Companion
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class RecordSet:
     records: tuple[TxtRecord, ...]  # the main record first
     extra: dict[str, object] = field(default_factory=dict, compare=False)  # JSON-only details
     compiled: bool = False  # the records after the main one are a macro-compiled zone (txt, json: main only)
+    companions: tuple[Companion, ...] = ()  # DKIM and DMARC records published beside the SPF records
 
     @property
     def main(self) -> TxtRecord:
@@ -41,10 +47,17 @@ class RecordSet:
 
 
 def render_txt(sets: Sequence[RecordSet]) -> str:
-    sets = [RecordSet(s.domain, s.records[:1]) if s.compiled else s for s in sets]
-    if len(sets) == 1 and len(sets[0].records) == 1:
+    sets = [RecordSet(s.domain, s.records[:1], companions=s.companions) if s.compiled else s for s in sets]
+    if len(sets) == 1 and len(sets[0].records) == 1 and not sets[0].companions:
         return quote_all(sets[0].main.strings) + "\n"
-    return "".join(f"{r.name}\t{quote_all(r.strings)}\n" for s in sets for r in s.records)
+    return "".join(f"{r.name}\t{quote_all(r.strings)}\n" for s in sets for r in s.records) + "".join(
+        f"{c.name}\t{_txt_value(c)}\n" for s in sets for c in s.companions)
+
+
+def _txt_value(record: Companion) -> str:
+    """A companion as a DNS console asks for it: a TXT record's quoted strings, a CNAME's type
+    and absolute target."""
+    return quote_all(record.strings) if record.type == "TXT" else f"CNAME\t{record.value}."
 
 
 def render_zone(sets: Sequence[RecordSet]) -> str:
@@ -52,7 +65,13 @@ def render_zone(sets: Sequence[RecordSet]) -> str:
     for record_set in sets:
         for record in record_set.records:
             lines.append(f"{record.name}.\t{record.ttl}\tIN\tTXT\t{quote_all(record.strings)}")
+        lines += [_zone_line(c) for c in record_set.companions]
     return "\n".join(lines) + "\n"
+
+
+def _zone_line(record: Companion) -> str:
+    rdata = quote_all(record.strings) if record.type == "TXT" else f"{record.value}."
+    return f"{record.name}.\t{record.ttl}\tIN\t{record.type}\t{rdata}"
 
 
 def render_json(sets: Sequence[RecordSet]) -> str:
@@ -67,6 +86,7 @@ def render_json(sets: Sequence[RecordSet]) -> str:
                 {"name": r.name, "value": r.value, "strings": list(r.strings), "size": r.size, "ttl": r.ttl}
                 for r in (s.records[:1] if s.compiled else s.records)
             ],
+            **({"companions": [c.to_dict() for c in s.companions]} if s.companions else {}),
             **s.extra,
         }
         for s in sets
@@ -78,18 +98,29 @@ def render_json(sets: Sequence[RecordSet]) -> str:
 
 def render_octodns(record_set: RecordSet) -> str:
     """The YAML file octoDNS's YamlProvider reads as `<domain>.yaml` (the zone is the domain)."""
-    entries: list[tuple[str, TxtRecord]] = []
+    entries: dict[str, list[tuple[str, int, str]]] = {}  # name -> (type, ttl, value)
     for record in record_set.records:
-        entries.append((_relative(record.name, record_set.domain), record))
-    entries.sort(key=lambda e: _natural_key(e[0]))
+        entries.setdefault(_relative(record.name, record_set.domain), []).append(("TXT", record.ttl, record.value))
+    for companion in record_set.companions:
+        entries.setdefault(_relative(companion.name, record_set.domain), []).append(
+            (companion.type, companion.ttl, companion.value))
     lines = ["---"]
-    for name, record in entries:
+    for name in sorted(entries, key=_natural_key):
         lines.append(f"{_yaml_string(name)}:")
-        lines.append(f"  ttl: {record.ttl}")
-        lines.append("  type: TXT")
-        # octoDNS wants ';' escaped in TXT values and splits values over 255 bytes itself.
-        lines.append(f"  value: {_yaml_string(record.value.replace(';', chr(92) + ';'))}")
+        records = sorted(entries[name])  # octoDNS lists the records at one name by type
+        # One record is a mapping; several at one name are a list of mappings.
+        first = "  " if len(records) == 1 else "- "
+        for rtype, ttl, value in records:
+            lines.append(f"{first}ttl: {ttl}")
+            lines.append(f"  type: {rtype}")
+            lines.append(f"  value: {_yaml_string(_octodns_value(rtype, value))}")
     return "\n".join(lines) + "\n"
+
+
+def _octodns_value(rtype: str, value: str) -> str:
+    # octoDNS wants ';' escaped in TXT values and splits values over 255 bytes itself; a CNAME's
+    # value is the absolute name with its trailing dot.
+    return value.replace(";", chr(92) + ";") if rtype == "TXT" else f"{value}."
 
 
 def _relative(name: str, zone: str) -> str:

@@ -26,3 +26,9 @@ DEFAULT_TIMEOUT = 5.0  # seconds a DNS question may take, per command or API cal
 DEFAULT_MAX_SHRINK = 0.30  # share of a source's addresses that may vanish in one cron run
 DEFAULT_TTL = 3600
 DEFAULT_MACRO_MAX_RECORDS = 20_000  # records a macro-compiled zone may hold
+
+# RFC 7489 section 6.3: DMARC's `pct` is a percentage; `ri` is a 32-bit count of seconds, one day
+# when absent.
+DMARC_PCT_MAX = 100
+DMARC_DEFAULT_INTERVAL = 86400
+DMARC_MAX_INTERVAL = 2**32 - 1

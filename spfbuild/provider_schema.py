@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from spfbuild.catalogue import CATEGORIES, Dkim, Pairs, Parameter, Provider, SchemaError, Source
+from spfbuild.catalogue import CATEGORIES, Dkim, Pairs, Parameter, Provider, SchemaError, Source, dkim_builtins
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ DKIM_RECORDS = ("cname", "txt", "unknown")
 MECHANISMS = ("include", "a")
 _SOURCE_KEYS = ("url", "read", "confidence", "facts", "says")
 _PARAMETER_KEYS = ("description", "pattern", "example")
-_DKIM_KEYS = ("record", "selectors", "targets", "signs_with_customer_domain", "note")
+_DKIM_KEYS = ("record", "selectors", "targets", "signs_with_customer_domain", "note", "parameters")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _PARAMETER_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -188,10 +188,11 @@ class _Checker:
                                 self.choice(f"{key}.confidence", item["confidence"], CONFIDENCE), facts, says))
         return tuple(found)
 
-    def parameters(self) -> tuple[Parameter, ...]:
+    def parameters(self, where: str = "parameters", table: object = None) -> tuple[Parameter, ...]:
         found = []
-        for name, entry in self.mapping("parameters", self.data.get("parameters")).items():
-            key = f"parameters.{name}"
+        table = self.data.get("parameters") if where == "parameters" else table
+        for name, entry in self.mapping(where, table).items():
+            key = f"{where}.{name}"
             if not isinstance(name, str) or not _PARAMETER_NAME.fullmatch(name):
                 raise self.fail(key, "a parameter name is lower-case letters, digits and '_'")
             item = self.mapping(key, entry, _PARAMETER_KEYS)
@@ -213,7 +214,9 @@ class _Checker:
         record = self.choice("dkim.record", item.get("record", "unknown"), DKIM_RECORDS)
         listed = self.items("dkim.selectors", item.get("selectors"))
         selectors = tuple(self.text("dkim.selectors", s) or "" for s in listed)
-        targets = tuple((str(s), self.domain(f"dkim.targets.{s}", t))
+        parameters = self.parameters("dkim.parameters", item.get("parameters"))
+        builtins = tuple(Parameter(name, name, ".*", example) for name, example in dkim_builtins("example.com").items())
+        targets = tuple((str(s), self.domain(f"dkim.targets.{s}", t, parameters + builtins))
                         for s, t in self.mapping("dkim.targets", item.get("targets")).items())
         if not {s for s, _ in targets} <= set(selectors):
             raise self.fail("dkim.targets", "must map some of the selectors to CNAME targets")
@@ -221,7 +224,9 @@ class _Checker:
         if signs is not None:
             self.flag("dkim.signs_with_customer_domain", signs)
         note = self.text("dkim.note", item.get("note"), optional=True) or ""
-        return Dkim(record, selectors, targets, signs, note)
+        if targets and record != "cname":
+            raise self.fail("dkim.targets", "are CNAME targets: give them only with record: cname")
+        return Dkim(record, selectors, targets, signs, note, parameters)
 
     def keep(self) -> tuple[bool, bool, str | None]:
         value = self.data.get("keep", False)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from spfbuild.alignment import Advice, advise
 from spfbuild.catalogue import Catalogue
+from spfbuild.companions import Companion, CompanionError, companions_for
 from spfbuild.compose import ComposeError, Composition, compose, keep_reason
 from spfbuild.config import DomainSpec
 from spfbuild.diagnostics import Diagnostic
@@ -25,6 +27,8 @@ class Rendered:
     notes: tuple[str, ...] = ()  # why includes are kept as written
     warnings: tuple[str, ...] = ()  # senders declared where they have no effect (placement)
     kept: tuple[tuple[int, str], ...] = ()  # (term index, why flatten keeps it as written)
+    companions: tuple[Companion, ...] = ()  # the DKIM and DMARC records beside the SPF record
+    alignment: tuple[str, ...] = ()  # senders that cannot pass DMARC through SPF (alignment advice)
 
     @property
     def value(self) -> str:
@@ -48,8 +52,10 @@ class Rendered:
             extra["notes"] = list(self.notes)
         if self.warnings:
             extra["warnings"] = list(self.warnings)
+        if self.alignment:
+            extra["alignment"] = list(self.alignment)
         main = TxtRecord(self.spec.domain, self.value, self.spec.ttl)
-        return RecordSet(self.spec.domain, (main,), extra)
+        return RecordSet(self.spec.domain, (main,), extra, companions=self.companions)
 
 
 def render_domain(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None) -> Rendered:
@@ -71,7 +77,19 @@ def render_domain(spec: DomainSpec, catalogue: Catalogue, existing: str | None =
         )
     kept = tuple((i, why) for i, c in enumerate(composition.terms) if (why := keep_reason(c, (), catalogue)))
     notes = tuple(f"{composition.record.terms[i]} is kept as written when flattening: {why}" for i, why in kept)
-    return Rendered(spec, composition, result.diagnostics, notes, placement_warnings(spec, catalogue), kept)
+    companions, advice = companion_parts(spec, catalogue)
+    return Rendered(spec, composition, result.diagnostics, notes,
+                    placement_warnings(spec, catalogue) + advice.warnings, kept, companions, advice.notes)
+
+
+def companion_parts(spec: DomainSpec, catalogue: Catalogue) -> tuple[tuple[Companion, ...], Advice]:
+    """The DKIM and DMARC records beside the SPF record, and the alignment advice about them
+    (render and flatten both publish them)."""
+    try:
+        companions = companions_for(spec, catalogue)
+    except CompanionError as exc:
+        raise RenderError(str(exc)) from None
+    return companions, advise(spec, catalogue)
 
 
 def placement_warnings(spec: DomainSpec, catalogue: Catalogue) -> tuple[str, ...]:

@@ -51,6 +51,6 @@ def render(
                 warn(f"{item.spec.domain}: {diag.code} [{diag.name}] {diag.message}")
             for message in item.warnings:
                 warn(f"{item.spec.domain}: {message}")
-            for message in item.notes:
+            for message in (*item.notes, *item.alignment):
                 print(f"spfbuild: note: {item.spec.domain}: {message}", file=sys.stderr)
     emit_sets([r.record_set for r in rendered], fmt, output)

@@ -14,6 +14,7 @@ from spfbuild.config.model import (
     SENDER_KINDS,
     Config,
     ConfigError,
+    DkimRequest,
     DomainSpec,
     FlattenSettings,
     Location,
@@ -21,6 +22,6 @@ from spfbuild.config.model import (
 )
 
 __all__ = [
-    "DOMAIN_KEYS", "FLATTEN_KEYS", "POLICIES", "QUALIFIERS", "SENDER_KINDS", "Config", "ConfigError", "DomainSpec",
-    "FlattenSettings", "Location", "Sender", "load_config", "parse_config",
+    "DOMAIN_KEYS", "FLATTEN_KEYS", "POLICIES", "QUALIFIERS", "SENDER_KINDS", "Config", "ConfigError", "DkimRequest",
+    "DomainSpec", "FlattenSettings", "Location", "Sender", "load_config", "parse_config",
 ]

@@ -125,7 +125,10 @@ class _Walker(SenderReader):
         if flatten.mode != "ranges":
             self.macro_base(domain, items["flatten"][1])
         mail_from = self.flag(items["mail_from"][1], "mail_from") if "mail_from" in items else False
-        return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten, mail_from)
+        dmarc = self.dmarc(items["dmarc"][1]) if "dmarc" in items else None
+        dmarc_location = self.loc(items["dmarc"][1]) if dmarc is not None else None
+        return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten, mail_from, dmarc,
+                          dmarc_location)
 
     def policy(self, node: yaml.Node) -> Qualifier:
         value = self.scalar(node)

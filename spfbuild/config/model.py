@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from spfbuild.dmarc import DmarcPolicy
 from spfbuild.errors import SPFBuildError
 from spfbuild.limits import DEFAULT_MACRO_MAX_RECORDS, DEFAULT_TTL, MAX_LOOKUPS, MAX_RECORD_BYTES
 from spfbuild.record import IPNetwork, Qualifier
@@ -15,7 +16,7 @@ QUALIFIERS = {
     "+": Qualifier.PASS, "-": Qualifier.FAIL, "~": Qualifier.SOFTFAIL, "?": Qualifier.NEUTRAL,
 }
 SENDER_KINDS = ("provider", "include", "ip4", "ip6", "a", "mx")
-DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten", "mail_from")
+DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten", "mail_from", "dmarc")
 FLATTEN_KEYS = ("max_lookups", "keep", "max_record_bytes", "reserve_bytes", "chain_name", "self_check", "mode",
                 "macro_zone", "macro_max_records")
 FLATTEN_MODES = ("ranges", "macro", "auto")
@@ -36,6 +37,19 @@ class Location:
 
 
 @dataclass(frozen=True)
+class DkimRequest:
+    """A sender's `dkim:` entry: publish its DKIM records. Catalogue parameters of the CNAME
+    targets (Microsoft 365's tenant), a selector and public key for a TXT key, or CNAME targets
+    given as the provider shows them (which take precedence over the catalogue's)."""
+
+    location: Location | None = None
+    parameters: tuple[tuple[str, str], ...] = ()
+    selector: str | None = None
+    key: str | None = None  # the TXT record's text, "v=DKIM1; k=rsa; p=..."
+    targets: tuple[tuple[str, str], ...] = ()  # selector -> CNAME target
+
+
+@dataclass(frozen=True)
 class Sender:
     kind: str  # one of SENDER_KINDS
     location: Location | None = None  # where a config file declared it; None when built in code
@@ -48,6 +62,7 @@ class Sender:
     qualifier: Qualifier = Qualifier.PASS
     comment: str | None = None
     parameters: tuple[tuple[str, str], ...] = ()  # an account-specific include's values (provider senders)
+    dkim: DkimRequest | None = None  # publish this sender's DKIM records
 
     @property
     def label(self) -> str:
@@ -85,6 +100,8 @@ class DomainSpec:
     ttl: int = DEFAULT_TTL
     flatten: FlattenSettings = field(default_factory=FlattenSettings)
     mail_from: bool = False  # the domain is a return-path (MAIL FROM) domain, not a From domain
+    dmarc: DmarcPolicy | None = None  # the DMARC record to publish at _dmarc.<domain>
+    dmarc_location: Location | None = None
 
 
 @dataclass(frozen=True)

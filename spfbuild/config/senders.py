@@ -4,11 +4,14 @@ ranges, or an a/mx term. Every value is checked the way the record parser will r
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import yaml
 
 from spfbuild.catalogue import Catalogue, CatalogueError, MissingParameterError
+from spfbuild.config.companions import CompanionReader
 from spfbuild.config.model import QUALIFIERS, SENDER_KINDS, Sender
-from spfbuild.config.nodes import Items, NodeReader, describe
+from spfbuild.config.nodes import Items, describe
 from spfbuild.record import IPNetwork, Qualifier, parse
 
 TYPE_CHECKING = False
@@ -16,7 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-class SenderReader(NodeReader):
+class SenderReader(CompanionReader):
     """Reads sender entries, resolving providers in `catalogue`."""
 
     def __init__(self, filename: str, catalogue: Catalogue) -> None:
@@ -30,7 +33,7 @@ class SenderReader(NodeReader):
             found = " and ".join(kinds) if kinds else "none"
             raise self.error(node, f"a sender needs exactly one of {', '.join(SENDER_KINDS)} (found {found})")
         kind = kinds[0]
-        allowed = (kind, "qualifier", "comment") + (("region", "variant") if kind == "provider" else ())
+        allowed = (kind, "qualifier", "comment", "dkim") + (("region", "variant") if kind == "provider" else ())
         if kind == "provider":
             allowed += self.parameter_keys(items[kind][1])
         self.refuse_unknown(items, allowed, f"a {kind} sender")
@@ -39,7 +42,12 @@ class SenderReader(NodeReader):
         value_node = items[kind][1]
         common: dict[str, Any] = {"location": self.loc(node), "qualifier": qualifier, "comment": comment}
         if kind == "provider":
-            return self.provider_sender(items, value_node, common)
+            sender = self.provider_sender(items, value_node, common)
+            if "dkim" in items:
+                return replace(sender, dkim=self.dkim_request(items["dkim"][1], self.catalogue.get(sender.value or "")))
+            return sender
+        if "dkim" in items:
+            common["dkim"] = self.dkim_request(items["dkim"][1], None)
         if kind == "include":
             return Sender("include", value=self.include_domain(value_node), **common)
         if kind in ("ip4", "ip6"):
