@@ -90,8 +90,8 @@ async def flatten_domain(
             return await compile_domain(spec, top, root, partition, main_budget)
         try:
             kept, layout = choose(top, spec, main_budget)
-        except FlattenError:
-            return await compile_domain(spec, top, root, partition, main_budget)
+        except FlattenError as exc:
+            return await compile_domain(spec, top, root, partition, main_budget, instead_of=str(exc))
     else:
         kept, layout = choose(top, spec, main_budget)
     record_set = _record_set(spec, layout.packed)
