@@ -37,6 +37,9 @@ def flatten_once(cfg: Config, catalogue: Catalogue, resolver: Resolver, fmt: For
     finally:
         progress.clear()
     done = [r for r in results if not isinstance(r, DomainFailure)]
+    for item in done:
+        for message in item.warnings:
+            warn(f"{item.domain}: {message}")
     if explain:
         for item in done:
             print(explanation(item), file=sys.stderr)

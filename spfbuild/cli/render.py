@@ -32,6 +32,7 @@ def render(
     from spfbuild.cli.inputs import load
     from spfbuild.cli.output import emit_sets
     from spfbuild.failure import DomainFailure, failure
+    from spfbuild.idn import both
     from spfbuild.rendering import Rendered, RenderError, render_domain
 
     catalogue, cfg = load(config, providers)
@@ -47,11 +48,11 @@ def render(
     if not quiet:
         for item in rendered:
             for diag in item.diagnostics:
-                warn(f"{item.spec.domain}: {diag.code} [{diag.name}] {diag.message}")
+                warn(f"{both(item.spec.domain)}: {diag.code} [{diag.name}] {diag.message}")
             for message in item.warnings:
-                warn(f"{item.spec.domain}: {message}")
+                warn(f"{both(item.spec.domain)}: {message}")
             for message in (*item.notes, *item.alignment):
-                print(f"spfbuild: note: {item.spec.domain}: {message}", file=sys.stderr)
+                print(f"spfbuild: note: {both(item.spec.domain)}: {message}", file=sys.stderr)
     # One domain's failure is that domain's alone: the others are emitted, then the failures reported.
     if rendered:
         emit_sets([r.record_set for r in rendered], fmt, output)

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from spfbuild.compiled.check import Checked
     from spfbuild.compiled.source import Segments
     from spfbuild.config import DomainSpec
-    from spfbuild.flattening import Flattened, _Top
+    from spfbuild.flattening import Flattened
+    from spfbuild.layout import Top
     from spfbuild.partition import Partition
     from spfbuild.tree import Fetched
 
@@ -34,7 +35,7 @@ class Publication:
     checked: Checked | None
 
 
-async def compile_domain(spec: DomainSpec, top: _Top, root: Fetched, partition: Partition,
+async def compile_domain(spec: DomainSpec, top: Top, root: Fetched, partition: Partition,
                          main_budget: int, *, instead_of: str | None = None) -> Flattened:
     """The domain's macro-compiled publication, self-checked unless the config turns that off.
     `instead_of` is why ranges did not fit (`flatten.mode: auto`): a refusal names both."""
@@ -49,7 +50,7 @@ async def compile_domain(spec: DomainSpec, top: _Top, root: Fetched, partition: 
                            f"{instead_of.removeprefix(spec.domain + ': ')})") from None
 
 
-async def _compile(spec: DomainSpec, top: _Top, root: Fetched, partition: Partition,
+async def _compile(spec: DomainSpec, top: Top, root: Fetched, partition: Partition,
                    main_budget: int) -> Flattened:
     from spfbuild.compiled.build import compile_segments
     from spfbuild.compiled.check import check_compiled

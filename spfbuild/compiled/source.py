@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import netaddr
-
+from spfbuild.intervals import EMPTY, AddressSet
 from spfbuild.partition import Claim, classes
 from spfbuild.record import Mechanism
 
@@ -16,7 +15,7 @@ Spans = tuple[tuple[int, int, int], ...]  # (IP version, first, last address): s
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from spfbuild.flattening import _Top
+    from spfbuild.layout import Top
 
 
 @dataclass(frozen=True)
@@ -37,11 +36,12 @@ class Segments:
     contributors: tuple[tuple[str, Spans], ...]  # each flattened term's label and addresses
 
 
-def segments(top: _Top) -> Segments:
+def segments(top: Top) -> Segments:
     """The segments of the composed record: every term flattened unless it must be kept."""
-    from spfbuild.flattening import _default, _label
+    from spfbuild.layout import _default
+    from spfbuild.layout import label as _label
 
-    decided = netaddr.IPSet()
+    decided = EMPTY
     current: list[Claim] = []
     found: list[dict[str, Spans]] = []
     kept: list[Mechanism] = []
@@ -61,7 +61,7 @@ def segments(top: _Top) -> Segments:
     default = _default(top, current)
     if top.redirect_claims is not None and top.redirect is not None:
         current += top.redirect_claims
-        below = netaddr.IPSet()
+        below = EMPTY
         for claim in top.redirect_claims:
             below |= claim.addresses
         contributors.append((f"redirect={top.redirect.value}", spans(below)))
@@ -75,12 +75,12 @@ def segments(top: _Top) -> Segments:
     )
 
 
-def spans(addresses: netaddr.IPSet) -> Spans:
+def spans(addresses: AddressSet) -> Spans:
     """The partition's address set as spans: what compilation works on."""
-    return tuple((r.version, r.first, r.last) for r in addresses.iter_ipranges())
+    return tuple(addresses.ranges())
 
 
-def _spans_of(found: dict[str, netaddr.IPSet]) -> dict[str, Spans]:
+def _spans_of(found: dict[str, AddressSet]) -> dict[str, Spans]:
     return {result: spans(addresses) for result, addresses in found.items()}
 
 

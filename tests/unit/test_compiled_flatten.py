@@ -150,12 +150,20 @@ def test_the_label_follows_the_content_and_a_shared_base_is_shared() -> None:
     assert flatten(TENANT, changed).record_set.records[1].name != flatten(TENANT).record_set.records[1].name
 
 
+def big_world() -> MemoryResolver:
+    """Three records of 100 ranges under the provider's: 7 lookups as declared, over budgets of 4
+    and 5, and the ranges need more chained records than the lookups left."""
+    ranges = [f"ip4:198.{18 + i // 128}.{2 * (i % 128)}.0/24" for i in range(300)]
+    resolver = world(provider="v=spf1 include:a.p.test include:b.p.test include:c.p.test ~all")
+    for n, name in enumerate(("a", "b", "c")):
+        resolver.txt(f"{name}.p.test", f"v=spf1 {' '.join(ranges[100 * n:100 * (n + 1)])} ~all")
+    return resolver
+
+
 def test_auto_keeps_ranges_when_they_fit_and_compiles_when_they_do_not() -> None:
     fits = flatten(TENANT.replace("mode: macro", "mode: auto"))
     assert fits.compiled is None
-    ranges = " ".join(f"ip4:198.{18 + i // 128}.{2 * (i % 128)}.0/24" for i in range(300))
-    resolver = world(provider=f"v=spf1 {ranges} ~all")
-    big = flatten(TENANT.replace("mode: macro", "mode: auto\n  max_lookups: 5"), resolver)
+    big = flatten(TENANT.replace("mode: macro", "mode: auto\n  max_lookups: 5"), big_world())
     assert big.compiled is not None and big.lookups == 5
 
 
@@ -210,8 +218,6 @@ def test_addresses_never_move_past_a_kept_include_whose_target_a_macro_names() -
 
 
 def test_auto_names_both_reasons_when_neither_mode_fits() -> None:
-    ranges = " ".join(f"ip4:198.{18 + i // 128}.{2 * (i % 128)}.0/24" for i in range(300))
-    resolver = world(provider=f"v=spf1 {ranges} ~all")
     with pytest.raises(FlattenError, match=r"needs 5 DNS lookups, over the budget of 4 .*flatten\.mode auto "
                                            r"compiled it because the ranges do not fit: "):
-        flatten(TENANT.replace("mode: macro", "mode: auto\n  max_lookups: 4"), resolver)
+        flatten(TENANT.replace("mode: macro", "mode: auto\n  max_lookups: 4"), big_world())
