@@ -98,10 +98,12 @@ async def flatten_domain(
     record_set = _record_set(spec, layout.packed)
     checked = 0
     if spec.flatten.self_check:
+        from spfbuild.compose import declare
         from spfbuild.selfcheck import self_check
 
+        declared = str(declare(spec, catalogue, existing).record)
         checked = await self_check(root, partition.graph, record_set, walker.resolver, layout.samples,
-                                   partition.verdicts)
+                                   partition.verdicts, declared)
     return Flattened(
         domain=spec.domain,
         record_set=record_set,
