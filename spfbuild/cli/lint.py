@@ -22,14 +22,18 @@ def lint(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of results.")] = False,
 ) -> None:
-    """Lint SPF records offline against every rule (see `spfbuild rules`).
+    """Lint SPF records, and DMARC records (`v=DMARC1`), offline against every rule (see `spfbuild rules`).
 
     Exit status: 0 no errors (warnings allowed), 1 at least one error, 64 usage error.
     """
     from spfbuild.cli.output import format_diagnostic, summary
-    from spfbuild.linting import lint_record
+    from spfbuild.dmarc import is_dmarc_record
+    from spfbuild.linting import LintResult, lint_record
+    from spfbuild.rules.dmarc import DmarcLintResult, lint_dmarc
 
-    results = [(source, line, lint_record(text)) for source, line, text in _inputs(record, file)]
+    results: list[tuple[str, int, LintResult | DmarcLintResult]] = [
+        (source, line, lint_dmarc(text) if is_dmarc_record(text) else lint_record(text))
+        for source, line, text in _inputs(record, file)]
     if as_json:
         import json
 
@@ -39,7 +43,8 @@ def lint(
                 "line": line,
                 "record": result.text,
                 "ok": result.ok,
-                "lookups": result.parsed.record.dns_lookups,
+                "kind": "dmarc" if isinstance(result, DmarcLintResult) else "spf",
+                "lookups": result.lookups if isinstance(result, DmarcLintResult) else result.parsed.record.dns_lookups,
                 "diagnostics": [d.to_dict() for d in result.diagnostics],
             }
             for source, line, result in results
