@@ -553,6 +553,48 @@ DMARC_NO_REPORTS = Rule(
     summary="`p=none` without `rua=`: the policy asks nothing and no one hears how mail fares.",
     fix="Add `rua=mailto:...` to receive aggregate reports before moving to quarantine or reject.",
 )
+DMARC_MISSING = Rule(
+    code="DMARC115", name="no-dmarc-record", severity=WARNING,
+    summary="The domain publishes no DMARC record at `_dmarc.<domain>`.",
+    fix="Publish `v=DMARC1; p=none; rua=mailto:...` at _dmarc.<domain> (spfbuild's `dmarc:` config key).",
+    explanation=(
+        "Without a DMARC record receivers apply no policy to mail that fails SPF and DKIM alignment, and send no "
+        "reports (RFC 7489 section 6.6.3)."
+    ),
+)
+
+DMARC_MULTIPLE = Rule(
+    code="DMARC116", name="multiple-dmarc-records", severity=ERROR,
+    summary="`_dmarc.<domain>` holds more than one `v=DMARC1` record.",
+    fix="Keep one DMARC record.",
+    explanation="With more than one record receivers apply no DMARC policy at all (RFC 7489 section 6.6.3).",
+)
+
+DMARC_UNAUTHORISED_DESTINATION = Rule(
+    code="DMARC117", name="unauthorised-report-destination", severity=WARNING,
+    summary="A report address outside the domain's organisation does not authorise the domain's reports.",
+    fix="Have the destination publish `<domain>._report._dmarc.<destination>` TXT \"v=DMARC1\".",
+    explanation=(
+        "Receivers send reports to another organisation's domain only when it publishes the authorisation record "
+        "(RFC 7489 section 7.1); without it the reports are dropped."
+    ),
+)
+
+DKIM_SELECTOR_MISSING = Rule(
+    code="DMARC118", name="dkim-selector-missing", severity=WARNING,
+    summary="A provider the SPF record includes signs with a DKIM selector that does not resolve to a key.",
+    fix="Publish the provider's DKIM records (spfbuild's `dkim:` on the sender) and enable signing there.",
+    explanation=(
+        "DMARC passes through DKIM only when the provider signs with the customer's domain and the selector's key "
+        "is published; otherwise that provider's mail depends on SPF alignment alone."
+    ),
+)
+
+DMARC_DNS_ERROR = Rule(
+    code="DMARC119", name="dmarc-temperror", severity=WARNING,
+    summary="The DMARC record could not be fetched for a DNS failure.",
+    fix="Check the domain's name servers and try again.",
+)
 
 # ---------------------------------------------------------------------- the registry
 

@@ -19,7 +19,7 @@ from spfbuild.rules import registry
 from spfbuild.rules.dmarc import lint_dmarc
 from spfbuild.rules.registry import RULES, find_rule
 
-from . import test_audit, test_dmarc_rules, test_lint_rules
+from . import test_audit, test_companion_audit, test_dmarc_rules, test_lint_rules
 
 PACKAGE = Path(registry.__file__).parents[1]
 
@@ -27,6 +27,7 @@ PACKAGE = Path(registry.__file__).parents[1]
 OFFLINE_EXAMPLES = {code: fires for code, fires, _ in test_lint_rules.CASES}
 DNS_EXAMPLES = {code: fires for code, fires, _ in test_audit.CASES}
 DMARC_EXAMPLES = {code: record for record, code, _ in reversed(test_dmarc_rules.CASES)}
+DNS_EXAMPLES |= {code: fires for code, fires, _ in test_companion_audit.CASES if code not in DMARC_EXAMPLES}
 
 
 def fired(rule: Rule) -> list[Diagnostic]:
@@ -39,7 +40,8 @@ def fired(rule: Rule) -> list[Diagnostic]:
         found = tuple(f.diagnostic for f in asyncio.run(audit("http://example.com/", test_audit.zone(""))).findings)
     else:
         resolver = DNS_EXAMPLES[rule.code]()
-        found = tuple(f.diagnostic for f in asyncio.run(audit("example.com", resolver, test_audit.PROVIDERS)).findings)
+        report = asyncio.run(audit("example.com", resolver, test_audit.PROVIDERS))
+        found = tuple(f.diagnostic for f in (*report.findings, *report.companion_findings))
     return [d for d in found if d.code == rule.code]
 
 
