@@ -71,8 +71,9 @@ class TreeNeeds:
     dynamic: int  # terms that depend on the sender (exists/ptr/macros): not resolvable ahead
 
 
-def tree_needs(zone_dirs: list[Path]) -> TreeNeeds:
-    """Walk the configured domains' trees in the zone data, as a resolver would see them."""
+def tree_needs(zone_dirs: list[Path], config: str | None = None) -> TreeNeeds:
+    """Walk the configured domains' trees in the zone data, as a resolver would see them
+    (`config`: another benchmark's config text instead of this one's)."""
     import dns.message
     import dns.rdatatype
     from dnsserver import Authority, load_zones
@@ -133,7 +134,7 @@ def tree_needs(zone_dirs: list[Path]) -> TreeNeeds:
 
     catalogue = load_catalogue()
     depth = 0
-    for spec in parse_config(config_text(), "bench.yaml", catalogue).domains:
+    for spec in parse_config(config or config_text(), "bench.yaml", catalogue).domains:
         need(spec.domain, "TXT")  # the main record's byte budget: the other TXT records at the name
         record = str(compose(spec, catalogue).record)
         depth = max(depth, walk(record.split()[1:], spec.domain, 0))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spfbuild.catalogue import Catalogue
+from spfbuild.compiled.names import COMPILED_MARK
 from spfbuild.config import Config, DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.flattening import Flattened, flatten_all
@@ -62,6 +63,7 @@ class Outcome:
     status: str  # "unchanged", "changed", "error"
     lines: list[str] = field(default_factory=list)
     flattened: Flattened | None = None
+    deleted: set[str] = field(default_factory=set)  # retired names this run deleted from the zone
 
 
 @dataclass
@@ -147,11 +149,13 @@ def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> Non
     assert target is not None and key is not None
     now = time.time()
     candidates: list[tuple[Outcome, Change]] = []
+    in_use = _names_in_use(outcomes, state)
     for outcome in outcomes:
         if outcome.status == "error" or outcome.flattened is None:
             continue
         old = state.domains.get(outcome.domain)
-        expired = [r.name for r in (old.retired if old else ()) if r.expired(now)]
+        expired = [r.name for r in (old.retired if old else ())
+                   if r.expired(now) and not in_use.get(r.name, set()) - {outcome.domain}]
         try:
             record_set = outcome.flattened.record_set
             change = plan_change(target, record_set.records, expired, options.timeout, compiled=record_set.compiled)
@@ -165,7 +169,8 @@ def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> Non
             drift = change.old_spf != (change.records[0].value,)
             outcome.lines = [f"{outcome.domain}: " + ("republished: the live record differed from the state"
                                                       if drift else "deleted expired chained records")]
-        outcome.lines += [f"  deleted {name}" for name in change.delete]
+        outcome.lines += _deleted_lines(change)
+        outcome.deleted |= set(change.delete)
         candidates.append((outcome, change))
     if not candidates:
         return
@@ -176,6 +181,35 @@ def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> Non
     except PublishError as exc:
         for outcome, _ in candidates:
             outcome.status, outcome.lines = "error", [f"{outcome.domain}: not published: {exc}"]
+
+
+def _names_in_use(outcomes: list[Outcome], state: State) -> dict[str, set[str]]:
+    """The domains whose records reference each name once this run is done: a compiled zone under
+    a shared `flatten.macro_zone` may be retired by one domain while another still uses it."""
+    current = {domain: kept.records for domain, kept in state.domains.items()}
+    for outcome in outcomes:
+        if outcome.status != "error" and outcome.flattened is not None:
+            current[outcome.domain] = outcome.flattened.record_set.records
+    users: dict[str, set[str]] = {}
+    for domain, records in current.items():
+        for record in records:
+            users.setdefault(record.name, set()).add(domain)
+    return users
+
+
+def _deleted_lines(change: Change) -> list[str]:
+    """One line per deleted chained name; a retired compiled zone's thousands of names as one line
+    per label."""
+    labels: dict[str, int] = {}
+    lines = []
+    for name in change.delete:
+        at = name.find(COMPILED_MARK)
+        if change.compiled and at >= 0:
+            label = name[at + 1 :]
+            labels[label] = labels.get(label, 0) + 1
+        else:
+            lines.append(f"  deleted {name}")
+    return lines + [f"  deleted {count:,} compiled records under {label}" for label, count in labels.items()]
 
 
 def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome],
@@ -190,7 +224,8 @@ def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome],
         if old is None:
             complete = False
             continue
-        sets.append(RecordSet(spec.domain, old.records))  # last good records stay in the output
+        # The last good records stay in the output (a compiled zone's main record names its label).
+        sets.append(RecordSet(spec.domain, old.records, compiled=COMPILED_MARK in old.records[0].value))
     return sets, complete
 
 
@@ -219,7 +254,7 @@ def _retired(old: DomainState | None, records: tuple[TxtRecord, ...], now: float
     if old is None:
         return ()
     current = {r.name for r in records}
-    deleted = {line.split()[-1] for line in outcome.lines if line.strip().startswith("deleted ")}
+    deleted = outcome.deleted
     kept = [r for r in old.retired if r.name not in current and r.name not in deleted]
     known = {r.name for r in kept}
     fresh = [Retired(r.name, r.value, now, r.ttl) for r in old.records[1:]

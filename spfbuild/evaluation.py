@@ -34,6 +34,7 @@ __all__ = [
     "RESULTS",
     "DNSResolver",
     "Evaluation",
+    "SharedResults",
     "Step",
     "TraceEvent",
     "check_host",
@@ -75,6 +76,54 @@ class _Verdict:
     problem: str | None = None
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """A sub-evaluation's outcome and what it cost."""
+
+    verdict: _Verdict | None
+    abort: tuple[str, str] | None  # (result, problem) when it ended the evaluation
+    lookups: int
+    voids: int
+    personal: bool  # a macro read the sender or the HELO name
+
+
+class SharedResults:
+    """The results of included and redirected records, shared between evaluations that see the
+    same DNS: one record's result at one address is computed once, however many evaluations
+    (of however many domains) reach it.
+
+    An entry is exact: the evaluator is deterministic given the answers, the address, and (when
+    a macro read them, which `Session.personal` counts) the sender and HELO name. It is used only
+    when the evaluation has room left for the lookups and void lookups it cost (past a limit, the
+    record is evaluated for real, to fail where a receiver would), never while tracing, and
+    never stored when the resolver answered from its own records (`private_answers`: names whose
+    answers differ between the evaluations sharing it)."""
+
+    def __init__(self) -> None:
+        self._general: dict[tuple[str, int, int, bool], _Shared] = {}
+        self._personal: dict[tuple[str, int, int, bool, str, str], _Shared] = {}
+
+    def find(self, session: Session, target: str, explain: bool) -> _Shared | None:
+        ip = session.ip
+        found = self._general.get((target, ip.version, int(ip), explain))
+        if found is None and self._personal:
+            found = self._personal.get((target, ip.version, int(ip), explain, session.sender, session.helo))
+        if found is None:
+            return None
+        if session.lookups + found.lookups > session.max_lookups:
+            return None
+        if session.void_lookups + found.voids > session.max_void_lookups:
+            return None
+        return found
+
+    def keep(self, session: Session, target: str, explain: bool, entry: _Shared) -> None:
+        ip = session.ip
+        if entry.personal:
+            self._personal[(target, ip.version, int(ip), explain, session.sender, session.helo)] = entry
+        else:
+            self._general[(target, ip.version, int(ip), explain)] = entry
+
+
 def sender_address(ip: str | IPAddress) -> IPAddress:
     """The connecting address as SPF compares it: an IPv4-mapped IPv6 address is IPv4 (5.6).
     Raises ValueError when `ip` is not an address."""
@@ -111,6 +160,7 @@ async def check_host(
     max_lookups: int | None = None,
     max_void_lookups: int | None = None,
     keep_trace: bool = True,
+    shared: SharedResults | None = None,
 ) -> Evaluation:
     """Evaluate `domain`'s SPF policy for `ip` (RFC 7208 section 4).
 
@@ -119,7 +169,9 @@ async def check_host(
     `max_lookups` and `max_void_lookups` replace the RFC's limits of 10 and 2 (None keeps them):
     for tools that want a policy's intent whatever its size, never for a receiver's verdict.
     `keep_trace=False` leaves `Evaluation.trace` empty (unless `trace` is given), for callers that
-    evaluate many addresses and want only results. Raises ValueError only when `ip` is not an IP address."""
+    evaluate many addresses and want only results. `shared` shares included and redirected
+    records' results with other evaluations (see `SharedResults`). Raises ValueError only when
+    `ip` is not an IP address."""
     session = Session(
         resolver=resolver,
         ip=sender_address(ip),
@@ -131,6 +183,7 @@ async def check_host(
         recording=keep_trace,
         max_lookups=MAX_DNS_LOOKUPS if max_lookups is None else max_lookups,
         max_void_lookups=MAX_VOID_LOOKUPS if max_void_lookups is None else max_void_lookups,
+        shared=shared,
     )
     domain = domain.removesuffix(".")
     problem = domain_problem(domain)
@@ -233,13 +286,46 @@ async def _include(
     target = await session.target(term.domain, domain)
     if target is None:
         raise Abort("permerror", f"{term} in {domain}: the target is not a valid domain name")
-    inner = await _check(session, target, depth + 1, explain=False)
+    inner = await _below(session, target, depth, explain=False)
     if inner.result == "none":
         raise Abort("permerror", f"{term} in {domain}: {target} has no SPF record")
     matched = inner.result == "pass"
     if session.tracing:
         session.emit(depth, domain, "include", f"{target} gave {inner.result}: {'match' if matched else 'no match'}")
     return matched, inner.matched
+
+
+async def _below(session: Session, target: str, depth: int, *, explain: bool) -> _Verdict:
+    """check_host() of an include's or redirect's target, from `session.shared` when it holds it."""
+    shared = session.shared
+    if not isinstance(shared, SharedResults) or session.tracing:
+        return await _check(session, target, depth + 1, explain=explain)
+    found = shared.find(session, target, explain)
+    if found is not None:
+        session.lookups += found.lookups
+        session.void_lookups += found.voids
+        session.personal += found.personal  # what includes this record is personal too
+        if found.abort is not None:
+            raise Abort(*found.abort)
+        assert found.verdict is not None
+        return found.verdict
+    lookups, voids, personal = session.lookups, session.void_lookups, session.personal
+    private = getattr(session.resolver, "private_answers", 0)
+
+    def keep(verdict: _Verdict | None, abort: tuple[str, str] | None) -> None:
+        within = session.lookups <= session.max_lookups and session.void_lookups <= session.max_void_lookups
+        if within and getattr(session.resolver, "private_answers", 0) == private:
+            entry = _Shared(verdict, abort, session.lookups - lookups, session.void_lookups - voids,
+                            session.personal != personal)
+            shared.keep(session, target, explain, entry)
+
+    try:
+        verdict = await _check(session, target, depth + 1, explain=explain)
+    except Abort as abort:
+        keep(None, (abort.result, abort.problem))
+        raise
+    keep(verdict, None)
+    return verdict
 
 
 async def _redirect(session: Session, spec: str, domain: str, depth: int, *, explain: bool) -> _Verdict:
@@ -251,7 +337,7 @@ async def _redirect(session: Session, spec: str, domain: str, depth: int, *, exp
     if target is None:
         raise Abort("permerror", f"{term} in {domain}: the target is not a valid domain name")
     session.emit(depth, domain, "redirect", f"no mechanism matched: redirect to {target}")
-    inner = await _check(session, target, depth + 1, explain=explain)
+    inner = await _below(session, target, depth, explain=explain)
     if inner.result == "none":
         raise Abort("permerror", f"{term} in {domain}: {target} has no SPF record")
     return _Verdict(inner.result, inner.explanation, (Step(domain, term), *inner.matched), inner.problem)

@@ -48,6 +48,11 @@ class TraceEvent:
         return f"{'  ' * self.depth}[{self.domain}] {self.text}"
 
 
+# Macro letters whose value is not a function of the client address and the current domain:
+# the sender (s, l, o), the HELO name (h), and the explanation-only receiver and time (r, t).
+_PERSONAL_LETTERS = frozenset("slohrtSLOHRT")
+
+
 class Abort(Exception):  # control flow inside the evaluator; never escapes check_host()
     """Ends the evaluation at once with permerror or temperror (RFC 7208 sections 2.6.6, 2.6.7)."""
 
@@ -73,6 +78,8 @@ class Session:
     void_lookups: int = 0
     events: list[TraceEvent] = field(default_factory=list)
     _validated: dict[str, str] = field(default_factory=dict)  # %{p} per <domain>
+    personal: int = 0  # macro expansions that read more of the session than the address and the domain
+    shared: object | None = None  # an evaluation.SharedResults, when sub-evaluations are shared between sessions
 
     @property
     def address_type(self) -> str:
@@ -121,6 +128,9 @@ class Session:
     # ------------------------------------------------------------------ macros
 
     async def context(self, domain: str, letters: Iterable[str]) -> MacroContext:
+        letters = set(letters)
+        if letters & _PERSONAL_LETTERS:
+            self.personal += 1
         ctx = MacroContext(
             sender=self.sender, ip=self.ip, domain=domain, helo=self.helo,
             receiver=self.receiver, timestamp=self.timestamp,

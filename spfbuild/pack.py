@@ -1,9 +1,11 @@
 """Packing flattened terms into the main record and chained records within a byte budget.
 
 Sizes are TXT RDATA on the wire: each <=255-byte string plus its length byte. Packing is
-deterministic and stable: ranges are grouped by the sender they came from, a group is kept in
-one chained record whenever it fits in one, so a change in one provider's ranges rewrites as
-few chained records as possible.
+deterministic and, by default, stable: ranges are grouped by the sender they came from, a group
+is kept in one chained record whenever it fits in one, so a change in one provider's ranges
+rewrites as few chained records as possible. Dense packing fills every chained record to the
+brim, in the same order, for when the stable packing needs more records than the lookup budget
+allows.
 """
 
 from __future__ import annotations
@@ -49,11 +51,15 @@ def pack(
     main_budget: int,
     chain_budget: int,
     chain_name: Callable[[int], str],
+    *,
+    dense: bool = False,
 ) -> Packed:
     """Place the pass ranges of `groups` inline in the main record where they fit, the rest in
     as few chained records as possible. `before` terms open the main record, `after` terms
-    (policy exceptions, kept terms, `all`, modifiers) close it."""
+    (policy exceptions, kept terms, `all`, modifiers) close it. `dense` ignores the groups."""
     flat = [term for group in groups for term in group]
+    if dense:
+        groups = [flat]
     for count in range(MAX_CHAINS + 1):
         packed = _attempt(groups, flat, before, after, main_budget, chain_budget, chain_name, count)
         if packed is not None:

@@ -1,4 +1,5 @@
-"""The exact result of an SPF record for every address, as netaddr IPSets, read from the graph.
+"""The exact result of an SPF record for every address, as integer-interval address sets
+(`spfbuild.intervals`), read from the graph.
 
 A record is an ordered list of claims: (result, addresses). An address gets the result of the
 first claim that contains it (first match wins), and neutral when none does (RFC 7208 4.7).
@@ -6,8 +7,9 @@ first claim that contains it (first match wins), and neutral when none does (RFC
 record's `-ip4:` exclusions and its `~all` are honoured; `redirect=` appends its target's
 claims when the record has no `all` (6.1).
 
-Claims are computed from the resolved graph (`spfbuild.tree`), once per name per run, with no
-DNS of their own. Where a record has none, the reason is a value: `Opaque` when a term's result
+Claims, and the pass set an include of a name contributes, are computed from the resolved graph
+(`spfbuild.tree`) once per name per run and shared by every domain of the run, with no DNS of
+their own. Where a record has none, the reason is a value: `Opaque` when a term's result
 cannot be known ahead of time (`exists`, `ptr`, macros: the caller keeps that term as written),
 `Failure` when DNS failed or a record is broken. Anywhere in a term's tree, opacity wins over
 failure: a term kept as written needs no addresses, and `problem()` still finds the records a
@@ -16,17 +18,20 @@ receiver could not evaluate.
 
 from __future__ import annotations
 
-import bisect
+import ipaddress
 from dataclasses import dataclass, field
 
-import netaddr
-
 from spfbuild.errors import SPFBuildError
+from spfbuild.evaluation import SharedResults
+from spfbuild.intervals import EMPTY, FULL, AddressSet, span
 from spfbuild.limits import MAX_MX_NAMES
 from spfbuild.record import Mechanism, Modifier, Term
 from spfbuild.tree import Answered, Fetched, Status, Target, TermLookup, Walker
 
-FULL = netaddr.IPSet(["0.0.0.0/0", "::/0"])
+__all__ = ["EMPTY", "FULL", "Claim", "Failure", "FlattenError", "Opaque", "Origin", "Partition", "Span", "TermSet",
+           "classes", "pass_set", "record_problem"]
+
+Span = tuple[int, int]  # an inclusive interval on the address line (see spfbuild.intervals)
 
 _OUTCOME = {Status.NONE: "ok", Status.NXDOMAIN: "nxdomain", Status.NODATA: "nodata"}
 
@@ -62,14 +67,14 @@ class Origin:
 @dataclass(frozen=True)
 class Claim:
     result: str
-    addresses: netaddr.IPSet
-    origins: list[tuple[netaddr.IPNetwork, Origin]] = field(default_factory=list)
+    addresses: AddressSet
+    origins: list[tuple[Span, Origin]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class TermSet:
-    addresses: netaddr.IPSet
-    origins: list[tuple[netaddr.IPNetwork, Origin]]
+    addresses: AddressSet
+    origins: list[tuple[Span, Origin]]
 
 
 Claims = list[Claim]
@@ -82,6 +87,8 @@ class Partition:
         self.walker = walker
         self.graph = walker.graph
         self._claims: dict[str, Claims | Opaque | Failure] = {}
+        self._passing: dict[str, TermSet] = {}  # an include target's pass set, by name
+        self.verdicts = SharedResults()  # the self-check's evaluations of included records, for the run
 
     def claims(self, node: Fetched) -> Claims | Opaque | Failure:
         """The claims of `node`'s record; origins' paths start at the node's own name. The
@@ -98,22 +105,36 @@ class Partition:
         """The addresses one mechanism of `node`'s record matches; for an include, those for
         which the target's result is pass."""
         domain = node.domain
-        if term.kind in ("exists", "ptr") or term.has_macros:
+        if term.kind == "ptr" or term.has_macros:
             return Opaque(domain, str(term))
+        if term.kind == "exists":
+            assert isinstance(answer, TermLookup)
+            return _exists(answer)
         if term.kind == "all":
             return TermSet(FULL, [])
         network = term.network
         if network is not None:
-            net = netaddr.IPNetwork(str(network))
-            return TermSet(netaddr.IPSet([net]), [(net, Origin(domain, (domain,)))])
+            line = span(network)
+            return TermSet(AddressSet((line[0], line[1] + 1)), [(line, Origin(domain, (domain,)))])
         if isinstance(answer, Target):
             below = self._target(node, answer)
             if isinstance(below, Opaque | Failure):
                 return below
-            passing = pass_set(below)
-            return TermSet(passing.addresses, [(net, _from(domain, o)) for net, o in passing.origins])
+            passing = self._pass_set(answer, below)
+            return TermSet(passing.addresses, [(line, _from(domain, o)) for line, o in passing.origins])
         assert isinstance(answer, TermLookup)
         return _addresses(term, answer, domain)
+
+    def _pass_set(self, target: Target, below: Claims) -> TermSet:
+        """The pass set of a resolved target's claims, once per published name."""
+        name = target.followed
+        child = self.graph.node(name) if name is not None else None
+        if name is None or child is None or not child.published:
+            return pass_set(below)
+        found = self._passing.get(name)
+        if found is None:
+            found = self._passing[name] = pass_set(below)
+        return found
 
     def problem(self, root: Fetched) -> str | None:
         """The first broken record in `root`'s tree, depth first in evaluation order: what makes
@@ -199,33 +220,40 @@ def _from(domain: str, origin: Origin) -> Origin:
     return Origin(origin.name, (domain, *origin.path))
 
 
+def _exists(lookup: TermLookup) -> TermSet | Failure:
+    """`exists:` of a name without macros: every client or none, as its A answer says (an
+    invalid name is no data, as for receivers)."""
+    if lookup.errors:
+        return Failure(f"temperror: {lookup.errors[0]}")
+    return TermSet(EMPTY if lookup.void else FULL, [])
+
+
 def _addresses(term: Mechanism, lookup: TermLookup, domain: str) -> TermSet | Failure:
     """The networks of an `a` or `mx` term: each address with the term's prefix."""
     if lookup.errors:
         return Failure(f"temperror: {lookup.errors[0]}")
     if term.kind == "mx" and len(lookup.exchanges) > MAX_MX_NAMES:
         return Failure(f"mx:{lookup.target} has {len(lookup.exchanges)} MX names, over the limit of {MAX_MX_NAMES}")
-    if lookup.problem is not None:
+    if lookup.problem is not None and lookup.target is not None:
         return Failure(f"{term} in {domain}: {lookup.problem}")
+    # A target DNS cannot carry (a:host..example.net) has no addresses: receivers find no data.
     prefix4 = 32 if term.prefix4 is None else term.prefix4
     prefix6 = 128 if term.prefix6 is None else term.prefix6
-    nets: list[netaddr.IPNetwork] = []
-    origins: list[tuple[netaddr.IPNetwork, Origin]] = []
+    origins: list[tuple[Span, Origin]] = []
     for host in lookup.hosts:
-        found = [netaddr.IPNetwork(f"{a}/{prefix4}").cidr for a in host.ipv4]
-        found += [netaddr.IPNetwork(f"{a}/{prefix6}").cidr for a in host.ipv6]
-        nets += found
-        origins += [(n, Origin(host.name, (domain,))) for n in found]
-    return TermSet(netaddr.IPSet(nets), origins)
+        found = [span(ipaddress.ip_network(f"{a}/{prefix4}", strict=False)) for a in host.ipv4]
+        found += [span(ipaddress.ip_network(f"{a}/{prefix6}", strict=False)) for a in host.ipv6]
+        origins += [(line, Origin(host.name, (domain,))) for line in found]
+    return TermSet(AddressSet.of(line for line, _ in origins), origins)
 
 
 def pass_set(claims: Claims) -> TermSet:
     """Addresses for which the record's result is pass: where an include matches."""
     # What earlier claims decided is tracked rather than what remains: both are exact, but the
     # remainder of a few ranges is the complement of the address space, thousands of blocks.
-    decided = netaddr.IPSet()
-    passing = netaddr.IPSet()
-    origins: list[tuple[netaddr.IPNetwork, Origin]] = []
+    decided = EMPTY
+    passing = EMPTY
+    origins: list[tuple[Span, Origin]] = []
     for claim in claims:
         if claim.result == "pass":
             matched = claim.addresses - decided
@@ -238,15 +266,15 @@ def pass_set(claims: Claims) -> TermSet:
 
 
 def classes(
-    claims: list[Claim], decided: netaddr.IPSet, skip: str | None = None
-) -> tuple[dict[str, netaddr.IPSet], netaddr.IPSet]:
+    claims: list[Claim], decided: AddressSet, skip: str | None = None
+) -> tuple[dict[str, AddressSet], AddressSet]:
     """Disjoint result classes of `claims` for the addresses not in `decided` (which earlier
     claims decided), and `decided` grown by them. The class of result `skip` is left out (its
     addresses are decided all the same): the default result needs no ranges, and under `-all`
     it is the complement of all the others, thousands of blocks.
 
     Tracking the decided addresses rather than the undecided complement keeps the sets small."""
-    found: dict[str, netaddr.IPSet] = {}
+    found: dict[str, AddressSet] = {}
     for claim in claims:
         if claim.result == skip:
             # decided | (claim - decided) is decided | claim; the difference (under `-all`, the
@@ -260,19 +288,8 @@ def classes(
     return found, decided
 
 
-def _overlapping(
-    origins: list[tuple[netaddr.IPNetwork, Origin]], addresses: netaddr.IPSet
-) -> list[tuple[netaddr.IPNetwork, Origin]]:
-    """The origins whose network shares an address with `addresses`: each network looked up by
-    bisection among the set's ranges (sorted, disjoint), not intersected as a set of its own."""
+def _overlapping(origins: list[tuple[Span, Origin]], addresses: AddressSet) -> list[tuple[Span, Origin]]:
+    """The origins whose span shares an address with `addresses`, each found by bisection."""
     if not origins or not addresses:
         return []
-    ranges = [(r.version, r.first, r.last) for r in addresses.iter_ipranges()]
-    starts = [(version, first) for version, first, _ in ranges]
-    found = []
-    for net, origin in origins:
-        # The last range starting at or before the network's end is the only one that can overlap it.
-        index = bisect.bisect_right(starts, (net.version, net.last)) - 1
-        if index >= 0 and ranges[index][0] == net.version and ranges[index][2] >= net.first:
-            found.append((net, origin))
-    return found
+    return [(line, origin) for line, origin in origins if addresses.meets(*line)]

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from spfbuild.compiled.check import Checked
     from spfbuild.compiled.source import Segments
     from spfbuild.config import DomainSpec
-    from spfbuild.flattening import Flattened, _Top
+    from spfbuild.flattening import Flattened
+    from spfbuild.layout import Top
     from spfbuild.partition import Partition
     from spfbuild.tree import Fetched
 
@@ -34,9 +35,23 @@ class Publication:
     checked: Checked | None
 
 
-async def compile_domain(spec: DomainSpec, top: _Top, root: Fetched, partition: Partition,
-                         main_budget: int) -> Flattened:
-    """The domain's macro-compiled publication, self-checked unless the config turns that off."""
+async def compile_domain(spec: DomainSpec, top: Top, root: Fetched, partition: Partition,
+                         main_budget: int, *, instead_of: str | None = None) -> Flattened:
+    """The domain's macro-compiled publication, self-checked unless the config turns that off.
+    `instead_of` is why ranges did not fit (`flatten.mode: auto`): a refusal names both."""
+    from spfbuild.partition import FlattenError
+
+    try:
+        return await _compile(spec, top, root, partition, main_budget)
+    except FlattenError as exc:
+        if instead_of is None:
+            raise
+        raise FlattenError(f"{exc} (flatten.mode auto compiled it because the ranges do not fit: "
+                           f"{instead_of.removeprefix(spec.domain + ': ')})") from None
+
+
+async def _compile(spec: DomainSpec, top: Top, root: Fetched, partition: Partition,
+                   main_budget: int) -> Flattened:
     from spfbuild.compiled.build import compile_segments
     from spfbuild.compiled.check import check_compiled
     from spfbuild.compiled.source import segments as read_segments

@@ -19,9 +19,10 @@ import netaddr
 
 from spfbuild.compiled.blocks import FAMILIES, Block, Interval, compile_family
 from spfbuild.compiled.names import HASH_LENGTH, LABEL_TEMPLATE, longest_name
-from spfbuild.compiled.source import Segments
+from spfbuild.compiled.source import Segments, Spans, union
 from spfbuild.limits import MAX_DOMAIN_NAME
 from spfbuild.partition import FlattenError
+from spfbuild.record import Mechanism
 
 ORDER = ("fail", "softfail", "neutral", "pass")
 LETTER = {"fail": "f", "softfail": "s", "neutral": "n", "pass": "p"}
@@ -87,39 +88,47 @@ def compile_segments(segments: Segments, domain: str, base: str, max_records: in
     return Compiled(label, main, tuple(zones), lookups)
 
 
-def _place(segments: Segments) -> dict[tuple[int, str], netaddr.IPSet]:
+def _place(segments: Segments) -> dict[tuple[int, str], Spans]:
     """Where each segment's addresses are decided: (the kept term they must precede, class) for
     those that need a qualified include; those the redirect's zone decides are left out. An
     address moves past a kept term only if that term's match gives the address's own result."""
     kept, count = segments.kept, len(segments.kept)
-    groups: dict[tuple[int, str], netaddr.IPSet] = {}
+    groups: dict[tuple[int, str], Spans] = {}
     for index, found in enumerate(segments.decided):
         for result, addresses in found.items():
-            position = next((k for k in range(index, count) if kept[k].qualifier.result != result), None)
+            position = next((k for k in range(index, count) if not _crossable(kept[k], result)), None)
             if position is None and segments.kept_redirect is not None:
                 position = count  # a kept redirect decides whatever reaches it
             if position is None:
                 continue
             key = (position, result)
-            groups[key] = groups[key] | addresses if key in groups else addresses
+            groups[key] = union((groups[key], addresses)) if key in groups else addresses
     return groups
 
 
-def _union(decided: tuple[dict[str, netaddr.IPSet], ...]) -> dict[str, netaddr.IPSet]:
+def _crossable(term: Mechanism, result: str) -> bool:
+    """Whether addresses of `result` may be decided after the kept `term` instead of before it:
+    its match gives that same result, and it can only match or not match. Its tree was resolved
+    and found valid (or flattening was refused); an include whose target a macro names leads to a
+    record nobody has seen, which may not exist (permerror)."""
+    return term.qualifier.result == result and not (term.kind == "include" and term.has_macros)
+
+
+def _union(decided: tuple[dict[str, Spans], ...]) -> dict[str, Spans]:
     """Each address's result when no kept term matches: the class of the first segment deciding it."""
-    out: dict[str, netaddr.IPSet] = {}
+    out: dict[str, Spans] = {}
     for found in decided:
         for result, addresses in found.items():
-            out[result] = out[result] | addresses if result in out else addresses
+            out[result] = union((out[result], addresses)) if result in out else addresses
     return out
 
 
-def _zone(sub: str, result: str | None, sets: dict[str, netaddr.IPSet], default: str) -> Zone:
+def _zone(sub: str, result: str | None, sets: dict[str, Spans], default: str) -> Zone:
     values = VALUE if result is None else {"inside": INSIDE, "outside": OUTSIDE}
     by_family: dict[int, list[Interval]] = {4: [], 6: []}
     for key, addresses in sets.items():
-        for span in addresses.iter_ipranges():
-            by_family[span.version].append((span.first, span.last, values[key]))
+        for version, first, last in addresses:
+            by_family[version].append((first, last, values[key]))
     blocks: list[Block] = []
     intervals: list[tuple[int, Interval]] = []
     for family in FAMILIES:
@@ -129,7 +138,7 @@ def _zone(sub: str, result: str | None, sets: dict[str, netaddr.IPSet], default:
     return Zone(sub, result, tuple(blocks), tuple(intervals))
 
 
-def _main(segments: Segments, groups: dict[tuple[int, str], netaddr.IPSet], label: str) -> tuple[str, int]:
+def _main(segments: Segments, groups: dict[tuple[int, str], Spans], label: str) -> tuple[str, int]:
     terms = ["v=spf1"]
     for position in range(len(segments.kept) + 1):
         for result in ORDER:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from spfbuild.limits import MAX_DOMAIN_NAME, MAX_LOOKUPS
 
 LABEL_TEMPLATE = "_spf-m-{hash}"
+COMPILED_MARK = "._spf-m-"  # in every compiled name, before its label
 HASH_LENGTH = 10
 IPV6_NIBBLES = 32
 LONGEST_SUB = f"p{MAX_LOOKUPS + 1}"  # an include zone's label: a class letter and a position

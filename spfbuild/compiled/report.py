@@ -48,8 +48,7 @@ def explain(publication: Publication) -> list[str]:
     terms whose addresses it answers for."""
     compiled = publication.compiled
     contributors = []
-    for label, addresses in publication.segments.contributors:
-        spans = sorted((s.version, s.first, s.last) for s in addresses.iter_ipranges())
+    for label, spans in publication.segments.contributors:
         contributors.append((label, spans, [(v, f) for v, f, _ in spans]))
     lines = [f"  compiled under {compiled.label}: {compiled.record_count:,} records"]
     for zone in compiled.zones:

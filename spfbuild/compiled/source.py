@@ -4,16 +4,18 @@ as ranges mode computes them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-import netaddr
-
+from spfbuild.intervals import EMPTY, AddressSet
 from spfbuild.partition import Claim, classes
 from spfbuild.record import Mechanism
 
+Spans = tuple[tuple[int, int, int], ...]  # (IP version, first, last address): sorted, disjoint
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from spfbuild.flattening import _Top
+    from spfbuild.layout import Top
 
 
 @dataclass(frozen=True)
@@ -24,49 +26,70 @@ class Segments:
     `default` is the result of the addresses none decides, None when a kept redirect decides
     them (`kept_redirect`). `tail` holds the modifiers kept as written."""
 
-    decided: tuple[dict[str, netaddr.IPSet], ...]
+    decided: tuple[dict[str, Spans], ...]
     kept: tuple[Mechanism, ...]
     kept_costs: tuple[int, ...]
     default: str | None
     kept_redirect: str | None
     kept_redirect_cost: int
     tail: tuple[str, ...]
-    contributors: tuple[tuple[str, netaddr.IPSet], ...]  # each flattened term's label and addresses
+    contributors: tuple[tuple[str, Spans], ...]  # each flattened term's label and addresses
 
 
-def segments(top: _Top) -> Segments:
+def segments(top: Top) -> Segments:
     """The segments of the composed record: every term flattened unless it must be kept."""
-    from spfbuild.flattening import _default, _label
+    from spfbuild.layout import _default
+    from spfbuild.layout import label as _label
 
-    decided = netaddr.IPSet()
+    decided = EMPTY
     current: list[Claim] = []
-    found: list[dict[str, netaddr.IPSet]] = []
+    found: list[dict[str, Spans]] = []
     kept: list[Mechanism] = []
     costs: list[int] = []
-    contributors: list[tuple[str, netaddr.IPSet]] = []
+    contributors: list[tuple[str, Spans]] = []
     for i, mech in enumerate(top.mechanisms):
         term_set = top.sets[i]
         if i in top.forced or term_set is None:
             segment, decided = classes(current, decided)
-            found.append(segment)
+            found.append(_spans_of(segment))
             kept.append(mech)
             costs.append(top.costs[i])
             current = []
             continue
         current.append(Claim(mech.qualifier.result, term_set.addresses, term_set.origins))
-        contributors.append((_label(top.composed[i]), term_set.addresses))
+        contributors.append((_label(top.composed[i]), spans(term_set.addresses)))
     default = _default(top, current)
     if top.redirect_claims is not None and top.redirect is not None:
         current += top.redirect_claims
-        below = netaddr.IPSet()
+        below = EMPTY
         for claim in top.redirect_claims:
             below |= claim.addresses
-        contributors.append((f"redirect={top.redirect.value}", below))
+        contributors.append((f"redirect={top.redirect.value}", spans(below)))
     segment, decided = classes(current, decided, skip=default)
-    found.append(segment)
+    found.append(_spans_of(segment))
     kept_redirect = str(top.redirect) if top.redirect is not None and top.redirect_claims is None else None
     return Segments(
         decided=tuple(found), kept=tuple(kept), kept_costs=tuple(costs), default=default,
         kept_redirect=kept_redirect, kept_redirect_cost=top.redirect_cost if kept_redirect else 0,
         tail=tuple(top.tail), contributors=tuple(contributors),
     )
+
+
+def spans(addresses: AddressSet) -> Spans:
+    """The partition's address set as spans: what compilation works on."""
+    return tuple(addresses.ranges())
+
+
+def _spans_of(found: dict[str, AddressSet]) -> dict[str, Spans]:
+    return {result: spans(addresses) for result, addresses in found.items()}
+
+
+def union(sets: Iterable[Spans]) -> Spans:
+    """The union of span sets, merged where they touch."""
+    out: list[tuple[int, int, int]] = []
+    for version, first, last in sorted(span for spans_ in sets for span in spans_):
+        if out and out[-1][0] == version and first <= out[-1][2] + 1:
+            out[-1] = (version, out[-1][1], max(out[-1][2], last))
+        else:
+            out.append((version, first, last))
+    return tuple(out)

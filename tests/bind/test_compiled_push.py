@@ -82,6 +82,7 @@ def test_a_provider_change_gets_a_new_label_and_the_old_one_goes_after_its_ttl(
     server: NamedServer, config: Path, tmp_path: Path
 ) -> None:
     assert cron(server, config, tmp_path).returncode == 0
+    before = json.loads((tmp_path / "state.json").read_text())["domains"]["customer.test"]["records"]
     (old_main,) = spf_at(server, "customer.test")
     old = label_of(old_main)
     server.replace_zone("senders.test", SENDERS.replace("ip4:198.18.0.0/25", "ip4:198.18.0.0/24"))
@@ -96,7 +97,8 @@ def test_a_provider_change_gets_a_new_label_and_the_old_one_goes_after_its_ttl(
     proc = cron(server, config, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert spf_at(server, f"*.in-addr.{old}") == [] and spf_at(server, f"0.0.18.198.in-addr.{old}") == []
-    assert f"deleted *.in-addr.{old}" in proc.stdout
+    deleted = len(before) - 1
+    assert f"  deleted {deleted:,} compiled records under {old}\n" in proc.stdout
     assert spf_at(server, f"*.in-addr.{new}") == ["v=spf1 -all"]
 
 
@@ -129,3 +131,40 @@ def test_a_dead_server_fails_fast_and_keeps_the_state(server: NamedServer, confi
     assert proc.returncode == 1
     assert "customer.test" in proc.stderr and "Traceback" not in proc.stderr
     assert (tmp_path / "state.json").read_bytes() == state_before
+
+
+SHARED = """\
+defaults:
+  policy: fail
+  ttl: 1
+  flatten:
+    mode: macro
+    macro_zone: _spf.customer.test
+domains:
+  a.customer.test:
+    senders:
+      - include: _spf.big.senders.test
+  b.customer.test:
+    senders:
+      - include: _spf.big.senders.test
+"""
+
+
+def test_a_shared_zone_stays_while_another_domain_uses_it(server: NamedServer, tmp_path: Path) -> None:
+    config = tmp_path / "shared.yaml"
+    config.write_text(SHARED, encoding="utf-8")
+    assert cron(server, config, tmp_path).returncode == 0
+    (a_main,) = spf_at(server, "a.customer.test")
+    (b_main,) = spf_at(server, "b.customer.test")
+    shared = label_of(a_main)
+    assert label_of(b_main) == shared and shared.endswith("._spf.customer.test")
+    config.write_text(SHARED.replace("      - include: _spf.big.senders.test\n  b.customer.test",
+                                     "      - include: _spf.big.senders.test\n      - ip4: [203.0.113.9]\n"
+                                     "  b.customer.test"), encoding="utf-8")
+    assert cron(server, config, tmp_path).returncode == 0
+    assert label_of(spf_at(server, "a.customer.test")[0]) != shared
+    time.sleep(1.2)  # past the TTL of a's old records
+    proc = cron(server, config, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert spf_at(server, "b.customer.test") == [b_main]
+    assert spf_at(server, f"*.in-addr.{shared}") == ["v=spf1 -all"], "b still uses the shared zone"

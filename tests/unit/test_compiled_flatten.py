@@ -150,12 +150,20 @@ def test_the_label_follows_the_content_and_a_shared_base_is_shared() -> None:
     assert flatten(TENANT, changed).record_set.records[1].name != flatten(TENANT).record_set.records[1].name
 
 
+def big_world() -> MemoryResolver:
+    """Three records of 100 ranges under the provider's: 7 lookups as declared, over budgets of 4
+    and 5, and the ranges need more chained records than the lookups left."""
+    ranges = [f"ip4:198.{18 + i // 128}.{2 * (i % 128)}.0/24" for i in range(300)]
+    resolver = world(provider="v=spf1 include:a.p.test include:b.p.test include:c.p.test ~all")
+    for n, name in enumerate(("a", "b", "c")):
+        resolver.txt(f"{name}.p.test", f"v=spf1 {' '.join(ranges[100 * n:100 * (n + 1)])} ~all")
+    return resolver
+
+
 def test_auto_keeps_ranges_when_they_fit_and_compiles_when_they_do_not() -> None:
     fits = flatten(TENANT.replace("mode: macro", "mode: auto"))
     assert fits.compiled is None
-    ranges = " ".join(f"ip4:198.{18 + i // 128}.{2 * (i % 128)}.0/24" for i in range(300))
-    resolver = world(provider=f"v=spf1 {ranges} ~all")
-    big = flatten(TENANT.replace("mode: macro", "mode: auto\n  max_lookups: 5"), resolver)
+    big = flatten(TENANT.replace("mode: macro", "mode: auto\n  max_lookups: 5"), big_world())
     assert big.compiled is not None and big.lookups == 5
 
 
@@ -183,3 +191,33 @@ def test_addresses_are_checked_in_both_families() -> None:
     names = [r.name for r in item.record_set.records[1:]]
     assert any(n.startswith("*.ip6.") for n in names) and any(n.startswith("*.in-addr.") for n in names)
     assert ipaddress.ip_address("2001:db8::") in ipaddress.ip_network("2001:db8::/33")
+
+
+def test_addresses_never_move_past_a_kept_include_whose_target_a_macro_names() -> None:
+    # The record at %{d}.partner.test is one nobody has seen when the zone is built: it may be
+    # missing (permerror for everyone), so 192.0.2.0/24 is decided before it, as declared.
+    declared = "v=spf1 ip4:192.0.2.0/24 include:%{d}.partner.test -all"
+
+    def partner(main: str) -> MemoryResolver:
+        return world().txt("example.com.partner.test", "v=spf1 ip4:203.0.113.0/24 -all").txt("example.com", main)
+
+    item = flatten(f"domain: example.com\nexisting: {declared}\nflatten:\n  mode: macro\n", partner(declared))
+    assert item.compiled is not None
+    label = item.compiled.compiled.label
+    main = item.record_set.main.value
+    assert main == (f"v=spf1 include:%{{ir}}.%{{v}}.p1.{label} include:%{{d}}.partner.test "
+                    f"redirect=%{{ir}}.%{{v}}.{label}")
+
+    async def evaluate(ip: str, resolver: MemoryResolver, compiled: bool) -> str:
+        assert item.compiled is not None
+        view = ZoneResolver(served_zone(item.compiled.compiled), resolver) if compiled else resolver
+        return (await check_host(ip, "example.com", "postmaster@example.com", view)).result
+
+    for ip in ("192.0.2.1", "203.0.113.1", "198.51.100.1"):
+        assert asyncio.run(evaluate(ip, partner(main), True)) == asyncio.run(evaluate(ip, partner(declared), False))
+
+
+def test_auto_names_both_reasons_when_neither_mode_fits() -> None:
+    with pytest.raises(FlattenError, match=r"needs 5 DNS lookups, over the budget of 4 .*flatten\.mode auto "
+                                           r"compiled it because the ranges do not fit: "):
+        flatten(TENANT.replace("mode: macro", "mode: auto\n  max_lookups: 4"), big_world())

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 
-import netaddr
 import pytest
 from support.memresolver import MemoryResolver
 
@@ -14,6 +13,7 @@ from spfbuild.catalogue import load_catalogue
 from spfbuild.config import parse_config
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.flattening import flatten_domain
+from spfbuild.intervals import AddressSet
 from spfbuild.partition import FlattenError
 from spfbuild.record import parse
 from spfbuild.selfcheck import boundary_addresses, self_check
@@ -31,7 +31,7 @@ def tree() -> MemoryResolver:
     return resolver
 
 
-def check_against(resolver: MemoryResolver, original: str, flattened: RecordSet, samples: list[netaddr.IPSet]) -> int:
+def check_against(resolver: MemoryResolver, original: str, flattened: RecordSet, samples: list[AddressSet]) -> int:
     """The self-check of `flattened` against `original` published at flat.test, resolved as flatten resolves it."""
     async def run() -> int:
         walker = Walker(resolver)
@@ -62,7 +62,7 @@ def test_questions_naming_the_sample_address_are_not_sent() -> None:
 
 def test_a_wrong_flattening_is_caught() -> None:
     wrong = RecordSet("flat.test", (TxtRecord("flat.test", "v=spf1 ip4:40.92.0.0/15 -all", 300),))
-    samples = [netaddr.IPSet(["40.92.0.0/15", "40.107.0.0/16", "2a01:111:f400::/48"])]
+    samples = [AddressSet.parse(["40.92.0.0/15", "40.107.0.0/16", "2a01:111:f400::/48"])]
     with pytest.raises(FlattenError, match=re.escape("self-check failed: 40.107.0.0 ")):
         check_against(tree(), "v=spf1 include:spf.mailbox.test -all", wrong, samples)
 
@@ -77,10 +77,10 @@ def test_a_range_only_in_the_original_tree_is_sampled() -> None:
 
 
 def test_one_address_per_interval_between_boundaries() -> None:
-    points = boundary_addresses([netaddr.IPSet(["10.0.0.0/24", "10.0.1.0/24"]), netaddr.IPSet(["10.0.1.7"])])
+    points = boundary_addresses([AddressSet.parse(["10.0.0.0/24", "10.0.1.0/24"]), AddressSet.parse(["10.0.1.7"])])
     # 10.0.0.0-10.0.1.255 is one range, not split where its two CIDR blocks meet; 10.0.1.7 cuts it.
     assert [str(p) for p in points] == ["0.0.0.0", "10.0.0.0", "10.0.1.7", "10.0.1.8", "10.0.2.0", "::"]
-    assert [str(p) for p in boundary_addresses([netaddr.IPSet(["255.255.255.0/24"])])] == ["0.0.0.0", "255.255.255.0",
+    assert [str(p) for p in boundary_addresses([AddressSet.parse(["255.255.255.0/24"])])] == ["0.0.0.0", "255.255.255.0",
                                                                                           "::"]
 
 

@@ -1,0 +1,208 @@
+"""Capacity benchmark: the flattening of a big tenant, and of a provider's many client domains.
+
+    python benchmarks/bench_capacity.py [--latency 20] [--runs 3] [--domains 1000] [--quick] [--json]
+                                        [--no-peer] [--peer-venv /tmp/spfbench-peer]
+
+The worlds are in benchmarks/worlds.py, served by benchmarks/dnsserver.py with every answer
+delayed by `--latency` milliseconds; the self-check is on, as by default.
+
+- The 17-sender tenant: `spfbuild flatten` as a user runs it (start-up included): wall and CPU
+  time, DNS lookups and the largest record, against the target start-up + (include depth + 2) x
+  latency + 100 ms; and sender-policy-flattener 0.4.0 on the same world in the same run (its
+  input: the tenant's include targets, as bench_peer.py gives it), interleaved.
+- The client domains (`--domains`, default 1,000, each 1 to 4 common providers and a range of
+  its own, in one config) at the default budget and at `max_lookups: 3`: domains per second over
+  the whole run, queries sent against distinct (name, type) pairs, peak memory.
+
+Prints figures; asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import worlds
+from bench_flatten import tree_needs
+from bench_peer import DEFAULT_VENV, DRIVER, ensure_peer
+from benchlib import FIXTURE_ZONES, DNSServer, median, ms, print_figures, query_stats, run, spfbuild_command, workdir
+
+WALL_SLACK_S = 0.100  # the target's allowance for the work itself
+
+
+@dataclass(frozen=True)
+class TenantFigures:
+    latency_ms: float
+    runs: int
+    wall_s: float
+    cpu_s: float
+    startup_s: float
+    depth: int
+    lookups: int
+    records: int
+    largest_record_bytes: int
+    checked: int
+    peer_wall_s: float | None
+
+    @property
+    def target_s(self) -> float:
+        return self.startup_s + (self.depth + 2) * self.latency_ms / 1000 + WALL_SLACK_S
+
+    @property
+    def speedup(self) -> float | None:
+        return self.peer_wall_s / self.wall_s if self.peer_wall_s else None
+
+    def lines(self) -> list[str]:
+        def met(good: bool) -> str:
+            return "met" if good else "MISSED"
+
+        fits = self.lookups <= 10 and self.largest_record_bytes <= 450
+        out = [
+            f"17-sender tenant @ {self.latency_ms:g} ms latency ({self.runs} runs)",
+            f"  wall time        {ms(self.wall_s)} median, CPU {ms(self.cpu_s)}; target start-up {ms(self.startup_s)}"
+            f" + (depth {self.depth} + 2) x {self.latency_ms:g} ms + 100 ms = {ms(self.target_s)}: "
+            f"{met(self.wall_s <= self.target_s)}",
+            f"  records          {self.records} ({self.lookups} DNS lookups, largest {self.largest_record_bytes} "
+            f"bytes; self-check: {self.checked} addresses): {met(fits)}",
+        ]
+        if self.peer_wall_s is not None and self.speedup is not None:
+            out.append(f"  vs sender-policy-flattener 0.4.0: {ms(self.peer_wall_s)}; spfbuild is {self.speedup:.1f}x "
+                       f"faster (target 3x): {met(self.speedup >= 3)}")
+        return out
+
+
+@dataclass(frozen=True)
+class ClientsFigures:
+    latency_ms: float
+    domains: int
+    max_lookups: int | None
+    wall_s: float
+    cpu_s: float
+    failed: int
+    queries: int
+    distinct: int
+    peak_mb: float
+
+    @property
+    def per_second(self) -> float:
+        return self.domains / self.wall_s
+
+    def lines(self) -> list[str]:
+        def met(good: bool) -> str:
+            return "met" if good else "MISSED"
+
+        budget = "default budget" if self.max_lookups is None else f"max_lookups {self.max_lookups}"
+        return [
+            f"{self.domains} client domains, {budget} @ {self.latency_ms:g} ms latency",
+            f"  throughput       {self.per_second:.0f} domains/s ({ms(self.wall_s)} wall, CPU {ms(self.cpu_s)}; "
+            f"{self.failed} failed): {met(self.per_second >= 500)}",
+            f"  queries          {self.queries} sent, {self.distinct} distinct (name, type): "
+            f"{met(self.queries == self.distinct)}",
+            f"  peak memory      {self.peak_mb:.0f} MB: {met(self.peak_mb < 300)}",
+        ]
+
+
+def _zones(tmp: Path, domains: int) -> Path:
+    zones = tmp / "zones"
+    zones.mkdir()
+    worlds.write_tenant_zones(zones)
+    worlds.write_clients_zone(zones, domains)
+    return zones
+
+
+def _record_figures(stdout: str) -> tuple[int, int, int, int]:
+    """(lookups, records, largest record in bytes, self-checked addresses) from `--format json`."""
+    (item,) = json.loads(stdout)
+    sizes = [record["size"] for record in item["records"]] if "records" in item else [item["size"]]
+    return item["lookups"], len(sizes), max(sizes), item["self_checked_addresses"]
+
+
+def tenant(latency_ms: float, runs: int, peer_python: Path | None) -> TenantFigures:
+    from benchlib import startup_seconds
+
+    with workdir("spfbench-capacity-") as tmp:
+        zones = _zones(tmp, 0)
+        config = tmp / "tenant.yaml"
+        config.write_text(worlds.TENANT_CONFIG)
+        depth = tree_needs([FIXTURE_ZONES, zones], worlds.TENANT_CONFIG).depth
+        startup = startup_seconds([*spfbuild_command(), "--help"], max(3, runs))
+        peer_command: list[str] | None = None
+        if peer_python is not None:
+            (tmp / "peer.json").write_text(json.dumps(_peer_input()))
+            (tmp / "driver.py").write_text(DRIVER)
+        with DNSServer([FIXTURE_ZONES, zones], latency_ms) as server:
+            ours = [*spfbuild_command(), "flatten", str(config), "--format", "json", "--nameserver", server.nameserver]
+            if peer_python is not None:
+                peer_command = [str(peer_python), str(tmp / "driver.py"), str(server.port), str(tmp / "peer.json")]
+                run(peer_command)
+            first = run(ours)
+            if first.returncode != 0:
+                raise SystemExit(f"spfbuild flatten failed ({first.returncode}): {first.stderr}")
+            walls, cpus, peer_walls = [], [], []
+            for _ in range(runs):  # interleaved with the peer, so both see the same machine load
+                if peer_command is not None:
+                    done = run(peer_command)
+                    if done.returncode != 0:
+                        raise SystemExit(f"sender-policy-flattener failed: {done.stderr}")
+                    peer_walls.append(done.seconds)
+                done = run(ours)
+                walls.append(done.seconds)
+                cpus.append(done.cpu_seconds)
+    lookups, records, largest, checked = _record_figures(first.stdout)
+    return TenantFigures(latency_ms, runs, median(walls), median(cpus), startup, depth, lookups, records, largest,
+                         checked, median(peer_walls) if peer_walls else None)
+
+
+def _peer_input() -> dict[str, dict[str, str]]:
+    """The tenant's include targets, as sender-policy-flattener takes them."""
+    from spfbuild.catalogue import load_catalogue
+    from spfbuild.compose import compose
+    from spfbuild.config import parse_config
+
+    catalogue = load_catalogue()
+    (spec,) = parse_config(worlds.TENANT_CONFIG, "tenant.yaml", catalogue).domains
+    record = compose(spec, catalogue).record
+    return {spec.domain: {m.domain: "txt" for m in record.mechanisms if m.kind == "include" and m.domain}}
+
+
+def clients(latency_ms: float, domains: int, max_lookups: int | None) -> ClientsFigures:
+    with workdir("spfbench-clients-") as tmp:
+        zones = _zones(tmp, domains)
+        config = tmp / "clients.yaml"
+        config.write_text(worlds.clients_config(domains, max_lookups))
+        with DNSServer([FIXTURE_ZONES, zones], latency_ms) as server:
+            command = [*spfbuild_command(), "flatten", str(config), "--format", "json",
+                       "--nameserver", server.nameserver]
+            mark = server.mark()
+            done = run(command)
+            stats = query_stats(server.queries(mark))
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"spfbuild flatten failed ({done.returncode}): {done.stderr[-2000:]}")
+    failed = sum(1 for line in done.stderr.splitlines() if line.startswith("spfbuild: error:"))
+    return ClientsFigures(latency_ms, domains, max_lookups, done.seconds, done.cpu_seconds, failed, stats.sent,
+                          stats.distinct, done.max_rss_kb / 1024)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--latency", type=float, default=20.0, help="milliseconds (default 20)")
+    parser.add_argument("--runs", type=int, default=3, help="timed tenant runs (default 3)")
+    parser.add_argument("--domains", type=int, default=1000, help="client domains (default 1000)")
+    parser.add_argument("--quick", action="store_true", help="1 run, 200 domains")
+    parser.add_argument("--no-peer", action="store_true", help="skip sender-policy-flattener")
+    parser.add_argument("--peer-venv", type=Path, default=DEFAULT_VENV, help=f"default {DEFAULT_VENV}")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    runs, domains = (1, 200) if args.quick else (args.runs, args.domains)
+    peer = None if args.no_peer else ensure_peer(args.peer_venv)
+    figures: list[TenantFigures | ClientsFigures] = [tenant(args.latency, runs, peer)]
+    figures += [clients(args.latency, domains, budget) for budget in (None, 3)]
+    print_figures(figures, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,297 @@
+"""Choosing which terms to keep as written, and laying out the records for a choice.
+
+The search starts from the declared record as it stands (every DNS term kept) and flattens
+only as much as the budgets need: the lookup budget (`flatten.max_lookups`) and the RFC's two
+void lookups, which kept terms spend too (an `a:` of a name without addresses). Terms are
+flattened first where that saves the most lookups per byte of ranges (void lookups first when
+those are over), until a layout fits; then each flattened term is tried kept again, in case a
+later choice left room. Each layout packs stably first (one sender's ranges in one chained
+record, so a change rewrites few records) and densely when the stable packing needs more
+lookups than the budget allows: fitting wins over stability. Everything is deterministic.
+
+Kept terms split the record into segments: ranges of one segment never move across a kept
+term, except pass ranges across `+` terms, where the result is pass either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spfbuild.compose import Composed
+from spfbuild.config import DomainSpec
+from spfbuild.intervals import EMPTY, AddressSet, Block
+from spfbuild.limits import MAX_VOID_LOOKUPS
+from spfbuild.pack import Packed, PackError, pack
+from spfbuild.partition import FULL, Claim, FlattenError, Origin, Span, TermSet, classes
+from spfbuild.record import Mechanism, Modifier, Qualifier
+
+NUMBERED_TEMPLATE = "_spf{n}"
+HASH_TEMPLATE = "_spf-{hash}"
+HASH_LENGTH = 10
+_QUALIFIER_OF = {q.result: q for q in Qualifier}
+
+__all__ = ["HASH_TEMPLATE", "Group", "Layout", "Top", "chain_name", "choose", "label", "layout"]
+
+
+@dataclass
+class Top:
+    """What the composed record's terms resolved to."""
+
+    composed: list[Composed]
+    mechanisms: list[Mechanism]
+    sets: list[TermSet | None]  # None: cannot be flattened
+    costs: list[int]  # lookups of each term over its tree
+    voids: list[tuple[int, int]]  # void lookups of each term over its tree, for IPv4 and IPv6 clients
+    forced: dict[int, str]  # terms kept whatever the budget, and why
+    redirect: Modifier | None
+    redirect_claims: list[Claim] | None  # None: redirect kept (or absent)
+    redirect_cost: int
+    redirect_voids: tuple[int, int]
+    tail: list[str]  # modifiers kept as written (exp, unknown)
+
+
+def choose(top: Top, spec: DomainSpec, main_budget: int) -> tuple[set[int], Layout]:
+    """The kept terms, and their layout (see the module's docstring); FlattenError when even
+    everything flattenable flattened does not fit."""
+    budget = spec.flatten.max_lookups
+    candidates = [i for i, m in enumerate(top.mechanisms)
+                  if m.queries_dns and top.sets[i] is not None and i not in top.forced]
+    kept = set(top.forced) | set(candidates)  # the declared record as it stands
+    flattened: list[int] = []
+    found: Layout | None = None
+    while True:
+        if lookups_before_chains(top, kept) <= budget and not _voids_over(top, kept):
+            found = _fit(top, kept, spec, main_budget, budget)
+            if found is not None:
+                break
+        left = [i for i in candidates if i in kept]
+        if not left:
+            break
+        pick = min(left, key=lambda i: _flatten_first(top, kept, i))
+        kept.discard(pick)
+        flattened.append(pick)
+    if found is None:
+        last = _best_effort(top, kept, spec, main_budget)
+        names = ", ".join(str(top.mechanisms[i]) for i in sorted(kept)) or "none"
+        if last is not None and last.lookups > budget:
+            raise FlattenError(
+                f"{spec.domain}: {last.lookups} DNS lookups even with everything flattenable flattened, over "
+                f"the budget of {budget} (kept: {names})"
+            )
+        voids = _void_count(top, kept)
+        if voids > MAX_VOID_LOOKUPS:
+            raise FlattenError(
+                f"{spec.domain}: {voids} void DNS lookups even with everything flattenable flattened, over "
+                f"the limit of {MAX_VOID_LOOKUPS} (kept: {names})"
+            )
+        # The layout itself failed (the byte budget): its message says why.
+        layout(top, kept, spec, main_budget)
+        raise AssertionError("unreachable: a layout within the budgets was refused")
+    # A term flattened early may fit kept now that later ones are flattened.
+    for index in reversed(flattened):
+        trial_kept = kept | {index}
+        if lookups_before_chains(top, trial_kept) > budget or _voids_over(top, trial_kept):
+            continue
+        trial = _fit(top, trial_kept, spec, main_budget, budget)
+        if trial is not None:
+            kept, found = trial_kept, trial
+    return kept, found
+
+
+def _fit(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, budget: int) -> Layout | None:
+    """The stable layout of `kept` if it is within the lookup budget, else the dense one if it
+    is; None when neither is (or neither fits the bytes)."""
+    for dense in (False, True):
+        try:
+            found = layout(top, kept, spec, main_budget, dense=dense)
+        except FlattenError:
+            continue
+        if found.lookups <= budget:
+            return found
+    return None
+
+
+def _best_effort(top: Top, kept: set[int], spec: DomainSpec, main_budget: int) -> Layout | None:
+    """The densest layout of `kept` that fits the bytes, for the refusal's message."""
+    try:
+        return layout(top, kept, spec, main_budget, dense=True)
+    except FlattenError:
+        return None
+
+
+def _flatten_first(top: Top, kept: set[int], index: int) -> tuple[int, float, int]:
+    """Order of flattening: terms with void lookups first while those are over the limit, then
+    the most lookups saved per byte of ranges; the record's order breaks ties."""
+    voiding = _voids_over(top, kept) and max(top.voids[index]) > 0
+    return (0 if voiding else 1, -top.costs[index] / max(1, _bytes(top.sets[index])), index)
+
+
+def never_errs(mech: Mechanism) -> bool:
+    """Whether a kept term can only match or not match, never end the evaluation with an error:
+    pass ranges may move ahead of it only then. Its tree was resolved and found valid when the
+    record was built (or flattening was refused), and a macro elsewhere only decides match or no
+    match; an include whose target is named by a macro leads to a record nobody has seen."""
+    return not (mech.kind == "include" and mech.has_macros)
+
+
+def lookups_before_chains(top: Top, kept: set[int]) -> int:
+    """The lookups of the kept and unflattenable terms and a kept redirect: a layout's count
+    without its chained records' includes."""
+    lookups = sum(top.costs[i] for i in range(len(top.mechanisms)) if i in kept or top.sets[i] is None)
+    if top.redirect is not None and top.redirect_claims is None:
+        lookups += top.redirect_cost
+    return lookups
+
+
+def _void_count(top: Top, kept: set[int]) -> int:
+    """The void lookups a receiver counts over the kept terms, for the worse address family
+    (chained records' includes are never void)."""
+    counted = [top.voids[i] for i in range(len(top.mechanisms)) if i in kept or top.sets[i] is None]
+    if top.redirect is not None and top.redirect_claims is None:
+        counted.append(top.redirect_voids)
+    return max(sum(v4 for v4, _ in counted), sum(v6 for _, v6 in counted))
+
+
+def _voids_over(top: Top, kept: set[int]) -> bool:
+    return _void_count(top, kept) > MAX_VOID_LOOKUPS
+
+
+@dataclass
+class Layout:
+    packed: Packed
+    lookups: int
+    groups: list[Group]
+    samples: list[AddressSet]
+
+
+def _bytes(term_set: TermSet | None) -> int:
+    if term_set is None:
+        return 0
+    return sum(len(b.term()) + 1 for b in term_set.addresses.blocks)
+
+
+def layout(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, *, dense: bool = False) -> Layout:
+    """The records for `kept` terms kept as written and the rest flattened. `dense` packs the
+    chained records full, ignoring which sender each range came from."""
+    decided = EMPTY  # addresses an earlier segment already gives a result
+    after: list[str] = []
+    pools: list[tuple[int, AddressSet]] = []  # (segment start, pass addresses) movable to the front
+    movable = True
+    start = 0
+    current: list[Claim] = []
+    samples: list[AddressSet] = []
+    for i, mech in enumerate(top.mechanisms):
+        term_set = top.sets[i]
+        if i in kept or term_set is None:
+            found, decided = classes(current, decided)
+            movable = _emit_segment(found, None, movable, start, pools, after)
+            samples += found.values()
+            after.append(str(mech))
+            movable = movable and mech.qualifier is Qualifier.PASS and never_errs(mech)
+            current, start = [], i + 1
+            continue
+        current.append(Claim(mech.qualifier.result, term_set.addresses, term_set.origins))
+    default = _default(top, current)
+    if top.redirect_claims is not None:
+        current += top.redirect_claims
+    found, decided = classes(current, decided, skip=default)  # the default's addresses need no ranges
+    samples += found.values()
+    _emit_segment(found, default, movable, start, pools, after)
+    if default is not None and _has_full_claim(current):
+        after.append(str(Mechanism("all", _QUALIFIER_OF[default])))
+    if top.redirect is not None and top.redirect_claims is None:
+        after.append(str(top.redirect))
+    after += top.tail
+    groups = _groups(top, pools)
+    try:
+        packed = pack([g.terms for g in groups], [], after, main_budget, spec.flatten.max_record_bytes,
+                      lambda n: chain_name(spec, n), dense=dense)
+    except PackError as exc:
+        raise FlattenError(f"{spec.domain}: {exc}") from None
+    return Layout(packed, lookups_before_chains(top, kept) + len(packed.chains), groups, samples)
+
+
+def _default(top: Top, claims: list[Claim]) -> str | None:
+    """The result of addresses no emitted range decides: the `all` qualifier (or the redirect
+    target's), neutral without one, unknown when a kept redirect decides."""
+    if top.redirect is not None and top.redirect_claims is None:
+        return None
+    for claim in [*claims, *(top.redirect_claims or [])]:
+        if claim.addresses == FULL:
+            return claim.result
+    return "neutral"
+
+
+def _has_full_claim(claims: list[Claim]) -> bool:
+    return any(c.addresses == FULL for c in claims)
+
+
+def _emit_segment(
+    found: dict[str, AddressSet], default: str | None, movable: bool, start: int,
+    pools: list[tuple[int, AddressSet]], after: list[str],
+) -> bool:
+    for result in ("fail", "softfail", "neutral", "pass"):
+        addresses = found.get(result)
+        if not addresses or result == default:
+            continue
+        if result == "pass" and movable:
+            pools.append((start, addresses))
+            continue
+        prefix = "" if result == "pass" else _QUALIFIER_OF[result].value
+        after.extend(prefix + b.term() for b in addresses.blocks)
+    return movable
+
+
+@dataclass(frozen=True)
+class Group:
+    """The pass ranges one top-level term contributes (in record order), and where they came from."""
+
+    label: str
+    blocks: tuple[Block, ...]
+    origins: list[tuple[Span, Origin]]
+
+    @property
+    def terms(self) -> list[str]:
+        return [b.term() for b in self.blocks]
+
+
+def _groups(top: Top, pools: list[tuple[int, AddressSet]]) -> list[Group]:
+    """Pass ranges grouped by the top-level term that contributes them, in record order."""
+    pool = EMPTY
+    for _, addresses in pools:
+        pool |= addresses
+    groups: list[Group] = []
+    contributors: list[tuple[str, TermSet]] = [
+        (label(top.composed[i]), s) for i, s in enumerate(top.sets) if s is not None
+    ]
+    if top.redirect is not None and top.redirect_claims is not None:
+        claims = top.redirect_claims
+        redirect_set = EMPTY
+        for claim in claims:
+            redirect_set |= claim.addresses
+        contributors.append((f"redirect={top.redirect.value}", TermSet(redirect_set, [o for c in claims
+                                                                                      for o in c.origins])))
+    for name, term_set in contributors:
+        mine = pool & term_set.addresses
+        if not mine:
+            continue
+        pool = pool - mine
+        groups.append(Group(name, mine.blocks, term_set.origins))
+    return groups
+
+
+def label(item: Composed) -> str:
+    source = item.sources[0] if item.sources else None
+    return source.label if source else str(item.term)
+
+
+def chain_name(spec: DomainSpec, n: int, content: str | None = None) -> str:
+    """The chained record's name; while packing (no content yet) a placeholder hash of the
+    final length stands in, unique per record."""
+    import hashlib
+
+    template = spec.flatten.chain_name or NUMBERED_TEMPLATE
+    digest = hashlib.sha256(content.encode()).hexdigest()[:HASH_LENGTH] if content else f"{n:0{HASH_LENGTH}d}"
+    return f"{template.format(n=n, hash=digest)}.{spec.domain}"
+
+
