@@ -19,10 +19,13 @@ from typing import TYPE_CHECKING
 
 from spfbuild.companion_audit import DkimCheck, DmarcCheck, check_dkim, check_dmarc, selectors_in
 from spfbuild.dns import Answer, normalize
-from spfbuild.linting import lint_record
+from spfbuild.idn import IDNError, to_ascii
+from spfbuild.linting import lint_value, record_text
 from spfbuild.mechanisms import DNSResolver, domain_problem
+from spfbuild.record import IPNetwork, Mechanism, Qualifier, parse
 from spfbuild.rules import dns as rules
 from spfbuild.rules.dns import Finding, Providers
+from spfbuild.rules.registry import BROAD_RANGE
 from spfbuild.tree import Node, TermLookup, Tree, Walker, walk
 
 if TYPE_CHECKING:
@@ -80,6 +83,7 @@ class Report:
         """The JSON shape of `spfbuild check --json` for one domain."""
         return {
             "domain": self.domain,
+            **({"domain_ascii": self.tree.domain} if self.tree is not None and not self.domain.isascii() else {}),
             "record": self.record,
             "lookups": self.lookups,
             "void_lookups": self.void_lookups,
@@ -101,6 +105,7 @@ class ProviderIndex:
     def __init__(self, catalogue: Catalogue):
         self._exact: dict[str, str] = {}
         self._entries: dict[str, Provider] = {provider.name: provider for provider in catalogue}
+        self._published: asyncio.Future[tuple[IPNetwork, ...]] | None = None
         homes: dict[str, set[str]] = {}
         for provider in catalogue:
             names = [provider.include] if provider.include else []
@@ -110,6 +115,13 @@ class ProviderIndex:
                 self._exact[name] = provider.name
                 homes.setdefault(registered_domain(name), set()).add(provider.name)
         self._homes = {home: owners.pop() for home, owners in homes.items() if len(owners) == 1}
+
+    async def published_ranges(self, walker: Walker) -> tuple[IPNetwork, ...]:
+        """Every range the catalogue providers' records publish, as DNS gives them now: asked
+        once per run, and only when a record holds a range that needs telling apart."""
+        if self._published is None:
+            self._published = asyncio.ensure_future(_published_ranges(tuple(self._exact), walker))
+        return await asyncio.shield(self._published)
 
     def provider_of(self, name: str) -> str | None:
         name = normalize(name)
@@ -122,11 +134,39 @@ class ProviderIndex:
                 return owner
         return None
 
-
     def entry(self, name: str) -> Provider | None:
         """The catalogue entry of the provider `name` belongs to (see `provider_of`)."""
         owner = self.provider_of(name)
         return self._entries.get(owner) if owner is not None else None
+
+
+async def _published_ranges(names: tuple[str, ...], walker: Walker) -> tuple[IPNetwork, ...]:
+    roots = await asyncio.gather(*(walk(normalize(name), walker.resolver, walker) for name in names))
+    found: list[IPNetwork] = []
+    for tree in roots:
+        for _, node in tree.nodes():
+            if node.parsed is not None:
+                found += [m.network for m in node.parsed.record.mechanisms
+                          if m.network is not None and m.qualifier is Qualifier.PASS]
+    return tuple(found)
+
+
+async def _drop_providers_broad_ranges(found: list[Finding], record: str, providers: ProviderIndex,
+                                       walker: Walker) -> list[Finding]:
+    """A broad range a catalogue provider itself publishes (Microsoft's 40.92.0.0/15) is no
+    finding: it is what a record flattened from that provider holds."""
+    if not any(f.diagnostic.code == BROAD_RANGE.code for f in found):
+        return found
+    published = await providers.published_ranges(walker)
+    parsed = parse(record_text(record))
+    theirs = {span.column for term, span in zip(parsed.record.terms, parsed.spans, strict=True)
+              if isinstance(term, Mechanism) and term.network is not None
+              and any(_within(term.network, n) for n in published)}
+    return [f for f in found if not (f.diagnostic.code == BROAD_RANGE.code and f.diagnostic.column in theirs)]
+
+
+def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
+    return inner.version == outer.version and inner.subnet_of(outer)  # type: ignore[arg-type]
 
 
 def registered_domain(name: str) -> str:
@@ -141,11 +181,10 @@ def normalize_domain(text: str) -> tuple[str, str | None]:
     """(the name to query, why it is not a valid domain name or None). International names
     are turned into their ASCII (IDNA) form; underscores are allowed (_spf.example.com)."""
     name = text.strip().lower().removesuffix(".")
-    if not name.isascii():
-        try:
-            name = name.encode("idna").decode("ascii")
-        except UnicodeError:
-            return name, "not a valid international domain name"
+    try:
+        name = to_ascii(name)  # IDNA 2008
+    except IDNError as exc:
+        return name, f"not a valid internationalised domain name: {exc.reason}"
     if not _NAME.fullmatch(name):
         return name, "a domain name holds only letters, digits, hyphens and underscores, between dots"
     return name, domain_problem(name)
@@ -164,7 +203,10 @@ async def audit(
         walk(name, resolver, walker), resolver.query(name, "SPF"), check_dmarc(name, resolver))
     dkim = await check_dkim(name, selectors_in(tree, providers), resolver)
     record = tree.root.record
-    found = [Finding(d, (), name) for d in lint_record(record).diagnostics] if record is not None else []
+    # Linted as DNS holds it: strings of at most 255 bytes (SPF517 gives the published sizes instead of SPF401).
+    found = [Finding(d, (), name) for d in lint_value(record).diagnostics] if record is not None else []
+    if record is not None and isinstance(providers, ProviderIndex):
+        found = await _drop_providers_broad_ranges(found, record, providers, walker or Walker(resolver))
     found += rules.check_domain(tree, spf_type, providers)
     ordered = sorted(found, key=lambda f: f.diagnostic.severity.rank)  # stable: tree order within a severity
     return Report(given, record, tuple(ordered), tree, dmarc, dkim)

@@ -1,11 +1,16 @@
 """Domain specs + catalogue -> one merged, deduplicated SPF record (what `render` emits).
 
-Every rewrite here keeps the result of check_host() identical for every address:
+The declaration as written (:func:`declare`) is the existing record, with a provider the
+config declares again replaced where it stands, then every sender's terms in the order the
+config lists them, then `all` and the modifiers. Every rewrite :func:`compose` makes from it
+keeps the result of check_host() identical for every address:
   * a repeated include/a/mx/ptr/exists is dead (the first copy already decided), so it goes;
-  * ip4/ip6 ranges collapse only within a run of terms sharing one qualifier, where order
-    cannot matter, and a range already covered by an earlier ip term is never reached;
+  * ip4/ip6 ranges merge only where order cannot matter (:mod:`spfbuild.rangemerge`), and a
+    range earlier ranges cover is never reached;
   * a provider region covered by another declared region (Mimecast global covers eu, ...)
     adds no address.
+An existing record with a term that never takes effect (after `all`, or `redirect=` beside
+`all`) is refused: whatever the merge did with it would change who may send.
 """
 
 from __future__ import annotations
@@ -17,7 +22,11 @@ from dataclasses import dataclass, replace
 from spfbuild.catalogue import Catalogue, Provider
 from spfbuild.config import DomainSpec, Sender
 from spfbuild.errors import SPFBuildError
+from spfbuild.linting import record_text
+from spfbuild.rangemerge import merge_ranges
 from spfbuild.record import IPNetwork, Mechanism, Modifier, Qualifier, Record, Term, parse
+from spfbuild.rules import policy as policy_rules
+from spfbuild.rules.registry import REDIRECT_WITH_ALL, TERMS_AFTER_ALL
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class Composed:
 class Composition:
     domain: str
     terms: tuple[Composed, ...]
+    warnings: tuple[str, ...] = ()  # what the merge kept of the existing record against the config
 
     @property
     def record(self) -> Record:
@@ -63,21 +73,48 @@ class ComposeError(SPFBuildError):
 
 
 EXISTING = Source("existing record")
+# Lint findings on an existing record that mean one of its terms never takes effect.
+_NEVER_EFFECTIVE = (TERMS_AFTER_ALL.code, REDIRECT_WITH_ALL.code)
+
+
+def declare(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None) -> Composition:
+    """The declaration as written, catalogue expanded, before any merging or de-duplication: the
+    existing record (a provider the config declares again replaced where it stands), the
+    senders' terms in config order, `all`, the modifiers. The record `compose` emits must give
+    every address the result this one gives (flatten's self-check compares against it)."""
+    existing_text = existing if existing is not None else spec.existing
+    base = _existing_terms(existing_text) if existing_text else ()
+    new = [item for sender in spec.senders for item in _sender_terms(sender, catalogue, spec.domain)]
+    mechanisms, all_term, modifiers = _split(base)
+    mechanisms = _replace_provider_references(mechanisms, new, catalogue)
+    declared = [*mechanisms, *(c for c in new if not _placed(c, mechanisms))]
+    final_all, warnings = _final_all(spec, all_term, modifiers)
+    terms = [*declared, *([final_all] if final_all else []), *modifiers]
+    return Composition(spec.domain, tuple(_cost(c, catalogue) for c in terms), warnings)
 
 
 def compose(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None) -> Composition:
     """Merge the declared senders into the existing record (if any) for `spec.domain`."""
-    existing_text = existing if existing is not None else spec.existing
-    base = _existing_terms(existing_text) if existing_text else ()
-    new = [item for sender in spec.senders for item in _sender_terms(sender, catalogue, spec.domain)]
-    new = _drop_covered_regions(new, spec.senders, catalogue)
-    mechanisms, all_term, modifiers = _split(base)
-    mechanisms = _replace_provider_references(mechanisms, new, catalogue)
-    merged = _dedupe([*mechanisms, *(c for c in new if not _placed(c, mechanisms))])
-    merged = _collapse_ranges(merged)
-    final_all = _final_all(spec.policy, all_term)
-    terms = [*merged, *([final_all] if final_all else []), *modifiers]
-    return Composition(spec.domain, tuple(_cost(c, catalogue) for c in terms))
+    declared = declare(spec, catalogue, existing)
+    mechanisms = [c for c in declared.terms if isinstance(c.term, Mechanism) and c.term.kind != "all"]
+    rest = declared.terms[len(mechanisms):]
+    merged = _dedupe(_drop_covered_regions(mechanisms, spec.senders, catalogue))
+    merged = merge_ranges(merged, lambda c: c.term, _range_item)
+    return Composition(spec.domain, (*(_cost(c, catalogue) for c in merged), *rest), declared.warnings)
+
+
+def existing_problem(text: str) -> str | None:
+    """Why an existing record cannot be merged into, or None: a syntax error, or a term that
+    never takes effect (the merge would change who may send, whatever it did with that term)."""
+    parsed = parse(record_text(text))
+    errors = [d for d in parsed.diagnostics if d.is_error]
+    if errors:
+        return f"existing record: {errors[0].message} (column {errors[0].column})"
+    dead = next((d for d in policy_rules.check(parsed) if d.code in _NEVER_EFFECTIVE), None)
+    if dead is not None:
+        return (f"existing record: {dead.message} ({dead.code} [{dead.name}], column {dead.column}); "
+                "merging into it would change who may send: fix the record first")
+    return None
 
 
 def keep_reason(item: Composed, keep: Collection[str], catalogue: Catalogue) -> str | None:
@@ -100,11 +137,21 @@ def keep_reason(item: Composed, keep: Collection[str], catalogue: Catalogue) -> 
     return None
 
 
+def catalogue_lookups(domain: str, catalogue: Catalogue) -> int | None:
+    """What an include of `domain` costs receivers, by the catalogue (the include and its own
+    nested lookups), or None when no provider lists it: an estimate, never a measurement."""
+    domain = _norm(domain)
+    for provider in catalogue:
+        if domain in _all_includes(provider):
+            return provider.lookups_for(_region_of(provider, domain))
+    return None
+
+
 def _existing_terms(text: str) -> tuple[Composed, ...]:
-    parsed = parse(text.strip())
-    errors = [d for d in parsed.diagnostics if d.is_error]
-    if errors:
-        raise ComposeError(f"existing record: {errors[0].message} (column {errors[0].column})")
+    problem = existing_problem(text)
+    if problem is not None:
+        raise ComposeError(problem)
+    parsed = parse(record_text(text))
     return tuple(Composed(t, (EXISTING,), 0) for t in parsed.record.terms)
 
 
@@ -154,13 +201,10 @@ def _region_includes(provider: Provider, region: str) -> set[str]:
 
 
 def _split(terms: tuple[Composed, ...]) -> tuple[list[Composed], Composed | None, list[Composed]]:
+    """Mechanisms before `all`, the `all`, the modifiers (nothing follows `all`: refused before)."""
     mechanisms = [c for c in terms if isinstance(c.term, Mechanism) and c.term.kind != "all"]
     alls = [c for c in terms if isinstance(c.term, Mechanism) and c.term.kind == "all"]
     modifiers = [c for c in terms if isinstance(c.term, Modifier)]
-    if alls:
-        # Terms after `all` are never evaluated; keep the record's meaning, not its dead text.
-        first_all = terms.index(alls[0])
-        mechanisms = [c for c in mechanisms if terms.index(c) < first_all]
     return mechanisms, (alls[0] if alls else None), modifiers
 
 
@@ -270,54 +314,31 @@ def _dedupe(items: list[Composed]) -> list[Composed]:
     return out
 
 
-def _collapse_ranges(items: list[Composed]) -> list[Composed]:
-    """Collapse ip4/ip6 ranges within each run of same-qualifier mechanisms."""
-    out: list[Composed] = []
-    earlier: list[IPNetwork] = []
-    run: list[Composed] = []
-    for item in [*items, None]:
-        term = item.term if item else None
-        if run and (item is None or (isinstance(term, Mechanism) and term.qualifier != run[0].term.qualifier)):  # type: ignore[union-attr]
-            out.extend(_collapse_run(run, earlier))
-            run = []
-        if item is not None:
-            run.append(item)
-    return out
+def _range_item(network: IPNetwork, qualifier: Qualifier, covered: list[Composed]) -> Composed:
+    sources = tuple(dict.fromkeys(s for c in covered for s in c.sources))
+    return Composed(_ip_mechanism(network, qualifier), sources, 0)
 
 
-def _collapse_run(run: list[Composed], earlier: list[IPNetwork]) -> list[Composed]:
-    ranges = [c for c in run if isinstance(c.term, Mechanism) and c.term.network is not None]
-    if not ranges:
-        return run
-    qualifier = ranges[0].term.qualifier  # type: ignore[union-attr]
-    by_network: dict[IPNetwork, list[Source]] = {}
-    for item in ranges:
-        network = item.term.network  # type: ignore[union-attr]
-        assert network is not None
-        if any(_within(network, e) for e in earlier):
-            continue  # shadowed by an earlier range: never reached
-        by_network.setdefault(network, []).extend(item.sources)
-    collapsed: list[Composed] = []
-    for version in (4, 6):
-        nets = [n for n in by_network if n.version == version]
-        for net in ipaddress.collapse_addresses(nets):  # type: ignore[type-var]
-            sources = tuple(dict.fromkeys(s for n, ss in by_network.items() if _within(n, net) for s in ss))
-            collapsed.append(Composed(_ip_mechanism(net, qualifier), sources, 0))
-    earlier.extend(c.term.network for c in collapsed if isinstance(c.term, Mechanism) and c.term.network)
-    first = run.index(ranges[0])
-    rest = [c for c in run if c not in ranges]
-    return [*rest[:first], *collapsed, *rest[first:]]
-
-
-def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
-    return inner.version == outer.version and inner.subnet_of(outer)  # type: ignore[arg-type]
-
-
-def _final_all(policy: Qualifier | None, existing_all: Composed | None) -> Composed | None:
-    if policy is not None:
-        sources = existing_all.sources if existing_all and existing_all.term == Mechanism("all", policy) else ()
-        return Composed(Mechanism("all", policy), sources or (Source("policy"),), 0)
-    return existing_all
+def _final_all(spec: DomainSpec, existing_all: Composed | None,
+               modifiers: list[Composed]) -> tuple[Composed | None, tuple[str, ...]]:
+    """The record's `all` and what to tell about it. The existing record's qualifier stays unless
+    the domain's own entry sets `policy` (one inherited from `defaults:` keeps it and says so);
+    a record that ends in `redirect=` gets no `all`, which would disable the redirect."""
+    policy = spec.policy
+    redirect = next((c for c in modifiers if isinstance(c.term, Modifier) and c.term.name == "redirect"), None)
+    if policy is None:
+        return existing_all, ()
+    wanted = Mechanism("all", policy)
+    if existing_all is None and redirect is not None:
+        if spec.policy_inherited:
+            return None, ()
+        return None, (f"policy {policy.result} is not applied: the existing record ends in {redirect.term}, which "
+                      f"decides for every address no term matches ({wanted} would disable it)",)
+    if existing_all is not None and existing_all.term != wanted and spec.policy_inherited:
+        return existing_all, (f"the existing record's {existing_all.term} is kept; policy {policy.result} from "
+                              f"defaults: would make it {wanted} (set policy: on the domain to change it)",)
+    sources = existing_all.sources if existing_all and existing_all.term == wanted else ()
+    return Composed(wanted, sources or (Source("policy"),), 0), ()
 
 
 def _cost(item: Composed, catalogue: Catalogue) -> Composed:
@@ -330,10 +351,8 @@ def _cost(item: Composed, catalogue: Catalogue) -> Composed:
         if declared is not None and declared in catalogue:  # an account-specific include is not listed as such
             provider = catalogue.get(declared)
             return replace(item, lookups=provider.lookups_for(_region_of(provider, domain)))
-        for provider in catalogue:
-            if domain in _all_includes(provider):
-                return replace(item, lookups=provider.lookups_for(_region_of(provider, domain)))
-        return replace(item, lookups=1, lookups_known=False)
+        known = catalogue_lookups(domain, catalogue)
+        return replace(item, lookups=known) if known is not None else replace(item, lookups=1, lookups_known=False)
     if isinstance(term, Modifier):  # redirect: its target's cost is unknown offline
         return replace(item, lookups=1, lookups_known=False)
     return replace(item, lookups=1)

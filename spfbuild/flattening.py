@@ -56,6 +56,7 @@ class Flattened:
     sources: dict[str, list[str]] = field(compare=False)  # flattened DNS term -> every range it resolved to
     checked: int = 0  # addresses the self-check evaluated
     why_kept: tuple[tuple[str, str], ...] = ()  # each kept term, and why it stays as written
+    warnings: tuple[str, ...] = ()  # what composing kept of the existing record against the config
     compiled: Publication | None = field(default=None, compare=False)  # flatten.mode macro: the zone
 
 
@@ -111,6 +112,7 @@ async def flatten_domain(
         origins=_origins(layout.groups),
         sources=_source_ranges(top, kept),
         checked=checked,
+        warnings=composition.warnings,
     )
 
 

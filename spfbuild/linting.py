@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from spfbuild.diagnostics import Diagnostic, Severity, has_errors
@@ -22,15 +23,25 @@ class LintResult:
         return not has_errors(self.diagnostics)
 
 
-def lint_record(text: str) -> LintResult:
-    """Lint record text, either bare (`v=spf1 ...`) or as quoted strings (`"v=spf1 ..." "..."`)."""
+def lint_record(text: str, lookups_of: Callable[[str], int | None] | None = None) -> LintResult:
+    """Lint record text, either bare (`v=spf1 ...`) or as quoted strings (`"v=spf1 ..." "..."`).
+    `lookups_of(domain)` is what an include costs by the provider catalogue (None: not known):
+    with it the lookup limit is also judged on that estimate (SPF403)."""
     text = text.strip("\r\n")
     quoting, strings = syntax.check_quoting(text)
     record_text = "".join(strings) if strings is not None else text
     parsed = parse(record_text)  # the parser raises the syntax rules of the record itself
-    found = [*quoting, *parsed.diagnostics, *policy.check(parsed), *ranges.check(parsed), *size.check(parsed, strings)]
+    found = [*quoting, *parsed.diagnostics, *policy.check(parsed), *ranges.check(parsed), *size.check(parsed, strings),
+             *(size.check_estimate(parsed, lookups_of) if lookups_of is not None else ())]
     ordered = sorted(found, key=lambda d: (d.severity.rank != Severity.ERROR.rank, d.column, d.code))
     return LintResult(record_text, strings, parsed, tuple(ordered))
+
+
+def record_text(text: str) -> str:
+    """The record a bare or pasted input holds: quoted TXT strings (`"v=spf1 mx" " ~all"`) are
+    joined as DNS joins them, without spaces."""
+    _, strings = syntax.check_quoting(text.strip("\r\n"))
+    return "".join(strings) if strings is not None else text.strip()
 
 
 def lint_value(value: str) -> LintResult:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spfbuild.alignment import Advice, advise
 from spfbuild.catalogue import Catalogue
@@ -12,7 +12,10 @@ from spfbuild.config import DomainSpec
 from spfbuild.diagnostics import Diagnostic
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.errors import SPFBuildError
-from spfbuild.linting import lint_value
+from spfbuild.idn import both, to_unicode
+from spfbuild.linting import LintResult, lint_value
+from spfbuild.record import Mechanism
+from spfbuild.rules.registry import NON_PUBLIC_RANGE
 
 
 class RenderError(SPFBuildError):
@@ -25,7 +28,7 @@ class Rendered:
     composition: Composition
     diagnostics: tuple[Diagnostic, ...]
     notes: tuple[str, ...] = ()  # why includes are kept as written
-    warnings: tuple[str, ...] = ()  # senders declared where they have no effect (placement)
+    warnings: tuple[str, ...] = ()  # what the merge kept of the existing record; senders placed where they do nothing
     kept: tuple[tuple[int, str], ...] = ()  # (term index, why flatten keeps it as written)
     companions: tuple[Companion, ...] = ()  # the DKIM and DMARC records beside the SPF record
     alignment: tuple[str, ...] = ()  # senders that cannot pass DMARC through SPF (alignment advice)
@@ -39,7 +42,9 @@ class Rendered:
         comp = self.composition
         extra: dict[str, object] = {
             "lookups": comp.lookups,
-            "lookups_exact": comp.lookups_known,
+            # Offline, an include's cost is the catalogue's figure at best: exact only without includes.
+            "lookups_exact": comp.record.redirect is None
+            and not any(m.kind == "include" for m in comp.record.mechanisms),
             "max_lookups": self.spec.flatten.max_lookups,
             "diagnostics": [d.to_dict() for d in self.diagnostics],
             "terms": [
@@ -48,6 +53,8 @@ class Rendered:
                 for i, c in enumerate(comp.terms)
             ],
         }
+        if both(self.spec.domain) != self.spec.domain:
+            extra["domain_unicode"] = to_unicode(self.spec.domain)
         if self.notes:
             extra["notes"] = list(self.notes)
         if self.warnings:
@@ -62,24 +69,39 @@ def render_domain(spec: DomainSpec, catalogue: Catalogue, existing: str | None =
     try:
         composition = compose(spec, catalogue, existing)
     except ComposeError as exc:
-        raise RenderError(f"{spec.domain}: {exc}") from None
+        raise RenderError(f"{both(spec.domain)}: {exc}") from None
     result = lint_value(str(composition.record))
+    if spec.example_ranges:
+        result = replace(result, diagnostics=tuple(d for d in result.diagnostics if not _example(d, result, spec)))
     errors = [d for d in result.diagnostics if d.is_error]
     if errors:
         first = errors[0]
-        raise RenderError(f"{spec.domain}: the rendered record fails {first.code} [{first.name}]: {first.message}")
+        raise RenderError(
+            f"{both(spec.domain)}: the rendered record fails {first.code} [{first.name}]: {first.message}")
     budget = spec.flatten.max_lookups
     if composition.lookups > budget:
         at_least = "" if composition.lookups_known else "at least "
         raise RenderError(
-            f"{spec.domain}: the record needs {at_least}{composition.lookups} DNS lookups, over the budget of "
+            f"{both(spec.domain)}: the record needs {at_least}{composition.lookups} DNS lookups, over the budget of "
             f"{budget}; run `spfbuild flatten` to fit it"
         )
     kept = tuple((i, why) for i, c in enumerate(composition.terms) if (why := keep_reason(c, (), catalogue)))
     notes = tuple(f"{composition.record.terms[i]} is kept as written when flattening: {why}" for i, why in kept)
     companions, advice = companion_parts(spec, catalogue)
-    return Rendered(spec, composition, result.diagnostics, notes,
-                    placement_warnings(spec, catalogue) + advice.warnings, kept, companions, advice.notes)
+    warnings = (*composition.warnings, *placement_warnings(spec, catalogue), *advice.warnings)
+    return Rendered(spec, composition, result.diagnostics, notes, warnings, kept, companions, advice.notes)
+
+
+def _example(diag: Diagnostic, result: LintResult, spec: DomainSpec) -> bool:
+    """A non-public range inside the ranges the config marks as examples (`example_ranges`)."""
+    if diag.code != NON_PUBLIC_RANGE.code:
+        return False
+    for term, span in zip(result.parsed.record.terms, result.parsed.spans, strict=True):
+        network = term.network if isinstance(term, Mechanism) else None
+        if span.column == diag.column and network is not None:
+            return any(network.version == e.version and network.subnet_of(e)  # type: ignore[arg-type]
+                       for e in spec.example_ranges)
+    return False
 
 
 def companion_parts(spec: DomainSpec, catalogue: Catalogue) -> tuple[tuple[Companion, ...], Advice]:

@@ -14,13 +14,15 @@ import os
 os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import sys
-from collections.abc import Sequence
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from spfbuild.cli.common import EXIT_OK, EXIT_USAGE
+from spfbuild.cli.common import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 # click's UsageError, the base of every parsing error: typer exports only its subclass BadParameter.
 _UsageError: type[Exception] = typer.BadParameter.__mro__[1]
@@ -50,8 +52,33 @@ class _Group(TyperGroup):
         return code
 
 
-app = typer.Typer(
+class _Command(TyperCommand):
+    """Usage lines as manual pages write them: `CONFIG`, `[RECORD]`, `[DOMAIN]...` (typer's own
+    are `{CONFIG}` and `[[DOMAIN]...]...`)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name != "argument":
+                continue
+            name = (param.metavar or param.name or "").strip("[].").upper()
+            name = name if param.required else f"[{name}]"
+            pieces.append(f"{name}..." if param.nargs != 1 else name)
+        return pieces
+
+
+class App(typer.Typer):
+    """spfbuild's typer application: every command gets spfbuild's usage line and, below its
+    help, the exit-code table."""
+
+    def command(self, name: str | None = None, *, cls: type[TyperCommand] | None = None,
+                epilog: str | None = None, **extra: Any) -> Callable[[_F], _F]:
+        return super().command(name, cls=cls or _Command, epilog=epilog or EXIT_CODES_HELP, **extra)
+
+
+app = App(
     cls=_Group,
+    epilog=EXIT_CODES_HELP,
     name="spfbuild",
     help="Build, flatten, validate and publish SPF (RFC 7208) records.",
     add_completion=False,

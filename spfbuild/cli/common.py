@@ -14,6 +14,20 @@ EXIT_CHANGES = 2  # changes pending (`flatten --check`)
 EXIT_DNS = 3  # a DNS or network failure: nothing was changed
 EXIT_USAGE = 64  # an unknown option, a bad value, a missing or unreadable input file (BSD's EX_USAGE)
 
+# The table every command's --help ends with, and README's "Exit codes" section (`\b` keeps
+# click from rewrapping it).
+EXIT_CODES_HELP = """\b
+Exit codes (every command):
+  0   done; nothing to report or nothing changed
+  1   a problem in the data: a lint error, a refused record, an error-level
+      finding, a domain that failed
+  2   changes pending (flatten --check, diff)
+  3   DNS or network failure (temperror, unreachable server, TSIG refused):
+      nothing was changed
+  64  usage error: unknown or misspelt option, bad value, missing or
+      unreadable input file
+eval exits 0 whenever it produced a result, 1 with --expect when it differs."""
+
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print one clear line to stderr and end the command; never a traceback."""

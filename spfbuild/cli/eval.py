@@ -43,6 +43,7 @@ def eval_command(
     import asyncio
 
     from spfbuild.evaluation import RESULTS, check_host, sender_address, spf_identity
+    from spfbuild.idn import IDNError, to_ascii
 
     if expect is not None and expect.lower() not in RESULTS:
         fail(f"--expect must be one of {', '.join(RESULTS)} (got {expect!r})", EXIT_USAGE)
@@ -57,6 +58,11 @@ def eval_command(
         fail(f"--ip: {ip!r} is not an IPv4 or IPv6 address", EXIT_USAGE)
     resolver = make_resolver(nameserver, timeout)
     identity, domain = spf_identity(sender, helo)
+    try:  # an internationalised domain is asked by its A-labels (IDNA 2008)
+        domain = to_ascii(domain)
+    except IDNError as exc:
+        fail(f"--sender: {exc}", EXIT_USAGE)
+    identity = f"{identity.rpartition('@')[0]}@{domain}"
     evaluation = asyncio.run(check_host(address, domain, identity, resolver, helo=helo))
     if as_json:
         import json

@@ -51,7 +51,8 @@ def flatten(
         Path | None, typer.Option("--state", help="Cron mode: the JSON state of the last published records.")
     ] = None,
     check: Annotated[
-        bool, typer.Option("--check", help="Plan only: exit 0 unchanged, 2 would change, 1 error. Writes nothing.")
+        bool, typer.Option("--check", help="Plan only: exit 0 unchanged, 2 would change, 1 error, 3 DNS failure. "
+                                           "Writes nothing.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Accept a source that shrank or resolves to nothing.")] = False,
     max_shrink: Annotated[
@@ -76,7 +77,8 @@ def flatten(
     otherwise; guards refuse shrinking or vanished sources; --push publishes with RFC 2136 + TSIG.
 
     Exit status: 0 done (or unchanged), 1 error (the failed domain's last good records stay),
-    64 usage error; with --check: 0 unchanged, 2 would change, 1 error.
+    3 DNS or network failure, 64 usage error; with --check: 0 unchanged, 2 would change, 1 error,
+    3 DNS failure.
     """
     from spfbuild.cli import flattening
     from spfbuild.cli.inputs import load

@@ -34,6 +34,9 @@ def flatten_once(cfg: Config, catalogue: Catalogue, resolver: Resolver, fmt: For
             print(f"spfbuild: error: {message}", file=sys.stderr)
         fail(errors[-1] if len(errors) == 1 else f"{errors[-1]} ({len(errors)} domains failed; nothing written)")
     done = [r for r in results if not isinstance(r, str)]
+    for item in done:
+        for message in item.warnings:
+            warn(f"{item.domain}: {message}")
     if explain:
         for item in done:
             print(explanation(item), file=sys.stderr)

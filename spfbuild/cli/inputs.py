@@ -25,6 +25,8 @@ def load(config: Path, providers: Path | None) -> tuple[Catalogue, Config]:
             pass
     except OSError as exc:
         fail(f"{config}: cannot read: {exc.strerror or exc}", EXIT_USAGE)
+    if providers is not None and not providers.is_dir():  # a missing input, like a missing config
+        fail(f"{providers}: provider directory does not exist", EXIT_USAGE)
     try:
         catalogue = load_for(providers, config)
         return catalogue, load_config(config, catalogue)

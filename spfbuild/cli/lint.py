@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from spfbuild.cli.app import app
 from spfbuild.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail
+
+if TYPE_CHECKING:
+    from spfbuild.catalogue import Catalogue
+    from spfbuild.linting import LintResult
 
 
 @app.command()
@@ -28,11 +33,13 @@ def lint(
     """
     from spfbuild.cli.output import format_diagnostic, summary
     from spfbuild.dmarc import is_dmarc_record
-    from spfbuild.linting import LintResult, lint_record
+    from spfbuild.linting import lint_record
     from spfbuild.rules.dmarc import DmarcLintResult, lint_dmarc
+    from spfbuild.rules.size import estimated
 
+    lookups_of = _catalogue_lookups()
     results: list[tuple[str, int, LintResult | DmarcLintResult]] = [
-        (source, line, lint_dmarc(text) if is_dmarc_record(text) else lint_record(text))
+        (source, line, lint_dmarc(text) if is_dmarc_record(text) else lint_record(text, lookups_of))
         for source, line, text in _inputs(record, file)]
     if as_json:
         import json
@@ -44,7 +51,9 @@ def lint(
                 "record": result.text,
                 "ok": result.ok,
                 "kind": "dmarc" if isinstance(result, DmarcLintResult) else "spf",
-                "lookups": result.lookups if isinstance(result, DmarcLintResult) else result.parsed.record.dns_lookups,
+                # Includes are counted by the provider catalogue's figures, or as 1: exact only without any.
+                "lookups": 0 if isinstance(result, DmarcLintResult) else estimated(result.parsed, lookups_of)[0],
+                "lookups_exact": isinstance(result, DmarcLintResult) or not _follows(result),
                 "diagnostics": [d.to_dict() for d in result.diagnostics],
             }
             for source, line, result in results
@@ -56,6 +65,29 @@ def lint(
                 print(format_diagnostic(diag, result.text, source, line))
         print(summary([d for _, _, result in results for d in result.diagnostics], len(results)))
     raise typer.Exit(EXIT_ERROR if any(not r.ok for _, _, r in results) else EXIT_OK)
+
+
+def _catalogue_lookups() -> Callable[[str], int | None]:
+    """What an include costs by the shipped provider catalogue, which is read at the first
+    include asked about (a record without includes needs none)."""
+    loaded: list[Catalogue] = []
+
+    def lookups_of(domain: str) -> int | None:
+        from spfbuild.compose import catalogue_lookups
+
+        if not loaded:
+            from spfbuild.catalogue import load_catalogue
+
+            loaded.append(load_catalogue())
+        return catalogue_lookups(domain, loaded[0])
+
+    return lookups_of
+
+
+def _follows(result: LintResult) -> bool:
+    """Whether the record leads to another record (include, redirect), whose cost lint can only estimate."""
+    record = result.parsed.record
+    return record.redirect is not None or any(m.kind == "include" for m in record.mechanisms)
 
 
 def _inputs(record: str | None, file: Path | None) -> list[tuple[str, int, str]]:

@@ -36,7 +36,7 @@ def _format(text: str) -> Format:
     try:
         return Format(text)
     except ValueError:
-        raise BadValue(f"must be one of {', '.join(Format)}, not {text!r}") from None
+        raise BadValue(f"must be one of {', '.join(Format)} (got {text!r})") from None
 
 
 def _seconds(text: str) -> float:

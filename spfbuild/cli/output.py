@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 def format_diagnostic(diag: Diagnostic, record: str, source: str, line: int = 1) -> str:
-    out = [f"{source}:{line}:{diag.column}: {diag.severity.value} {diag.code} [{diag.name}] {diag.message}"]
+    # A finding about the whole record (column 0) points at its start: locations are 1-based.
+    out = [f"{source}:{line}:{max(1, diag.column)}: {diag.severity.value} {diag.code} [{diag.name}] {diag.message}"]
     if diag.column > 0 and record:
         out.append(f"  {record}")
         out.append("  " + _caret_indent(record, diag.column - 1) + "^" * max(1, min(diag.length, 80)))

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spfbuild.cli.app import app
-from spfbuild.cli.common import EXIT_ERROR, EXIT_USAGE, fail
+from spfbuild.cli.app import App, app
+from spfbuild.cli.common import EXIT_CODES_HELP, EXIT_ERROR, EXIT_USAGE, fail
 from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, ProvidersOption, TimeoutOption
 
 if TYPE_CHECKING:
     from spfbuild.catalogue import Catalogue, Provider
 
-providers_app = typer.Typer(help="List, show, search or re-measure the provider catalogue.", add_completion=False)
+providers_app = App(epilog=EXIT_CODES_HELP, help="List, show, search or re-measure the provider catalogue.",
+                    add_completion=False)
 app.add_typer(providers_app, name="providers")
 
 JSON_OPTION = typer.Option("--json", help="Print JSON.")

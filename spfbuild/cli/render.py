@@ -29,6 +29,7 @@ def render(
     """
     from spfbuild.cli.inputs import load
     from spfbuild.cli.output import emit_sets
+    from spfbuild.idn import both
     from spfbuild.rendering import Rendered, RenderError, render_domain
 
     catalogue, cfg = load(config, providers)
@@ -48,9 +49,9 @@ def render(
     if not quiet:
         for item in rendered:
             for diag in item.diagnostics:
-                warn(f"{item.spec.domain}: {diag.code} [{diag.name}] {diag.message}")
+                warn(f"{both(item.spec.domain)}: {diag.code} [{diag.name}] {diag.message}")
             for message in item.warnings:
-                warn(f"{item.spec.domain}: {message}")
+                warn(f"{both(item.spec.domain)}: {message}")
             for message in (*item.notes, *item.alignment):
-                print(f"spfbuild: note: {item.spec.domain}: {message}", file=sys.stderr)
+                print(f"spfbuild: note: {both(item.spec.domain)}: {message}", file=sys.stderr)
     emit_sets([r.record_set for r in rendered], fmt, output)

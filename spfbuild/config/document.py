@@ -5,6 +5,7 @@ read by :mod:`spfbuild.config.senders`; every error names the file, line and col
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -25,8 +26,9 @@ from spfbuild.config.model import (
 from spfbuild.config.nodes import Items, compose, describe, is_null
 from spfbuild.config.senders import SenderReader, dns_name_problem
 from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS
+from spfbuild.linting import record_text
 from spfbuild.macro import Literal, MacroString
-from spfbuild.record import Qualifier, domain_end_problem, parse
+from spfbuild.record import IPNetwork, Qualifier, domain_end_problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -76,6 +78,8 @@ class _Walker(SenderReader):
                 self.refuse_unknown(own, tuple(k for k in DOMAIN_KEYS if k != "domain"), f"domain '{name}'")
                 merged = {**defaults, **own}
                 spec = self.domain_spec(self.domain_name(key_node), merged, key_node)
+                if "policy" in defaults and "policy" not in own:
+                    spec = replace(spec, policy_inherited=True)
                 if spec.domain in seen:
                     raise self.error(key_node, f"domain '{spec.domain}' is listed twice")
                 seen.add(spec.domain)
@@ -89,7 +93,7 @@ class _Walker(SenderReader):
         return Config(self.filename, (spec,))
 
     def domain_name(self, node: yaml.Node) -> str:
-        name = self.text(node, "the domain").lower().rstrip(".")
+        name = self.ascii_name(node, self.text(node, "the domain")).lower().rstrip(".")
         labels = name.split(".")
         if len(labels) < 2:
             raise self.error(node, f"'{name}' is not a valid domain name: it needs at least two labels")
@@ -125,28 +129,39 @@ class _Walker(SenderReader):
         if flatten.mode != "ranges":
             self.macro_base(domain, items["flatten"][1])
         mail_from = self.flag(items["mail_from"][1], "mail_from") if "mail_from" in items else False
+        examples: tuple[IPNetwork, ...] = ()
+        if "example_ranges" in items:
+            examples = tuple(self.example_range(n) for n in self.items(items["example_ranges"][1], "example_ranges"))
         dmarc = self.dmarc(items["dmarc"][1]) if "dmarc" in items else None
         dmarc_location = self.loc(items["dmarc"][1]) if dmarc is not None else None
         return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten, mail_from, dmarc,
-                          dmarc_location)
+                          dmarc_location, example_ranges=examples)
+
+    def example_range(self, node: yaml.Node) -> IPNetwork:
+        """An ip4 or ip6 network a sample or a test uses as an example (documentation ranges)."""
+        value = self.scalar(node)
+        kind = "ip6" if isinstance(value, str) and ":" in value else "ip4"
+        return self.network(node, kind)
 
     def policy(self, node: yaml.Node) -> Qualifier:
         value = self.scalar(node)
         if value in ("pass", "+all", "+") or value is True:
             raise self.error(node, "policy 'pass' (+all) would let anyone send as the domain; use fail or softfail")
         if not isinstance(value, str) or value.lower() not in POLICIES:
-            raise self.error(node, f"policy must be fail, softfail or neutral, got {describe(value)}")
+            got = repr(value) if isinstance(value, str) else describe(value)
+            raise self.error(node, f"policy must be one of {', '.join(POLICIES)} (got {got})")
         return POLICIES[value.lower()]
 
     def existing(self, node: yaml.Node) -> str:
         value = self.scalar(node)
         if not isinstance(value, str):
             raise self.error(node, f"existing must be the record text, got {describe(value)}")
-        parsed = parse(value.strip())
-        errors = [d for d in parsed.diagnostics if d.is_error]
-        if errors:
-            raise self.error(node, f"existing record: {errors[0].message} (column {errors[0].column})")
-        return value.strip()
+        from spfbuild.compose import existing_problem  # compose reads the config's values
+
+        problem = existing_problem(value)
+        if problem is not None:
+            raise self.error(node, problem)
+        return record_text(value)
 
     def flatten(self, node: yaml.Node) -> FlattenSettings:
         if is_null(node):

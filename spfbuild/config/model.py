@@ -16,7 +16,7 @@ QUALIFIERS = {
     "+": Qualifier.PASS, "-": Qualifier.FAIL, "~": Qualifier.SOFTFAIL, "?": Qualifier.NEUTRAL,
 }
 SENDER_KINDS = ("provider", "include", "ip4", "ip6", "a", "mx")
-DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten", "mail_from", "dmarc")
+DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten", "mail_from", "dmarc", "example_ranges")
 FLATTEN_KEYS = ("max_lookups", "keep", "max_record_bytes", "reserve_bytes", "chain_name", "self_check", "mode",
                 "macro_zone", "macro_max_records")
 FLATTEN_MODES = ("ranges", "macro", "auto")
@@ -102,6 +102,8 @@ class DomainSpec:
     mail_from: bool = False  # the domain is a return-path (MAIL FROM) domain, not a From domain
     dmarc: DmarcPolicy | None = None  # the DMARC record to publish at _dmarc.<domain>
     dmarc_location: Location | None = None
+    policy_inherited: bool = False  # `policy` came from `defaults:`: it never changes an existing `all`
+    example_ranges: tuple[IPNetwork, ...] = ()  # ranges meant as examples: not reported as non-public
 
 
 @dataclass(frozen=True)

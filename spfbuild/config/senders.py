@@ -12,6 +12,7 @@ from spfbuild.catalogue import Catalogue, CatalogueError, MissingParameterError
 from spfbuild.config.companions import CompanionReader
 from spfbuild.config.model import QUALIFIERS, SENDER_KINDS, Sender
 from spfbuild.config.nodes import Items, describe
+from spfbuild.idn import IDNError, to_ascii
 from spfbuild.record import IPNetwork, Qualifier, parse
 
 TYPE_CHECKING = False
@@ -97,8 +98,15 @@ class SenderReader(CompanionReader):
             raise self.error(node, f"{name} must be text or a number, got {describe(value)}")
         return str(value).strip()
 
+    def ascii_name(self, node: yaml.Node, name: str) -> str:
+        """An internationalised name as its A-labels (IDNA 2008)."""
+        try:
+            return to_ascii(name)
+        except IDNError as exc:
+            raise self.error(node, str(exc)) from None
+
     def include_domain(self, node: yaml.Node) -> str:
-        value = self.text(node, "include")
+        value = self.ascii_name(node, self.text(node, "include"))
         parsed = parse(f"v=spf1 include:{value}")
         errors = [d for d in parsed.diagnostics if d.is_error]
         if errors:
@@ -114,7 +122,8 @@ class SenderReader(CompanionReader):
             return Sender(kind, **common)
         if not isinstance(value, str):
             raise self.error(node, f"{kind} must be a domain, a domain/cidr, or true, got {describe(value)}")
-        term = f"{kind}:{value.strip()}" if not value.strip().startswith("/") else f"{kind}{value.strip()}"
+        value = self.ascii_name(node, value.strip())
+        term = f"{kind}:{value}" if not value.startswith("/") else f"{kind}{value}"
         parsed = parse(f"v=spf1 {term}")
         errors = [d for d in parsed.diagnostics if d.is_error]
         if errors or not parsed.record.mechanisms:

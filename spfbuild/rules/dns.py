@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from spfbuild.diagnostics import Diagnostic
-from spfbuild.limits import MAX_LOOKUPS, MAX_RECORD_BYTES, MAX_VOID_LOOKUPS, UDP_PAYLOAD_BYTES
+from spfbuild.limits import MAX_LOOKUPS, MAX_RECORD_BYTES, MAX_STRING_BYTES, MAX_VOID_LOOKUPS, UDP_PAYLOAD_BYTES
 from spfbuild.mechanisms import MAX_NAMES
 from spfbuild.record import Mechanism, Qualifier
 from spfbuild.rules.registry import (
@@ -29,6 +29,7 @@ from spfbuild.rules.registry import (
     MULTIPLE_RECORDS,
     MX_OF_INCLUDED_PROVIDER,
     NO_SPF_RECORD,
+    PUBLISHED_SIZE,
     SPF_TYPE_RECORD,
     TOO_MANY_DNS_LOOKUPS,
     TOO_MANY_MX_NAMES,
@@ -36,7 +37,7 @@ from spfbuild.rules.registry import (
     TXT_ANSWER_TOO_LARGE,
 )
 from spfbuild.tree import Node, Status, TermLookup, Tree, evaluated_terms
-from spfbuild.txt import record_size
+from spfbuild.txt import octets, record_size, split_strings
 
 if TYPE_CHECKING:
     from spfbuild.dns import Answer
@@ -116,6 +117,14 @@ def _node(node: Node, parent: Node | None) -> Iterator[Diagnostic]:
 
 def _root_size(node: Node) -> Iterator[Diagnostic]:
     fetched = node.fetched
+    record = node.record
+    if fetched is not None and record is not None and len(octets(record)) > MAX_STRING_BYTES:
+        # DNS holds it as strings of at most 255 bytes (SPF401 is for record text being written).
+        size, strings = len(octets(record)), split_strings(record)
+        yield PUBLISHED_SIZE(
+            f"the record is {size} bytes, at least {len(strings)} strings of at most {MAX_STRING_BYTES}; the TXT "
+            f"answer at {node.domain} is at least {fetched.txt_bytes} bytes ({fetched.txt_records} records)"
+        )
     if fetched is not None and fetched.txt_bytes > UDP_PAYLOAD_BYTES:
         yield TXT_ANSWER_TOO_LARGE(
             f"the {fetched.txt_records} TXT records at {node.domain} make an answer of at least "

@@ -274,6 +274,20 @@ RECORD_TOO_LARGE = Rule(
     fix="Shorten it: use includes, collapse ranges, or move terms into chained records with `spfbuild flatten`.",
 )
 
+ESTIMATED_TOO_MANY_LOOKUPS = Rule(
+    code="SPF403", name="estimated-too-many-lookups", severity=ERROR,
+    summary=(
+        f"Counting the provider catalogue's figures for its includes, the record needs more than {MAX_LOOKUPS} DNS "
+        "lookups."
+    ),
+    fix="Flatten providers into ip4/ip6 ranges with `spfbuild flatten`, or drop unused senders.",
+    explanation=(
+        "Offline, lint knows what the includes of catalogue providers cost receivers (their own nested includes "
+        "count too, RFC 7208 section 4.6.4), and counts any other include or redirect as 1. The figure is an "
+        "estimate: `spfbuild check` measures it in DNS."
+    ),
+)
+
 # ---------------------------------------------------------------------- DNS (SPF5xx)
 # Judged on the published record and its whole include tree (`spfbuild.rules.dns`).
 
@@ -435,6 +449,16 @@ SPF_TYPE_RECORD = Rule(
     explanation=(
         "RFC 7208 section 3.1 removed the SPF record type; receivers ignore it, and a stale copy that differs from "
         "the TXT record only misleads the people reading the zone."
+    ),
+)
+
+PUBLISHED_SIZE = Rule(
+    code="SPF517", name="published-record-size", severity=INFO,
+    summary=f"The published record is longer than {MAX_STRING_BYTES} bytes: its size, its strings and its answer.",
+    fix="Nothing to fix: DNS already holds it as strings of at most 255 bytes.",
+    explanation=(
+        f"DNS carries a long record as several character-strings of at most {MAX_STRING_BYTES} bytes, which receivers "
+        "join; what matters for a published record is the size of the whole TXT answer (SPF514, SPF515)."
     ),
 )
 

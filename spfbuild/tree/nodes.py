@@ -212,7 +212,8 @@ async def fetch(domain: str, resolver: DNSResolver) -> Fetched:
     spf = [text for text in texts if is_spf_record(text)]
     base = replace(base, spf_records=len(spf), others=tuple(text for text in texts if not is_spf_record(text)))
     if len(spf) > 1:
-        return replace(base, status=Status.MULTIPLE, message=f"{len(spf)} SPF records at {domain}")
+        shown = ", ".join(f'"{text}"' for text in spf)  # every one: the fix is choosing what to merge
+        return replace(base, status=Status.MULTIPLE, message=f"{len(spf)} SPF records at {domain}: {shown}")
     if not spf:
         status = {"nxdomain": Status.NXDOMAIN, "nodata": Status.NODATA}.get(answer.outcome.value, Status.NONE)
         why = answer.message if answer.is_void else f"{len(texts)} TXT record{'' if len(texts) == 1 else 's'}, none SPF"

@@ -84,7 +84,7 @@ def test_output_file_then_cron_runs_and_a_plan(named: NamedServer, config: str) 
         (("missing.yaml",), "missing.yaml: cannot read: No such file or directory"),
         (("senders.yaml", "other.yaml"), "got unexpected extra argument(s) (other.yaml) (see spfbuild flatten --help)"),
         (("senders.yaml", "--explian"), "unknown option '--explian'; did you mean --explain? (see spfbuild flatten --help)"),
-        (("senders.yaml", "--format", "xml"), "--format must be one of txt, zone, json, octodns, not 'xml'"),
+        (("senders.yaml", "--format", "xml"), "--format must be one of txt, zone, json, octodns (got 'xml')"),
         (("senders.yaml", "--timeout", "abc"), "--timeout must be a number of seconds, not 'abc'"),
         (("senders.yaml", "--timeout", "0"), "--timeout must be a positive number of seconds, not 0"),
         (("senders.yaml", "--max-shrink", "lots"), "--max-shrink must be a percentage from 0 to 100, not 'lots'"),

@@ -55,7 +55,7 @@ def test_a_real_process_gives_the_same_line_and_status() -> None:
     done = subprocess.run([sys.executable, "-m", "spfbuild", "render", "x.yaml", "--format", "xml"],
                           capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout) == (64, "")
-    assert done.stderr == "spfbuild: error: --format must be one of txt, zone, json, octodns, not 'xml'\n"
+    assert done.stderr == "spfbuild: error: --format must be one of txt, zone, json, octodns (got 'xml')\n"
 
 
 def test_control_characters_in_what_was_typed_are_shown_escaped() -> None:

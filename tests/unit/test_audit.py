@@ -98,6 +98,8 @@ CASES: list[tuple[str, Callable[[], MemoryResolver], Callable[[], MemoryResolver
     ("SPF515", lambda: zone("v=spf1 -all").txt("example.com", *BIG_TXT),
      lambda: zone("v=spf1 -all").txt("example.com", *BIG_TXT[:4])),
     ("SPF516", lambda: zone("v=spf1 -all").add("example.com", "SPF", "v=spf1 -all"), lambda: zone("v=spf1 -all")),
+    ("SPF517", lambda: zone("v=spf1 " + " ".join(f"ip4:198.18.{i}.0/24" for i in range(20)) + " -all"),
+     lambda: zone("v=spf1 " + " ".join(f"ip4:198.18.{i}.0/24" for i in range(10)) + " -all")),
 ]
 
 

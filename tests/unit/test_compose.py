@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spfbuild.catalogue import load_catalogue
-from spfbuild.compose import compose
+from spfbuild.compose import compose, declare
 from spfbuild.config import parse_config
 from spfbuild.rendering import RenderError, render_domain
 
@@ -119,3 +119,27 @@ class TestRenderChecks:
         strings = rendered.record_set.main.strings
         assert len(strings) == 3 and all(len(s.encode()) <= 255 for s in strings)
         assert "".join(strings) == rendered.value
+
+
+class TestTheDeclarationAsWritten:
+    """`declare` is what flatten's self-check compares against: catalogue expanded, nothing merged."""
+
+    def spec(self, text: str) -> object:
+        return parse_config(text, "t.yaml", CATALOGUE).domains[0]
+
+    def test_repeats_ranges_and_covered_regions_stay_as_written(self) -> None:
+        spec = self.spec("domain: example.com\npolicy: fail\nsenders:\n"
+                         "  - ip4: [198.51.100.0/25, 198.51.100.128/25]\n  - include: spf.partner.example\n"
+                         "  - include: spf.partner.example\n  - provider: mimecast\n    region: eu\n"
+                         "  - provider: mimecast\n")
+        assert str(declare(spec, CATALOGUE).record) == (  # type: ignore[arg-type]
+            "v=spf1 ip4:198.51.100.0/25 ip4:198.51.100.128/25 include:spf.partner.example include:spf.partner.example "
+            "include:eu._netblocks.mimecast.com include:_netblocks.mimecast.com -all")
+        assert str(compose(spec, CATALOGUE).record) == (  # type: ignore[arg-type]
+            "v=spf1 ip4:198.51.100.0/24 include:spf.partner.example include:_netblocks.mimecast.com -all")
+
+    def test_an_existing_record_keeps_its_place_and_its_all(self) -> None:
+        spec = self.spec("domain: example.com\nexisting: 'v=spf1 include:eu._netblocks.mimecast.com mx ~all'\n"
+                         "senders: [provider: mimecast, ip4: [203.0.113.0/24]]\n")
+        assert str(declare(spec, CATALOGUE).record) == (  # type: ignore[arg-type]
+            "v=spf1 include:_netblocks.mimecast.com mx ip4:203.0.113.0/24 ~all")

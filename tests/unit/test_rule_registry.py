@@ -33,7 +33,7 @@ DNS_EXAMPLES |= {code: fires for code, fires, _ in test_companion_audit.CASES if
 def fired(rule: Rule) -> list[Diagnostic]:
     """The diagnostics of `rule` that its example produces."""
     if rule.code in OFFLINE_EXAMPLES:
-        found = lint_record(OFFLINE_EXAMPLES[rule.code]).diagnostics
+        found = lint_record(OFFLINE_EXAMPLES[rule.code], test_lint_rules.lookups_of).diagnostics
     elif rule.code in DMARC_EXAMPLES:
         found = lint_dmarc(DMARC_EXAMPLES[rule.code]).diagnostics
     elif rule.code == "SPF500":  # raised before any DNS question, so it has no resolver case
