@@ -186,6 +186,31 @@ def clients(latency_ms: float, domains: int, max_lookups: int | None) -> Clients
                           stats.distinct, done.max_rss_kb / 1024)
 
 
+def markdown_rows(figures: list[TenantFigures | ClientsFigures]) -> list[str]:
+    """The README's Performance rows for these figures."""
+    def met(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    rows = []
+    for f in figures:
+        if isinstance(f, TenantFigures):
+            rows.append(f"| Flatten, 17-sender tenant, {f.latency_ms:g} ms | {ms(f.wall_s)} (CPU {ms(f.cpu_s)}) | "
+                        f"≤ start-up {ms(f.startup_s)} + (depth {f.depth} + 2) × {f.latency_ms:g} ms + 100 ms = "
+                        f"{ms(f.target_s)} | {met(f.wall_s <= f.target_s)} |")
+            rows.append(f"| 17-sender tenant's records | {f.lookups} lookups, largest {f.largest_record_bytes} bytes | "
+                        f"≤ 10 lookups, ≤ 450 bytes | {met(f.lookups <= 10 and f.largest_record_bytes <= 450)} |")
+            if f.peer_wall_s is not None and f.speedup is not None:
+                rows.append(f"| 17-sender tenant vs sender-policy-flattener 0.4.0, {f.latency_ms:g} ms | "
+                            f"{ms(f.wall_s)} vs {ms(f.peer_wall_s)}: {f.speedup:.1f}× | ≥ 3× | {met(f.speedup >= 3)} |")
+        else:
+            budget = "default budget" if f.max_lookups is None else f"`max_lookups: {f.max_lookups}`"
+            rows.append(f"| Flatten {f.domains:,} client domains, {budget}, {f.latency_ms:g} ms | "
+                        f"{f.per_second:.0f} domains/s (CPU {ms(f.cpu_s)}), {f.peak_mb:.0f} MB, {f.queries} queries "
+                        f"/ {f.distinct} distinct | ≥ 500/s, < 300 MB, each asked once | "
+                        f"{met(f.per_second >= 500 and f.peak_mb < 300 and f.queries == f.distinct)} |")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--latency", type=float, default=20.0, help="milliseconds (default 20)")
@@ -195,12 +220,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip sender-policy-flattener")
     parser.add_argument("--peer-venv", type=Path, default=DEFAULT_VENV, help=f"default {DEFAULT_VENV}")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print the README's Performance rows")
     args = parser.parse_args(argv)
     runs, domains = (1, 200) if args.quick else (args.runs, args.domains)
     peer = None if args.no_peer else ensure_peer(args.peer_venv)
     figures: list[TenantFigures | ClientsFigures] = [tenant(args.latency, runs, peer)]
     figures += [clients(args.latency, domains, budget) for budget in (None, 3)]
-    print_figures(figures, args.json)
+    if args.markdown:
+        print("\n".join(markdown_rows(figures)))
+    else:
+        print_figures(figures, args.json)
     return 0
 
 

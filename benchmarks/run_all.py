@@ -19,6 +19,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import bench_capacity
 import bench_check
 import bench_flatten
 import bench_peer
@@ -54,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_peer:
         python = bench_peer.ensure_peer(args.peer_venv)
         peer = [bench_peer.bench(latency, max(1, runs // 2 + 1), python) for latency in latencies]
+    peer_python = None if args.no_peer else bench_peer.ensure_peer(args.peer_venv)
+    capacity: list[bench_capacity.TenantFigures | bench_capacity.ClientsFigures] = [
+        bench_capacity.tenant(20.0, max(1, runs // 2 + 1), peer_python),
+        *(bench_capacity.clients(20.0, min(1000, domains), budget) for budget in (None, 3)),
+    ]
     check = bench_check.bench(domains, 20.0, 200)
     startup = bench_startup.bench(startup_runs)
     elapsed = time.perf_counter() - started
@@ -61,19 +67,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({
             "machine": machine(), "seconds": elapsed, "flatten": [asdict(f) for f in flatten],
-            "peer": [asdict(p) for p in peer], "check": asdict(check), "startup": asdict(startup),
+            "peer": [asdict(p) for p in peer],
+            "capacity": [asdict(c) for c in capacity], "check": asdict(check), "startup": asdict(startup),
         }, indent=2))
     elif args.markdown:
-        print(markdown(flatten, peer, check, startup))
+        print(markdown(flatten, peer, check, startup, capacity))
     else:
-        for block in [*(f.lines() for f in flatten), *(p.lines() for p in peer), check.lines(), startup.lines()]:
+        for block in [*(f.lines() for f in flatten), *(p.lines() for p in peer), *(c.lines() for c in capacity),
+                      check.lines(), startup.lines()]:
             print("\n".join(block))
         print(f"\nmachine: {machine()}; all benchmarks took {elapsed:.0f} s")
     return 0
 
 
 def markdown(flatten: list[bench_flatten.FlattenFigures], peer: list[bench_peer.PeerFigures],
-             check: bench_check.CheckFigures, startup: bench_startup.StartupFigures) -> str:
+             check: bench_check.CheckFigures, startup: bench_startup.StartupFigures,
+             capacity: list[bench_capacity.TenantFigures | bench_capacity.ClientsFigures]) -> str:
     def met(ok: bool) -> str:
         return "met" if ok else "**missed**"
 
@@ -100,6 +109,7 @@ def markdown(flatten: list[bench_flatten.FlattenFigures], peer: list[bench_peer.
             f"| Same flatten vs sender-policy-flattener 0.4.0, {p.latency_ms:g} ms | {ms(p.spfbuild_wall_s)} vs "
             f"{ms(p.peer_wall_s)}: {speed} | ≥ 3× | {met(p.speedup >= 3)} |"
         )
+    rows += bench_capacity.markdown_rows(capacity)
     rows.append(
         f"| Bulk check, {check.domains:,} domains, 20 ms | {check.domains_per_s:.0f} domains/s | ≥ 500/s | "
         f"{met(check.domains_per_s >= 500)} |"

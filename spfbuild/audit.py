@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from spfbuild.companion_audit import DkimCheck, DmarcCheck, check_dkim, check_dmarc, selectors_in
 from spfbuild.dns import Answer, normalize
 from spfbuild.idn import IDNError, to_ascii
 from spfbuild.linting import lint_value, record_text
@@ -28,7 +29,7 @@ from spfbuild.rules.registry import BROAD_RANGE
 from spfbuild.tree import Node, TermLookup, Tree, Walker, walk
 
 if TYPE_CHECKING:
-    from spfbuild.catalogue import Catalogue
+    from spfbuild.catalogue import Catalogue, Provider
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -57,6 +58,8 @@ class Report:
     record: str | None  # the SPF record found, if exactly one
     findings: tuple[Finding, ...]  # errors first, then warnings, then notes
     tree: Tree | None = None  # None when the name was not valid
+    dmarc: DmarcCheck | None = None  # the DMARC record and its report destinations
+    dkim: tuple[DkimCheck, ...] = ()  # the selectors of the providers the SPF tree includes
 
     @property
     def lookups(self) -> int:
@@ -67,8 +70,14 @@ class Report:
         return self.tree.void_lookups if self.tree is not None else 0
 
     @property
+    def companion_findings(self) -> tuple[Finding, ...]:
+        """What the DMARC record and the DKIM selectors show (reported under their own keys)."""
+        found = self.dmarc.findings if self.dmarc is not None else ()
+        return found + tuple(check.finding for check in self.dkim if check.finding is not None)
+
+    @property
     def has_errors(self) -> bool:
-        return any(f.is_error for f in self.findings)
+        return any(f.is_error for f in (*self.findings, *self.companion_findings))
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape of `spfbuild check --json` for one domain."""
@@ -80,6 +89,11 @@ class Report:
             "void_lookups": self.void_lookups,
             "findings": [f.to_dict() for f in self.findings],
             "tree": _node_dict(self.tree.root) if self.tree is not None else None,
+            "dmarc": self.dmarc.to_dict() if self.dmarc is not None else None,
+            "dkim": {
+                "selectors": [check.to_dict() for check in self.dkim],
+                "findings": [check.finding.to_dict() for check in self.dkim if check.finding is not None],
+            },
         }
 
 
@@ -90,6 +104,7 @@ class ProviderIndex:
 
     def __init__(self, catalogue: Catalogue):
         self._exact: dict[str, str] = {}
+        self._entries: dict[str, Provider] = {provider.name: provider for provider in catalogue}
         self._published: asyncio.Future[tuple[IPNetwork, ...]] | None = None
         homes: dict[str, set[str]] = {}
         for provider in catalogue:
@@ -118,6 +133,11 @@ class ProviderIndex:
             if owner is not None:
                 return owner
         return None
+
+    def entry(self, name: str) -> Provider | None:
+        """The catalogue entry of the provider `name` belongs to (see `provider_of`)."""
+        owner = self.provider_of(name)
+        return self._entries.get(owner) if owner is not None else None
 
 
 async def _published_ranges(names: tuple[str, ...], walker: Walker) -> tuple[IPNetwork, ...]:
@@ -179,7 +199,9 @@ async def audit(
     name, problem = normalize_domain(given)
     if problem is not None:
         return Report(given, None, (rules.invalid_name(given, problem),))
-    tree, spf_type = await asyncio.gather(walk(name, resolver, walker), resolver.query(name, "SPF"))
+    tree, spf_type, dmarc = await asyncio.gather(
+        walk(name, resolver, walker), resolver.query(name, "SPF"), check_dmarc(name, resolver))
+    dkim = await check_dkim(name, selectors_in(tree, providers), resolver)
     record = tree.root.record
     # Linted as DNS holds it: strings of at most 255 bytes (SPF517 gives the published sizes instead of SPF401).
     found = [Finding(d, (), name) for d in lint_value(record).diagnostics] if record is not None else []
@@ -187,7 +209,7 @@ async def audit(
         found = await _drop_providers_broad_ranges(found, record, providers, walker or Walker(resolver))
     found += rules.check_domain(tree, spf_type, providers)
     ordered = sorted(found, key=lambda f: f.diagnostic.severity.rank)  # stable: tree order within a severity
-    return Report(given, record, tuple(ordered), tree)
+    return Report(given, record, tuple(ordered), tree, dmarc, dkim)
 
 
 async def audit_many(

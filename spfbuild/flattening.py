@@ -34,7 +34,7 @@ from spfbuild.partition import (
     pass_set,
 )
 from spfbuild.record import Mechanism, Modifier
-from spfbuild.tree import Answered, Cost, Fetched, Graph, TermLookup, Walker, room_beside
+from spfbuild.tree import Answered, Cost, Fetched, Graph, Status, Target, TermLookup, Walker, room_beside
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -99,10 +99,12 @@ async def flatten_domain(
     record_set = _record_set(spec, layout.packed)
     checked = 0
     if spec.flatten.self_check:
+        from spfbuild.compose import declare
         from spfbuild.selfcheck import self_check
 
+        declared = str(declare(spec, catalogue, existing).record)
         checked = await self_check(root, partition.graph, record_set, walker.resolver, layout.samples,
-                                   partition.verdicts)
+                                   partition.verdicts, declared)
     return Flattened(
         domain=spec.domain,
         record_set=record_set,
@@ -194,22 +196,61 @@ def _resolve_top(
     tail = [str(m) for m in modifiers if m.name != "redirect"]
     return Top(list(composed), mechanisms, sets, [c.lookups for c in counts],
                [(c.void_ipv4, c.void_ipv6) for c in counts], reasons, redirect, redirect_claims, redirect_cost.lookups,
-               (redirect_cost.void_ipv4, redirect_cost.void_ipv6), tail)
+               (redirect_cost.void_ipv4, redirect_cost.void_ipv6), tail,
+               [_never_errs(graph, a) for a in answers[: len(mechanisms)]])
 
 
 def _cost(graph: Graph, answer: Answered | None) -> Cost:
     """The lookups and void lookups one top-level term costs receivers, over its whole tree
-    (RFC 7208 4.6.4)."""
+    (RFC 7208 4.6.4); a name only a macro gives is counted void."""
     if answer is None:
         return Cost(0)
     if isinstance(answer, TermLookup):
+        if _dynamic(answer):
+            return Cost(1, 1, 1)
         return Cost(1, int("ipv4" in answer.void), int("ipv6" in answer.void))
     if answer.followed is None:
         return Cost(1)
     child = graph.node(answer.followed)
     assert child is not None  # an unresolved target was refused before
     below = graph.cost(child)
-    return Cost(1 + below.lookups, below.void_ipv4, below.void_ipv6)
+    dynamic = _dynamic_below(graph, child, {})
+    return Cost(1 + below.lookups, below.void_ipv4 + dynamic, below.void_ipv6 + dynamic)
+
+
+def _never_errs(graph: Graph, answer: Answered | None) -> bool:
+    """Whether a term kept as written can only match or not match: pass ranges may move ahead of
+    it only then. Its tree was resolved and found valid (or flattening was refused), and a macro
+    in an `a`, `mx` or `exists` only decides match or no match (its void lookups are within the
+    budget); but an include or redirect whose target a macro names leads to a record nobody has
+    seen, which may not exist (permerror)."""
+    if not isinstance(answer, Target):
+        return True
+    if answer.name is Status.DYNAMIC:
+        return False
+    child = graph.node(answer.followed) if answer.followed is not None else None
+    if child is None:
+        return False
+    return all(t.name is not Status.DYNAMIC for node in graph.reachable(child) for t in node.targets)
+
+
+def _dynamic_below(graph: Graph, node: Fetched, known: dict[str, int]) -> int:
+    """The `_dynamic` terms a receiver evaluates in `node`'s record and below, counted along
+    every path (a record included twice is evaluated twice); the graph reaches no cycle."""
+    if node.domain in known:
+        return known[node.domain]
+    count = sum(_dynamic(t) for t in node.terms)
+    for _, child in graph.children(node):
+        if child is not None:
+            count += _dynamic_below(graph, child, known)
+    known[node.domain] = count
+    return count
+
+
+def _dynamic(lookup: TermLookup) -> bool:
+    """An `a`, `mx` or `exists` whose name a macro gives: void for most clients (`exists:%{i}...`),
+    so counted as one in the void budget of the terms kept as written."""
+    return lookup.target is None and lookup.problem is None and lookup.mechanism.kind != "ptr"
 
 
 async def _published(spec: DomainSpec, walker: Walker) -> Fetched | None:

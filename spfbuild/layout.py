@@ -48,6 +48,7 @@ class Top:
     redirect_cost: int
     redirect_voids: tuple[int, int]
     tail: list[str]  # modifiers kept as written (exp, unknown)
+    safe: list[bool]  # the term only matches or not, never ends the evaluation with an error
 
 
 def choose(top: Top, spec: DomainSpec, main_budget: int) -> tuple[set[int], Layout]:
@@ -126,14 +127,6 @@ def _flatten_first(top: Top, kept: set[int], index: int) -> tuple[int, float, in
     return (0 if voiding else 1, -top.costs[index] / max(1, _bytes(top.sets[index])), index)
 
 
-def never_errs(mech: Mechanism) -> bool:
-    """Whether a kept term can only match or not match, never end the evaluation with an error:
-    pass ranges may move ahead of it only then. Its tree was resolved and found valid when the
-    record was built (or flattening was refused), and a macro elsewhere only decides match or no
-    match; an include whose target is named by a macro leads to a record nobody has seen."""
-    return not (mech.kind == "include" and mech.has_macros)
-
-
 def lookups_before_chains(top: Top, kept: set[int]) -> int:
     """The lookups of the kept and unflattenable terms and a kept redirect: a layout's count
     without its chained records' includes."""
@@ -187,7 +180,7 @@ def layout(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, *, dens
             movable = _emit_segment(found, None, movable, start, pools, after)
             samples += found.values()
             after.append(str(mech))
-            movable = movable and mech.qualifier is Qualifier.PASS and never_errs(mech)
+            movable = movable and mech.qualifier is Qualifier.PASS and top.safe[i]
             current, start = [], i + 1
             continue
         current.append(Claim(mech.qualifier.result, term_set.addresses, term_set.origins))

@@ -87,7 +87,7 @@ def _address_forms(ip: IPAddress) -> tuple[str, ...]:
 
 async def self_check(
     root: Fetched, graph: Graph, flattened: RecordSet, resolver: DNSResolver, sets: Iterable[AddressSet],
-    shared: SharedResults | None = None,
+    shared: SharedResults | None = None, declared: str | None = None,
 ) -> int:
     """Compare `root` (the original record, as resolved into `graph`) with its flattening. Raise
     FlattenError naming the first address whose result differs; return how many were checked.
@@ -95,10 +95,13 @@ async def self_check(
     domain of the run: Microsoft 365's record is evaluated once per address, not once per domain."""
     shared = shared or SharedResults()
     domain = root.domain
-    before = Overlay(resolver, {domain: (root.record or "",)})
+    # The declaration as written (compose.declare), when given: a rewrite in composing cannot
+    # hide from the check, as it could when both sides came out of the composer.
+    original = declared if declared is not None else root.record or ""
+    before = Overlay(resolver, {domain: (original,)})
     after = Overlay(resolver, {r.name: (r.value,) for r in flattened.records})
     networks = [n for r in flattened.records for n in _networks(r.value)]
-    networks += tree_networks(root, graph)
+    networks += tree_networks(root, graph) + _networks(original)
     addresses = boundary_addresses(sets, networks)
     sender = f"postmaster@{domain}"
     for index, address in enumerate(addresses):

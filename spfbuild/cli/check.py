@@ -125,7 +125,7 @@ async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: 
             text = textwrap.indent(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), "  ")
             out.write(("" if progress.done == 0 else ",\n") + text)
         else:
-            out.write(("" if progress.done == 0 else "\n") + "\n".join(render(report)) + "\n")
+            out.write(("" if progress.done == 0 else "\n") + "\n".join(render(report) + companion_lines(report)) + "\n")
         errors += report.has_errors
         unchecked += any(f.diagnostic.code == DNS_TEMPERROR for f in report.findings)
         warned += not report.has_errors and bool(report.findings)
@@ -155,6 +155,19 @@ def render(report: Report) -> list[str]:
     head += f"  {root.record}" if root.record is not None else _node_note(root)
     lines = [head, *_branches(root, (), "", by_node)]
     lines += [_finding_line(f) for f in by_node.get((), [])]
+    return lines
+
+
+def companion_lines(report: Report) -> list[str]:
+    """The DMARC record and the DKIM selectors of the providers found, with their findings."""
+    lines = []
+    if report.dmarc is not None:
+        lines.append(f"dmarc  {report.dmarc.name}  {report.dmarc.record or '[no DMARC record]'}")
+        lines += [f"  {_finding_line(f)}" for f in report.dmarc.findings]
+    for check in report.dkim:
+        lines.append(f"dkim  {check.provider} {check.name}  [{check.status}]")
+        if check.finding is not None:
+            lines.append(f"  {_finding_line(check.finding)}")
     return lines
 
 

@@ -27,16 +27,20 @@ def lint(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of results.")] = False,
 ) -> None:
-    """Lint SPF records offline against every rule (see `spfbuild rules`).
+    """Lint SPF records, and DMARC records (`v=DMARC1`), offline against every rule (see `spfbuild rules`).
 
     Exit status: 0 no errors (warnings allowed), 1 at least one error, 64 usage error.
     """
     from spfbuild.cli.output import format_diagnostic, summary
+    from spfbuild.dmarc import is_dmarc_record
     from spfbuild.linting import lint_record
+    from spfbuild.rules.dmarc import DmarcLintResult, lint_dmarc
     from spfbuild.rules.size import estimated
 
     lookups_of = _catalogue_lookups()
-    results = [(source, line, lint_record(text, lookups_of)) for source, line, text in _inputs(record, file)]
+    results: list[tuple[str, int, LintResult | DmarcLintResult]] = [
+        (source, line, lint_dmarc(text) if is_dmarc_record(text) else lint_record(text, lookups_of))
+        for source, line, text in _inputs(record, file)]
     if as_json:
         import json
 
@@ -46,9 +50,10 @@ def lint(
                 "line": line,
                 "record": result.text,
                 "ok": result.ok,
+                "kind": "dmarc" if isinstance(result, DmarcLintResult) else "spf",
                 # Includes are counted by the provider catalogue's figures, or as 1: exact only without any.
-                "lookups": estimated(result.parsed, lookups_of)[0],
-                "lookups_exact": not _follows(result),
+                "lookups": 0 if isinstance(result, DmarcLintResult) else estimated(result.parsed, lookups_of)[0],
+                "lookups_exact": isinstance(result, DmarcLintResult) or not _follows(result),
                 "diagnostics": [d.to_dict() for d in result.diagnostics],
             }
             for source, line, result in results

@@ -194,6 +194,12 @@ class TestHumanOutput:
             "    └── include:ca._netblocks.mimecast.com  (1)",
             "error SPF506 [too-many-dns-lookups] 11 DNS lookups over the include tree (the limit is 10): "
             "include:_spf.google.com 4, include:_netblocks.mimecast.com 7",
+            "dmarc  _dmarc.lookups11.check.test  [no DMARC record]",
+            "  warning DMARC115 [no-dmarc-record] lookups11.check.test publishes no DMARC record at "
+            "_dmarc.lookups11.check.test",
+            "dkim  Google Workspace google._domainkey.lookups11.check.test  [missing]",
+            "  warning DMARC118 [dkim-selector-missing] Google Workspace signs with selector google, but "
+            "google._domainkey.lookups11.check.test does not resolve; its mail passes DMARC only through SPF alignment",
         ]
 
     def test_findings_of_an_include_sit_under_it(self, named: NamedServer) -> None:
@@ -204,11 +210,15 @@ class TestHumanOutput:
             "    └── include:loop-a.check.test  (1)  [loop: not followed]",
             "          error SPF505 [include-loop] include loop: loop-a.check.test -> loop-b.check.test -> "
             "loop-a.check.test",
+            "dmarc  _dmarc.loop-a.check.test  [no DMARC record]",
+            "  warning DMARC115 [no-dmarc-record] loop-a.check.test publishes no DMARC record at "
+            "_dmarc.loop-a.check.test",
         ]
 
     def test_address_terms_show_what_they_resolved_to(self, named: NamedServer) -> None:
         lines = check(named, "clean.check.test").stdout.splitlines()
-        assert lines[-2:] == [
+        tree = lines[: next(i for i, line in enumerate(lines) if line.startswith("dmarc  "))]
+        assert tree[-2:] == [
             "├── mx  (1)  [1 MX name, 2 addresses]",
             "└── a:out.check.test  (1)  [1 address, void for IPv6]",
         ]

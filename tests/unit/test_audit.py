@@ -254,7 +254,7 @@ class TestBulk:
             in_flight = peak = 0
 
             async def query(self, name: str, rdtype: str) -> Answer:
-                if rdtype == "TXT":
+                if rdtype == "TXT" and not name.startswith("_dmarc."):  # one SPF question per domain
                     Slow.in_flight += 1
                     Slow.peak = max(Slow.peak, Slow.in_flight)
                     await asyncio.sleep(0.001)

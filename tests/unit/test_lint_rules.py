@@ -65,7 +65,7 @@ def test_rule_fires_and_stays_quiet(code: str, fires: str, quiet: str) -> None:
 
 
 def test_every_offline_rule_has_a_case() -> None:
-    offline = {r.code for r in RULES if not r.code.startswith("SPF5")}
+    offline = {r.code for r in RULES if not r.code.startswith(("SPF5", "DMARC"))}  # DMARC: test_dmarc_rules
     assert offline <= {c[0] for c in CASES}
 
 

@@ -16,26 +16,32 @@ from spfbuild.audit import audit
 from spfbuild.diagnostics import Diagnostic, Rule, Severity
 from spfbuild.linting import lint_record
 from spfbuild.rules import registry
+from spfbuild.rules.dmarc import lint_dmarc
 from spfbuild.rules.registry import RULES, find_rule
 
-from . import test_audit, test_lint_rules
+from . import test_audit, test_companion_audit, test_dmarc_rules, test_lint_rules
 
 PACKAGE = Path(registry.__file__).parents[1]
 
 # A record or a domain that fires each rule, taken from the cases of its family's tests.
 OFFLINE_EXAMPLES = {code: fires for code, fires, _ in test_lint_rules.CASES}
 DNS_EXAMPLES = {code: fires for code, fires, _ in test_audit.CASES}
+DMARC_EXAMPLES = {code: record for record, code, _ in reversed(test_dmarc_rules.CASES)}
+DNS_EXAMPLES |= {code: fires for code, fires, _ in test_companion_audit.CASES if code not in DMARC_EXAMPLES}
 
 
 def fired(rule: Rule) -> list[Diagnostic]:
     """The diagnostics of `rule` that its example produces."""
     if rule.code in OFFLINE_EXAMPLES:
         found = lint_record(OFFLINE_EXAMPLES[rule.code], test_lint_rules.lookups_of).diagnostics
+    elif rule.code in DMARC_EXAMPLES:
+        found = lint_dmarc(DMARC_EXAMPLES[rule.code]).diagnostics
     elif rule.code == "SPF500":  # raised before any DNS question, so it has no resolver case
         found = tuple(f.diagnostic for f in asyncio.run(audit("http://example.com/", test_audit.zone(""))).findings)
     else:
         resolver = DNS_EXAMPLES[rule.code]()
-        found = tuple(f.diagnostic for f in asyncio.run(audit("example.com", resolver, test_audit.PROVIDERS)).findings)
+        report = asyncio.run(audit("example.com", resolver, test_audit.PROVIDERS))
+        found = tuple(f.diagnostic for f in (*report.findings, *report.companion_findings))
     return [d for d in found if d.code == rule.code]
 
 
@@ -55,7 +61,7 @@ class TestDeclarations:
 
     def test_codes_are_stable_and_names_kebab_case(self) -> None:
         for rule in RULES:
-            assert re.fullmatch(r"SPF[1-5]\d\d", rule.code), rule.code
+            assert re.fullmatch(r"SPF[1-5]\d\d|DMARC1\d\d", rule.code), rule.code
             assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name), rule.name
 
     def test_every_rule_says_what_is_wrong_and_how_to_fix_it_in_one_line(self) -> None:
