@@ -60,8 +60,10 @@ def flatten(
         typer.Option("--max-shrink", metavar="PERCENT", parser=_percent,
                      help="Refuse a source losing more than this percentage of its addresses."),
     ] = DEFAULT_MAX_SHRINK_PERCENT,
-    push: Annotated[
-        str | None, typer.Option("--push", metavar="rfc2136://HOST[:PORT]/ZONE", help="Publish with RFC 2136.")
+    # A list, so that a second --push is refused rather than silently replacing the first.
+    pushes: Annotated[
+        list[str] | None,
+        typer.Option("--push", metavar="rfc2136://HOST[:PORT]/ZONE", help="Publish with RFC 2136 (once)."),
     ] = None,
     tsig_key: Annotated[
         Path | None, typer.Option("--tsig-key", metavar="FILE", help="TSIG key file (tsig-keygen output) for --push.")
@@ -83,6 +85,9 @@ def flatten(
     from spfbuild.cli import flattening
     from spfbuild.cli.inputs import load
 
+    if pushes and len(pushes) > 1:
+        fail(f"--push may be given once (got {len(pushes)})", EXIT_USAGE)
+    push = pushes[0] if pushes else None
     if (check or push or force) and state is None:
         fail("--check, --force and --push need --state FILE", EXIT_USAGE)
     if push is not None and tsig_key is None:

@@ -64,6 +64,9 @@ def test_the_readme_holds_the_same_table() -> None:
     (["lint", "--file", "missing.txt"], "spfbuild: error: missing.txt: cannot read: No such file or directory"),
     (["render", "-F", "yaml", SAMPLE], "spfbuild: error: --format must be one of txt, zone, json, octodns (got 'yaml')"),
     (["render"], "spfbuild: error: missing argument CONFIG (see spfbuild render --help)"),
+    (["flatten", SAMPLE, "--state", "s.json", "--tsig-key", "k", "--push", "rfc2136://127.0.0.1:9/a.example",
+      "--push", "rfc2136://127.0.0.1:9/b.example"],
+     "spfbuild: error: --push may be given once (got 2)"),
     (["render", SAMPLE, "--providers", "no-such-dir"], "spfbuild: error: no-such-dir: provider directory does not exist"),
     (["check", "--from-file", "missing.txt"], "spfbuild: error: --from-file: cannot read missing.txt: No such file or "
                                               "directory"),
