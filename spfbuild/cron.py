@@ -99,8 +99,8 @@ async def run(
     last good records of the `failed` domains, for a file that holds every domain."""
     with locked(options.state_path, options.lock_wait, create=not options.check):
         state = load_state(options.state_path)
-        content_addressed = options.push is not None
-        flattened = await flatten_all(cfg.domains, catalogue, resolver, content_addressed=content_addressed,
+        # Always the names a push would publish, so a plan without --push reports no false change.
+        flattened = await flatten_all(cfg.domains, catalogue, resolver, content_addressed=True,
                                       on_done=on_done)
         outcomes = [_judge(spec, result, state, options) for spec, result in zip(cfg.domains, flattened, strict=True)]
         if options.push is not None and not options.check:

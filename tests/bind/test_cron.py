@@ -103,6 +103,25 @@ def test_unchanged_run_prints_nothing(server: NamedServer, config: Path, tmp_pat
     assert (check.returncode, check.stdout, check.stderr) == (0, "", "")
 
 
+def test_a_plan_without_push_after_a_push_reports_no_change(server: NamedServer, config: Path,
+                                                           tmp_path: Path) -> None:
+    # The plan names chained records as the push did (_spf-<hash>), so nothing reads as changed.
+    assert cron(server, config, tmp_path).returncode == 0
+    plan = spfbuild("flatten", config, "--nameserver", server.nameserver, "--state", tmp_path / "state.json",
+                    "--check", "--format", "zone")
+    assert (plan.returncode, plan.stdout, plan.stderr) == (0, "", "")
+
+
+def test_file_output_under_state_uses_the_names_a_push_would_publish(server: NamedServer, config: Path,
+                                                                     tmp_path: Path) -> None:
+    out = tmp_path / "spf.zone"
+    done = spfbuild("flatten", config, "--nameserver", server.nameserver, "--state", tmp_path / "state.json",
+                    "--format", "zone", "--output", out)
+    assert done.returncode == 0, done.stderr
+    chained = [line.split()[0] for line in out.read_text().splitlines() if line.startswith("_spf")]
+    assert chained and all(name.startswith("_spf-") for name in chained)
+
+
 def test_provider_change_publishes_the_difference_and_retires_old_chains(
     server: NamedServer, config: Path, tmp_path: Path
 ) -> None:
