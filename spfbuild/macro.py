@@ -221,6 +221,8 @@ def expand(macro: MacroString, ctx: MacroContext) -> str:
 
 
 def _unescape(text: str) -> str:
+    if "%" not in text:
+        return text
     return re.sub(r"%[%_-]", lambda m: _ESCAPES[m.group(0)], text)
 
 

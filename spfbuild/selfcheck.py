@@ -31,6 +31,7 @@ from spfbuild.intervals import END, AddressSet, address_at, span
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
 from spfbuild.record import IPAddress, Mechanism, parse
+from spfbuild.regions import may_spell_an_address
 from spfbuild.tree import Fetched, Graph, TermLookup
 
 MAX_SAMPLES = 4000
@@ -62,15 +63,21 @@ class _AddressView:
 
     def __init__(self, overlay: Overlay, address: IPAddress):
         self.overlay = overlay
-        self.forms = _address_forms(address)
+        self.address = address
         # Answers given from the overlay's own records: an evaluation that read one is not shared
         # with other domains' (see evaluation.SharedResults). Answers naming the address are
         # the same for every evaluation of that address.
         self.private_answers = 0
 
+    @property
+    def private_names(self) -> frozenset[tuple[str, str]]:
+        """The (name, type) pairs this view answers from its own records (see SharedResults)."""
+        return self.overlay.own
+
     async def query(self, name: str, rdtype: str) -> Answer:
         key = "." + name.lower().rstrip(".") + "."
-        if rdtype.upper() == "PTR" or any(form in key for form in self.forms):
+        if rdtype.upper() == "PTR" or (may_spell_an_address(key)
+                                       and any(form in key for form in _address_forms(self.address))):
             return Answer(key.strip("."), rdtype.upper(), Outcome.NXDOMAIN, server="self-check")
         if (key.strip("."), rdtype.upper()) in self.overlay.own:
             self.private_answers += 1

@@ -74,7 +74,8 @@ async def _compile(spec: DomainSpec, top: Top, root: Fetched, partition: Partiti
                            f"{main_budget}: {compiled.main}")
     checked = None
     if settings.self_check:
-        checked = await check_compiled(root, partition.graph, segments, compiled, partition.walker.resolver)
+        checked = await check_compiled(root, partition.graph, segments, compiled, partition.walker.resolver,
+                                       partition.verdicts)
     records = (main, *(TxtRecord(name, value, spec.ttl) for name, value in compiled.records()))
     return Flattened(
         domain=spec.domain,
