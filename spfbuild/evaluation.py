@@ -125,7 +125,9 @@ class SharedResults:
         private = getattr(resolver, "private_answers", 0)
         region = await region_of(resolver, target)
         if getattr(resolver, "private_answers", 0) != private:
-            return self._exact(session, target, False)  # read this resolver's own records: its alone
+            # The tree reads records the resolver gives for itself alone (a flattening's chained
+            # records): keyed by address, and not walked again.
+            region = None
         self._regions[target] = region
         return self._key(session, target, region)
 
