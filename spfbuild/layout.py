@@ -103,9 +103,10 @@ def choose(top: Top, spec: DomainSpec, main_budget: int) -> tuple[set[int], Layo
 def _fit(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, budget: int) -> Layout | None:
     """The stable layout of `kept` if it is within the lookup budget, else the dense one if it
     is; None when neither is (or neither fits the bytes)."""
+    plan = _plan(top, kept)  # the same terms for both packings
     for dense in (False, True):
         try:
-            found = layout(top, kept, spec, main_budget, dense=dense)
+            found = _packed(top, kept, plan, spec, main_budget, dense=dense)
         except FlattenError:
             continue
         if found.lookups <= budget:
@@ -167,6 +168,29 @@ def _bytes(term_set: TermSet | None) -> int:
 def layout(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, *, dense: bool = False) -> Layout:
     """The records for `kept` terms kept as written and the rest flattened. `dense` packs the
     chained records full, ignoring which sender each range came from."""
+    return _packed(top, kept, _plan(top, kept), spec, main_budget, dense=dense)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A layout before packing: the main record's closing terms, the pass ranges by sender, and
+    the result classes (the self-check's samples)."""
+
+    after: list[str]
+    groups: list[Group]
+    samples: list[AddressSet]
+
+
+def _packed(top: Top, kept: set[int], plan: _Plan, spec: DomainSpec, main_budget: int, *, dense: bool) -> Layout:
+    try:
+        packed = pack([g.terms for g in plan.groups], [], plan.after, main_budget, spec.flatten.max_record_bytes,
+                      lambda n: chain_name(spec, n), dense=dense)
+    except PackError as exc:
+        raise FlattenError(f"{spec.domain}: {exc}") from None
+    return Layout(packed, lookups_before_chains(top, kept) + len(packed.chains), plan.groups, plan.samples)
+
+
+def _plan(top: Top, kept: set[int]) -> _Plan:
     decided = EMPTY  # addresses an earlier segment already gives a result
     after: list[str] = []
     pools: list[tuple[int, AddressSet]] = []  # (segment start, pass addresses) movable to the front
@@ -196,13 +220,7 @@ def layout(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, *, dens
     if top.redirect is not None and top.redirect_claims is None:
         after.append(str(top.redirect))
     after += top.tail
-    groups = _groups(top, pools)
-    try:
-        packed = pack([g.terms for g in groups], [], after, main_budget, spec.flatten.max_record_bytes,
-                      lambda n: chain_name(spec, n), dense=dense)
-    except PackError as exc:
-        raise FlattenError(f"{spec.domain}: {exc}") from None
-    return Layout(packed, lookups_before_chains(top, kept) + len(packed.chains), groups, samples)
+    return _Plan(after, _groups(top, pools), samples)
 
 
 def _default(top: Top, claims: list[Claim]) -> str | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -146,6 +147,7 @@ class _Walk:
         self.points.update((base + first, base + last + 1))
 
 
+@functools.lru_cache(maxsize=8192)  # the same names are asked by evaluation after evaluation
 def may_spell_an_address(name: str) -> bool:
     """Whether a name holds four decimal labels in a row, eight single-hex-digit labels in a
     row, or a colon: how an IPv4 or IPv6 address is written into a name."""
