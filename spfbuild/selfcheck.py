@@ -49,8 +49,11 @@ class Overlay:
         self.own = frozenset(self.answers)  # the answers only this overlay gives
 
     async def query(self, name: str, rdtype: str) -> Answer:
+        return await self.ask((name.lower().rstrip("."), rdtype.upper()), name, rdtype)
+
+    async def ask(self, key: tuple[str, str], name: str, rdtype: str) -> Answer:
+        """The answer for `key`, the normal form of (`name`, `rdtype`)."""
         # Thousands of evaluations read the same few answers: each is asked of the resolver once.
-        key = (name.lower().rstrip("."), rdtype.upper())
         known = self.answers.get(key)
         if known is None:
             known = self.answers[key] = await self.base.query(name, rdtype)
@@ -75,13 +78,14 @@ class _AddressView:
         return self.overlay.own
 
     async def query(self, name: str, rdtype: str) -> Answer:
-        key = "." + name.lower().rstrip(".") + "."
-        if rdtype.upper() == "PTR" or (may_spell_an_address(key)
-                                       and any(form in key for form in _address_forms(self.address))):
-            return Answer(key.strip("."), rdtype.upper(), Outcome.NXDOMAIN, server="self-check")
-        if (key.strip("."), rdtype.upper()) in self.overlay.own:
+        normal, rdtype_upper = name.lower().rstrip("."), rdtype.upper()
+        if rdtype_upper == "PTR" or (may_spell_an_address(normal)
+                                     and any(form in f".{normal}." for form in _address_forms(self.address))):
+            return Answer(normal, rdtype_upper, Outcome.NXDOMAIN, server="self-check")
+        key = (normal, rdtype_upper)
+        if key in self.overlay.own:
             self.private_answers += 1
-        return await self.overlay.query(name, rdtype)
+        return await self.overlay.ask(key, name, rdtype)
 
 
 @functools.lru_cache(maxsize=MAX_SAMPLES)  # asked for both sides of each sample address
