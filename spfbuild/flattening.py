@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from spfbuild.catalogue import Catalogue
-from spfbuild.compose import Composed, compose, keep_reason
+from spfbuild.compose import Composed, compose, keep_reason, keeps_literal
 from spfbuild.config import DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.failure import DomainFailure, failure
@@ -208,7 +208,9 @@ def _resolve_top(
     return Top(list(composed), mechanisms, sets, [c.lookups for c in counts],
                [(c.void_ipv4, c.void_ipv6) for c in counts], reasons, redirect, redirect_claims, redirect_cost.lookups,
                (redirect_cost.void_ipv4, redirect_cost.void_ipv6), tail,
-               [_never_errs(partition, a) for a in answers[: len(mechanisms)]], tuple(broken.values()))
+               [_never_errs(partition, a) for a in answers[: len(mechanisms)]],
+               frozenset(i for i, c in enumerate(composed) if keeps_literal(c, spec.flatten.keep, catalogue)),
+               tuple(broken.values()))
 
 
 def _broken_kept(partition: Partition, root: Fetched, mechanisms: list[Mechanism], answers: list[Answered | None],
