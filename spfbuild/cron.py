@@ -10,29 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spfbuild.catalogue import Catalogue
 from spfbuild.compiled.names import COMPILED_MARK
 from spfbuild.config import Config, DomainSpec
+from spfbuild.destinations import Destination, Placed, place
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.failure import DomainFailure, Kind
 from spfbuild.flattening import Flattened, flatten_all
 from spfbuild.limits import DEFAULT_MAX_SHRINK, DEFAULT_TIMEOUT
 from spfbuild.mechanisms import DNSResolver
-from spfbuild.publish import (
-    Change,
-    PublishError,
-    PushTarget,
-    TsigKey,
-    is_noop,
-    plan_change,
-    read_soa,
-    send_update,
-    verify,
-)
+from spfbuild.publish import PublishError
+from spfbuild.pushing import detect_drift, publish
 from spfbuild.state import (
     DomainState,
     Retired,
@@ -52,8 +44,7 @@ class CronOptions:
     check: bool = False
     force: bool = False
     max_shrink: float = DEFAULT_MAX_SHRINK
-    push: PushTarget | None = None
-    key: TsigKey | None = None
+    publish: Mapping[str, Destination] = field(default_factory=dict)  # domain -> where to publish it
     timeout: float = DEFAULT_TIMEOUT
     lock_wait: float = 10.0
 
@@ -66,6 +57,7 @@ class Outcome:
     flattened: Flattened | None = None
     kind: Kind = Kind.DATA  # of an error: a DNS or network failure, or a problem in the data
     deleted: set[str] = field(default_factory=set)  # retired names this run deleted from the zone
+    warnings: list[str] = field(default_factory=list)  # what was done differently from the config
 
     def fail(self, lines: list[str], kind: Kind) -> None:
         self.status, self.lines, self.kind = "error", lines, kind
@@ -102,18 +94,21 @@ async def run(
         # Always the names a push would publish, so a plan without --push reports no false change.
         flattened = await flatten_all(cfg.domains, catalogue, resolver, content_addressed=True,
                                       on_done=on_done)
-        outcomes = [_judge(spec, result, state, options) for spec, result in zip(cfg.domains, flattened, strict=True)]
-        if options.push is not None and not options.check:
-            await asyncio.to_thread(_publish, outcomes, state, options)
-        elif options.push is not None:
-            await asyncio.to_thread(_detect_drift, outcomes, state, options)
+        placed = await asyncio.to_thread(place, options.publish, options.timeout) if options.publish else {}
+        targets = {d: p for d, p in placed.items() if isinstance(p, Placed)}
+        outcomes = [_judge(spec, result, state, options, placed.get(spec.domain))
+                    for spec, result in zip(cfg.domains, flattened, strict=True)]
+        if targets and not options.check:
+            await asyncio.to_thread(publish, outcomes, state, targets, options.timeout)
+        elif targets:
+            await asyncio.to_thread(detect_drift, outcomes, targets, options.timeout)
         sets, complete = _record_sets(cfg.domains, outcomes, state)
         if options.check:
             return RunResult(outcomes, sets, complete)
         changed = any(o.status == "changed" for o in outcomes)
         if write_output is not None and sets:
             write_output(sets, changed, frozenset(o.domain for o in outcomes if o.status == "error"))
-        new_state = _advance(state, outcomes, options)
+        new_state = _advance(state, outcomes, targets)
         # A run with a failure leaves the state byte-identical unless some domain really advanced.
         failed = any(o.status == "error" for o in outcomes)
         if _differs(state, new_state, ignore_checked=failed):
@@ -121,9 +116,12 @@ async def run(
         return RunResult(outcomes, sets, complete)
 
 
-def _judge(spec: DomainSpec, result: Flattened | DomainFailure, state: State, options: CronOptions) -> Outcome:
+def _judge(spec: DomainSpec, result: Flattened | DomainFailure, state: State, options: CronOptions,
+           placed: Placed | PublishError | None) -> Outcome:
     if isinstance(result, DomainFailure):
         return Outcome(spec.domain, "error", [result.message], kind=result.kind)
+    if isinstance(placed, PublishError):
+        return Outcome(spec.domain, "error", [f"{spec.domain}: not published: {placed}"], result, placed.kind)
     old = state.domains.get(spec.domain)
     if old is not None and not options.force:
         refused = shrinks(old.sources, result.sources, options.max_shrink)
@@ -131,98 +129,13 @@ def _judge(spec: DomainSpec, result: Flattened | DomainFailure, state: State, op
             lines = [f"{spec.domain}: refused (use --force to accept): {r}" for r in refused]
             return Outcome(spec.domain, "error", lines, result)
     records = result.record_set.records
-    if old is not None and old.records == records and (options.push is None or old.published == str(options.push)):
+    if old is not None and old.records == records and (placed is None or old.published == str(placed.target)):
         return Outcome(spec.domain, "unchanged", [], result)
     if result.compiled is not None:  # thousands of compiled names: the report names their label
         report = change_report(spec.domain, old, records[:1], result.sources)
         report.append(f"  compiled zone {result.compiled.compiled.label}: {len(records) - 1:,} records")
         return Outcome(spec.domain, "changed", report, result)
     return Outcome(spec.domain, "changed", change_report(spec.domain, old, records, result.sources), result)
-
-
-def _detect_drift(outcomes: list[Outcome], state: State, options: CronOptions) -> None:
-    """With --check and --push: a published record that differs from the plan is a change."""
-    assert options.push is not None
-    for outcome in outcomes:
-        if outcome.status != "unchanged" or outcome.flattened is None:
-            continue
-        try:
-            record_set = outcome.flattened.record_set
-            change = plan_change(options.push, record_set.records, (), options.timeout, compiled=record_set.compiled)
-        except PublishError as exc:
-            outcome.fail([f"{outcome.domain}: {exc}"], exc.kind)
-            continue
-        if not is_noop(change):
-            outcome.status = "changed"
-            outcome.lines = [f"{outcome.domain}: the published records differ from the intended ones"]
-
-
-def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> None:
-    target, key = options.push, options.key
-    assert target is not None and key is not None
-    now = time.time()
-    candidates: list[tuple[Outcome, Change]] = []
-    in_use = _names_in_use(outcomes, state)
-    for outcome in outcomes:
-        if outcome.status == "error" or outcome.flattened is None:
-            continue
-        old = state.domains.get(outcome.domain)
-        expired = [r.name for r in (old.retired if old else ())
-                   if r.expired(now) and not in_use.get(r.name, set()) - {outcome.domain}]
-        try:
-            record_set = outcome.flattened.record_set
-            change = plan_change(target, record_set.records, expired, options.timeout, compiled=record_set.compiled)
-        except PublishError as exc:
-            outcome.fail([f"{outcome.domain}: {exc}"], exc.kind)
-            continue
-        if is_noop(change):
-            continue
-        if outcome.status == "unchanged":
-            outcome.status = "changed"
-            drift = change.old_spf != (change.records[0].value,)
-            outcome.lines = [f"{outcome.domain}: " + ("republished: the live record differed from the state"
-                                                      if drift else "deleted expired chained records")]
-        outcome.lines += _deleted_lines(change)
-        outcome.deleted |= set(change.delete)
-        candidates.append((outcome, change))
-    if not candidates:
-        return
-    try:
-        soa = read_soa(target, options.timeout)
-        send_update(target, key, [c for _, c in candidates], soa, options.timeout)
-        verify(target, [c for _, c in candidates], options.timeout)
-    except PublishError as exc:
-        for outcome, _ in candidates:
-            outcome.fail([f"{outcome.domain}: not published: {exc}"], exc.kind)
-
-
-def _names_in_use(outcomes: list[Outcome], state: State) -> dict[str, set[str]]:
-    """The domains whose records reference each name once this run is done: a compiled zone under
-    a shared `flatten.macro_zone` may be retired by one domain while another still uses it."""
-    current = {domain: kept.records for domain, kept in state.domains.items()}
-    for outcome in outcomes:
-        if outcome.status != "error" and outcome.flattened is not None:
-            current[outcome.domain] = outcome.flattened.record_set.records
-    users: dict[str, set[str]] = {}
-    for domain, records in current.items():
-        for record in records:
-            users.setdefault(record.name, set()).add(domain)
-    return users
-
-
-def _deleted_lines(change: Change) -> list[str]:
-    """One line per deleted chained name; a retired compiled zone's thousands of names as one line
-    per label."""
-    labels: dict[str, int] = {}
-    lines = []
-    for name in change.delete:
-        at = name.find(COMPILED_MARK)
-        if change.compiled and at >= 0:
-            label = name[at + 1 :]
-            labels[label] = labels.get(label, 0) + 1
-        else:
-            lines.append(f"  deleted {name}")
-    return lines + [f"  deleted {count:,} compiled records under {label}" for label, count in labels.items()]
 
 
 def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome],
@@ -242,7 +155,7 @@ def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome],
     return sets, complete
 
 
-def _advance(state: State, outcomes: list[Outcome], options: CronOptions) -> State:
+def _advance(state: State, outcomes: list[Outcome], targets: Mapping[str, Placed]) -> State:
     now, stamp = time.time(), now_iso()
     domains = dict(state.domains)
     for outcome in outcomes:
@@ -256,7 +169,7 @@ def _advance(state: State, outcomes: list[Outcome], options: CronOptions) -> Sta
             sources=outcome.flattened.sources,
             updated=stamp if changed or old is None else old.updated,
             checked=stamp,
-            published=str(options.push) if options.push else None,
+            published=str(targets[outcome.domain].target) if outcome.domain in targets else None,
             retired=_retired(old, records, now, outcome),
         )
     return replace(state, domains=domains)
