@@ -102,7 +102,7 @@ class PublishSpec:
     port: int
     tsig_key: Path
     zone: str | None = None
-    location: Location | None = None
+    location: Location | None = field(default=None, compare=False)  # where the config declared it
 
 
 @dataclass(frozen=True)
