@@ -102,13 +102,15 @@ async def run(
             await asyncio.to_thread(publish, outcomes, state, targets, options.timeout)
         elif targets:
             await asyncio.to_thread(detect_drift, outcomes, targets, options.timeout)
-        sets, complete = _record_sets(cfg.domains, outcomes, state)
+        now = time.time()
+        _note_expired(outcomes, state, targets, now)
+        new_state = _advance(state, outcomes, targets, now)
+        sets, complete = _record_sets(cfg.domains, outcomes, state, new_state, now)
         if options.check:
             return RunResult(outcomes, sets, complete)
         changed = any(o.status == "changed" for o in outcomes)
         if write_output is not None and sets:
             write_output(sets, changed, frozenset(o.domain for o in outcomes if o.status == "error"))
-        new_state = _advance(state, outcomes, targets)
         # A run with a failure leaves the state byte-identical unless some domain really advanced.
         failed = any(o.status == "error" for o in outcomes)
         if _differs(state, new_state, ignore_checked=failed):
@@ -138,25 +140,48 @@ def _judge(spec: DomainSpec, result: Flattened | DomainFailure, state: State, op
     return Outcome(spec.domain, "changed", change_report(spec.domain, old, records, result.sources), result)
 
 
-def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome],
-                 state: State) -> tuple[list[RecordSet], bool]:
+def _note_expired(outcomes: list[Outcome], state: State, targets: Mapping[str, Placed], now: float) -> None:
+    """A domain not pushed whose retired chained records' TTL has passed: they leave its outputs."""
+    for outcome in outcomes:
+        old = state.domains.get(outcome.domain)
+        if outcome.status == "error" or outcome.domain in targets or old is None or old.published is not None:
+            continue  # a pushed domain's retired records leave when the push deletes them
+        expired = [r.name for r in old.retired if r.expired(now)]
+        if expired and outcome.status == "unchanged":
+            outcome.status, outcome.lines = "changed", [f"{outcome.domain}: expired chained records leave the output"]
+        outcome.lines += [f"  dropped {name} (its TTL has passed)" for name in expired]
+
+
+def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome], state: State, new_state: State,
+                 now: float) -> tuple[list[RecordSet], bool]:
+    """What the outputs hold: each domain's records, then its retired chained records whose TTL
+    has not passed (caches may still follow them: an octoDNS sync must not delete them yet)."""
     sets: list[RecordSet] = []
     complete = True
     for spec, outcome in zip(specs, outcomes, strict=True):
         if outcome.status != "error" and outcome.flattened is not None:
-            sets.append(outcome.flattened.record_set)
+            record_set = outcome.flattened.record_set
+            lingering = _lingering(new_state.domains.get(spec.domain), now)
+            sets.append(replace(record_set, records=record_set.records + lingering) if lingering else record_set)
             continue
         old = state.domains.get(spec.domain)
         if old is None:
             complete = False
             continue
         # The last good records stay in the output (a compiled zone's main record names its label).
-        sets.append(RecordSet(spec.domain, old.records, compiled=COMPILED_MARK in old.records[0].value))
+        sets.append(RecordSet(spec.domain, old.records + _lingering(old, now),
+                              compiled=COMPILED_MARK in old.records[0].value))
     return sets, complete
 
 
-def _advance(state: State, outcomes: list[Outcome], targets: Mapping[str, Placed]) -> State:
-    now, stamp = time.time(), now_iso()
+def _lingering(kept: DomainState | None, now: float) -> tuple[TxtRecord, ...]:
+    if kept is None:
+        return ()
+    return tuple(TxtRecord(r.name, r.value, r.ttl) for r in kept.retired if not r.expired(now))
+
+
+def _advance(state: State, outcomes: list[Outcome], targets: Mapping[str, Placed], now: float) -> State:
+    stamp = now_iso()
     domains = dict(state.domains)
     for outcome in outcomes:
         if outcome.status == "error" or outcome.flattened is None:
@@ -164,24 +189,28 @@ def _advance(state: State, outcomes: list[Outcome], targets: Mapping[str, Placed
         old = domains.get(outcome.domain)
         records = outcome.flattened.record_set.records
         changed = old is None or old.records != records
+        pushed = outcome.domain in targets
         domains[outcome.domain] = DomainState(
             records=records,
             sources=outcome.flattened.sources,
             updated=stamp if changed or old is None else old.updated,
             checked=stamp,
-            published=str(targets[outcome.domain].target) if outcome.domain in targets else None,
-            retired=_retired(old, records, now, outcome),
+            published=str(targets[outcome.domain].target) if pushed else None,
+            retired=_retired(old, records, now, outcome, pushed=pushed or (old is not None and bool(old.published))),
         )
     return replace(state, domains=domains)
 
 
 def _retired(old: DomainState | None, records: tuple[TxtRecord, ...], now: float,
-             outcome: Outcome) -> tuple[Retired, ...]:
+             outcome: Outcome, *, pushed: bool) -> tuple[Retired, ...]:
+    """The chained records no longer referenced: a push deletes them from the zone once their TTL
+    has passed; without one, they are forgotten then (they have left the outputs)."""
     if old is None:
         return ()
     current = {r.name for r in records}
     deleted = outcome.deleted
-    kept = [r for r in old.retired if r.name not in current and r.name not in deleted]
+    kept = [r for r in old.retired if r.name not in current and r.name not in deleted
+            and (pushed or not r.expired(now))]
     known = {r.name for r in kept}
     fresh = [Retired(r.name, r.value, now, r.ttl) for r in old.records[1:]
              if r.name not in current and r.name not in known]
