@@ -57,11 +57,18 @@ def publish(outcomes: list[Outcome], state: State, targets: Mapping[str, Placed]
     in_use = names_in_use(outcomes, state)
     now = time.time()
 
-    def run(plan: ZonePlan) -> None:
-        plan_zone(plan, state, in_use, now, timeout)
-        push_zone(plan, timeout)
+    # Plans for one zone (two keys for it) go one after the other: each UPDATE is guarded by the
+    # zone's SOA, which the other would change under it.
+    by_zone: dict[PushTarget, list[ZonePlan]] = {}
+    for plan in plans:
+        by_zone.setdefault(plan.target, []).append(plan)
 
-    _each(run, plans)
+    def run(zone: list[ZonePlan]) -> None:
+        for plan in zone:
+            plan_zone(plan, state, in_use, now, timeout)
+            push_zone(plan, timeout)
+
+    _each(run, list(by_zone.values()))
 
 
 def zone_plans(outcomes: list[Outcome], targets: Mapping[str, Placed]) -> list[ZonePlan]:
