@@ -57,11 +57,18 @@ def publish(outcomes: list[Outcome], state: State, targets: Mapping[str, Placed]
     in_use = names_in_use(outcomes, state)
     now = time.time()
 
-    def run(plan: ZonePlan) -> None:
-        plan_zone(plan, state, in_use, now, timeout)
-        push_zone(plan, timeout)
+    # Plans for one zone (two keys for it) go one after the other: each UPDATE is guarded by the
+    # zone's SOA, which the other would change under it.
+    by_zone: dict[PushTarget, list[ZonePlan]] = {}
+    for plan in plans:
+        by_zone.setdefault(plan.target, []).append(plan)
 
-    _each(run, plans)
+    def run(zone: list[ZonePlan]) -> None:
+        for plan in zone:
+            plan_zone(plan, state, in_use, now, timeout)
+            push_zone(plan, timeout)
+
+    _each(run, list(by_zone.values()))
 
 
 def zone_plans(outcomes: list[Outcome], targets: Mapping[str, Placed]) -> list[ZonePlan]:
@@ -76,31 +83,42 @@ def zone_plans(outcomes: list[Outcome], targets: Mapping[str, Placed]) -> list[Z
 
 
 def plan_zone(plan: ZonePlan, state: State, in_use: Mapping[str, set[str]], now: float, timeout: float) -> None:
-    """Each domain's change, read from the zone's server; domains already as intended need none."""
-    for outcome in plan.outcomes:
+    """Each domain's change, read from the zone's server (the first domain alone: a server that
+    does not answer it fails the whole zone at once); domains already as intended need none."""
+
+    def read(outcome: Outcome) -> Change | PublishError:
         assert outcome.flattened is not None
         old = state.domains.get(outcome.domain)
         expired = [r.name for r in (old.retired if old else ())
                    if r.expired(now) and not in_use.get(r.name, set()) - {outcome.domain}]
         record_set = outcome.flattened.record_set
         try:
-            change = plan_change(plan.target, record_set.records, expired, timeout, compiled=record_set.compiled)
+            return plan_change(plan.target, record_set.records, expired, timeout, compiled=record_set.compiled)
         except PublishError as exc:
-            if exc.kind is Kind.DNS:  # the server does not answer: the zone's other domains fail alike
-                _fail_zone(plan, exc)
-                return
-            outcome.fail([f"{outcome.domain}: {exc}"], exc.kind)
-            continue
-        if is_noop(change):
-            continue
-        if outcome.status == "unchanged":
-            outcome.status = "changed"
-            drift = change.old_spf != (change.records[0].value,)
-            outcome.lines = [f"{outcome.domain}: " + ("republished: the live record differed from the state"
-                                                      if drift else "deleted expired chained records")]
-        outcome.lines += deleted_lines(change)
-        outcome.deleted |= set(change.delete)
-        plan.members.append((outcome, change))
+            return exc
+
+    first = read(plan.outcomes[0])
+    if isinstance(first, PublishError) and first.kind is Kind.DNS:
+        _fail_zone(plan, first)
+        return
+    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+        changes = [first, *pool.map(read, plan.outcomes[1:])]
+    for outcome, change in zip(plan.outcomes, changes, strict=True):
+        if isinstance(change, PublishError):
+            outcome.fail([f"{outcome.domain}: {change}"], change.kind)
+        elif not is_noop(change):
+            _take(plan, outcome, change)
+
+
+def _take(plan: ZonePlan, outcome: Outcome, change: Change) -> None:
+    if outcome.status == "unchanged":
+        outcome.status = "changed"
+        drift = change.old_spf != (change.records[0].value,)
+        outcome.lines = [f"{outcome.domain}: " + ("republished: the live record differed from the state"
+                                                  if drift else "deleted expired chained records")]
+    outcome.lines += deleted_lines(change)
+    outcome.deleted |= set(change.delete)
+    plan.members.append((outcome, change))
 
 
 def push_zone(plan: ZonePlan, timeout: float) -> None:
@@ -111,7 +129,8 @@ def push_zone(plan: ZonePlan, timeout: float) -> None:
     try:
         soa = read_soa(plan.target, timeout)
         send_update(plan.target, plan.key, changes, soa, timeout)
-        verify(plan.target, changes, timeout)
+        # Each change verified on its own, a few at a time: the first that fails fails the zone.
+        _each(lambda change: verify(plan.target, [change], timeout), changes)
     except PublishError as exc:
         for outcome, _ in plan.members:
             outcome.fail([f"{outcome.domain}: not published: {exc}"], exc.kind)

@@ -181,3 +181,13 @@ def test_an_unreadable_key_file_is_a_usage_error_naming_the_config_line(server: 
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"spfbuild: error: {config}:5:5: publish.tsig_key: ") and "missing.key" in line, line
     assert not (tmp_path / "state.json").exists()
+
+
+def test_the_publishing_benchmark_sends_one_update_per_zone() -> None:
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_publish.py"
+    done = subprocess.run([sys.executable, str(bench), "--quick", "--json"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    (figures,) = json.loads(done.stdout)
+    assert (figures["domains"], figures["zones"], figures["updates"]) == (20, 2, 2)
+    assert figures["exit_codes"] == [0, 0, 0]
