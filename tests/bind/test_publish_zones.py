@@ -111,6 +111,7 @@ def test_every_domain_but_the_broken_one_is_published_in_its_own_zone(server: Na
             continue
         (record,) = spf_at(server, domain)
         assert "ip4:198.51.100." in record
+        assert f'{domain}\t"{record}"' in done.stdout.splitlines(), "emitted as published"
     zone_of = {d: next(z for z in ZONES if d.endswith(z)) for d in domains() if d != BROKEN}
     assert published(tmp_path) == {d: f"rfc2136://{server.host}:{server.port}/{z}" for d, z in zone_of.items()}
 
