@@ -98,8 +98,10 @@ def _attempt(
 
 
 def _fill(flat: list[str], head: list[str], tail: list[str], budget: int) -> list[str]:
-    """The longest prefix of `flat` that fits between `head` and `tail`."""
-    low, high = 0, len(flat)
+    """The longest prefix of `flat` that fits between `head` and `tail`, up to the first term
+    written for chained records only (a covering block after its exceptions, one string with
+    spaces: in the main record an exception would decide its address there)."""
+    low, high = 0, next((i for i, term in enumerate(flat) if " " in term), len(flat))
     while low < high:  # sizes only grow with more terms: binary search the prefix
         mid = (low + high + 1) // 2
         if size([*head, *flat[:mid], *tail]) <= budget:
