@@ -15,6 +15,7 @@ term, except pass ranges across `+` terms, where the result is pass either way.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from spfbuild.compose import Composed
@@ -22,7 +23,7 @@ from spfbuild.config import DomainSpec
 from spfbuild.encoding import chained_terms
 from spfbuild.intervals import EMPTY, AddressSet, Block
 from spfbuild.limits import MAX_VOID_LOOKUPS
-from spfbuild.pack import Packed, PackError, pack, size
+from spfbuild.pack import Packed, PackError, pack, pack_offloading, size
 from spfbuild.partition import FULL, Claim, FlattenError, Origin, Span, TermSet, classes
 from spfbuild.record import Mechanism, Modifier, Qualifier
 
@@ -204,9 +205,18 @@ def layout(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, *, dens
     after += top.tail
     room = spec.flatten.max_record_bytes - size([]) - 2  # a compact term must fit one chained record
     groups = _groups(top, pools, room if compact else None)
+    names = functools.partial(chain_name, spec)
     try:
-        packed = pack([g.terms for g in groups], [], after, main_budget, spec.flatten.max_record_bytes,
-                      lambda n: chain_name(spec, n), dense=dense)
+        try:
+            packed = pack([g.terms for g in groups], [], after, main_budget, spec.flatten.max_record_bytes, names,
+                          dense=dense)
+        except PackError:
+            if not compact:
+                raise
+            # Closing terms over the main record's budget: runs of them go to chained records of
+            # their own, behind qualified includes.
+            packed = pack_offloading([g.terms for g in groups], after, main_budget, spec.flatten.max_record_bytes,
+                                     names)
     except PackError as exc:
         raise FlattenError(f"{spec.domain}: {exc}") from None
     return Layout(packed, lookups_before_chains(top, kept) + len(packed.chains), groups, samples)
