@@ -34,6 +34,7 @@ from spfbuild.publish import (
     send_update,
     verify,
 )
+from spfbuild.publish_companions import drift_lines, with_companions
 from spfbuild.state import (
     DomainState,
     Managed,
@@ -166,6 +167,9 @@ def _detect_drift(outcomes: list[Outcome], state: State, options: CronOptions) -
         try:
             record_set = outcome.flattened.record_set
             change = plan_change(options.push, record_set.records, (), options.timeout, compiled=record_set.compiled)
+            old = state.domains.get(outcome.domain)
+            change = with_companions(change, options.push, record_set.companions, old.owned if old else (),
+                                     options.timeout)
         except PublishError as exc:
             outcome.fail([f"{outcome.domain}: {exc}"], exc.kind)
             continue
@@ -189,16 +193,19 @@ def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> Non
         try:
             record_set = outcome.flattened.record_set
             change = plan_change(target, record_set.records, expired, options.timeout, compiled=record_set.compiled)
+            change = with_companions(change, target, record_set.companions, old.owned if old else (),
+                                     options.timeout)
         except PublishError as exc:
             outcome.fail([f"{outcome.domain}: {exc}"], exc.kind)
             continue
         if is_noop(change):
+            outcome.pushed = True
             continue
         if outcome.status == "unchanged":
             outcome.status = "changed"
-            drift = change.old_spf != (change.records[0].value,)
-            outcome.lines = [f"{outcome.domain}: " + ("republished: the live record differed from the state"
-                                                      if drift else "deleted expired chained records")]
+            outcome.lines = drift_lines(outcome.domain, change, change.old_spf != (change.records[0].value,))
+        elif change.companions is not None:  # what the state's report does not say already
+            outcome.lines += [line for line in change.companions.lines() if line not in outcome.lines]
         outcome.lines += _deleted_lines(change)
         outcome.deleted |= set(change.delete)
         candidates.append((outcome, change))
@@ -211,6 +218,10 @@ def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> Non
     except PublishError as exc:
         for outcome, _ in candidates:
             outcome.fail([f"{outcome.domain}: not published: {exc}"], exc.kind)
+        return
+    for outcome, change in candidates:
+        outcome.pushed = True
+        outcome.added = change.companions.added if change.companions is not None else frozenset()
 
 
 def _names_in_use(outcomes: list[Outcome], state: State) -> dict[str, set[str]]:
