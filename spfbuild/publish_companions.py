@@ -199,10 +199,10 @@ def _edit(domain: str, live: LiveName, want: Companion, mine: Sequence[Owned]) -
     if live.cname is not None and not my_cname:
         raise PublishError(f"{name}: refused: the zone holds a CNAME to {live.cname}. there, and no other "
                            f"record may join a CNAME; nothing for {domain} was published", Kind.DATA)
-    replace = tuple(v for v in live.txt if _managed(name, domain, v) or v in my_txt)
-    if replace == (want.value,) and not my_cname:
+    ours = tuple(v for v in live.txt if _managed(name, domain, v) or v in my_txt)
+    if ours == (want.value,) and not my_cname:
         return None
-    return Edit(name, replace, my_cname, want)
+    return Edit(name, ours, my_cname, want)
 
 
 def _same(a: str, b: str) -> bool:
