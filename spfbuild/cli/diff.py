@@ -100,11 +100,10 @@ def lines(drift: DomainDrift) -> list[str]:
     for item in drift.differences:
         out.append(f"  {item.range}: declared {item.declared}{_by(item.declared_term)}, "
                    f"published {item.published}{_by(item.published_term)}")
-    if drift.differences or drift.status != IN_SYNC:
-        if drift.record_diff:
-            out.append(f"  declared:  {drift.declared}")
-            out.append(f"  published: {drift.published}")
-            out += [f"    {line}" for line in drift.record_diff]
+    if drift.differences and drift.record_diff:  # beside a difference in meaning, not instead of one
+        out.append(f"  declared:  {drift.declared}")
+        out.append(f"  published: {drift.published}")
+        out += [f"    {line}" for line in drift.record_diff]
     for companion in drift.companions:
         if companion.status != IN_SYNC:
             detail = f": {companion.detail}" if companion.detail else ""
