@@ -65,6 +65,12 @@ def test_check_benchmark_reports_every_generated_domain() -> None:
     assert figures["with_errors"] > 0 and figures["peak_mb"] > 0
 
 
+def test_diff_benchmark_finds_the_drifted_domains_asking_each_question_once() -> None:
+    figures = json.loads(script("bench_diff.py", "--domains", "20", "--latency", "5", "--json"))
+    assert (figures["in_sync"], figures["differs"], figures["other"]) == (18, 2, 0)
+    assert figures["queries"] == figures["distinct"] > 20
+
+
 def test_startup_benchmark_times_each_command() -> None:
     figures = json.loads(script("bench_startup.py", "--runs", "1", "--json"))
     commands = ("lint", "render", "flatten", "check", "eval", "rules", "providers")
