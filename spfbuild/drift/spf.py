@@ -14,6 +14,7 @@ as receivers resolve it; those evaluations each ask a name of their own, so they
 from __future__ import annotations
 
 import asyncio
+import bisect
 import difflib
 import ipaddress
 from collections.abc import Sequence
@@ -44,7 +45,7 @@ class Outcome:
 @dataclass(frozen=True)
 class Comparison:
     differences: tuple[Difference, ...]
-    checked: int  # addresses evaluated on each side
+    checked: int  # intervals compared: the boundaries of both sides
     temperror: str | None  # a DNS failure met by either side: nothing can be judged
 
 
@@ -53,16 +54,27 @@ async def compare(domain: str, declared: str, declared_root: Fetched, published_
     """Compare the declaration (`declared`, resolved into `graph` as `declared_root`) with what
     `domain` publishes (`published_root`); `blocks` are the compiled zone's blocks, where a
     compiled publication's result may change."""
-    networks = [*tree_networks(declared_root, graph), *record_networks(declared),
-                *tree_networks(published_root, graph), *blocks]
-    addresses = boundary_addresses((), networks, limit=None)
+    # Each side is evaluated at its own boundaries only (its result cannot change between them),
+    # then compared at the boundaries of both, as the compiled self-check does.
+    declared_at = boundary_addresses((), [*tree_networks(declared_root, graph), *record_networks(declared)],
+                                     limit=None)
+    published_at = boundary_addresses((), [*tree_networks(published_root, graph), *blocks], limit=None)
     compiled = published_root.record is not None and COMPILED_MARK in published_root.record.lower()
     before = Overlay(resolver, {domain: (declared,)})
     after = Overlay(resolver, {})
-    was = await _evaluate(addresses, domain, before, shared, lifted=True, asked=(), together=False)
-    now = await _evaluate(addresses, domain, after, shared, lifted=False, asked=(COMPILED_MARK,), together=compiled)
+    was = await _evaluate(declared_at, domain, before, shared, lifted=True, asked=(), together=False)
+    now = await _evaluate(published_at, domain, after, shared, lifted=False, asked=(COMPILED_MARK,),
+                          together=compiled)
     failed = next((o.problem or "temperror" for o in (*was, *now) if o.result == "temperror"), None)
-    return Comparison(tuple(_differences(addresses, was, now)), len(addresses), failed)
+    starts = sorted({point(a) for a in (*declared_at, *published_at)})
+    differences = _differences(starts, _spread(declared_at, was, starts), _spread(published_at, now, starts))
+    return Comparison(tuple(differences), len(starts), failed)
+
+
+def _spread(addresses: list[IPAddress], outcomes: list[Outcome], starts: list[int]) -> list[Outcome]:
+    """Each start's outcome: that of the last of `addresses` at or before it (both start at 0)."""
+    own = [point(a) for a in addresses]
+    return [outcomes[bisect.bisect_right(own, start) - 1] for start in starts]
 
 
 async def _evaluate(addresses: list[IPAddress], domain: str, overlay: Overlay, shared: SharedResults, *,
@@ -106,9 +118,9 @@ def deciding_term(evaluation: Evaluation) -> str | None:
     return f"{last} (via {', '.join(step.term for step in steps[:-1])})" if len(steps) > 1 else last
 
 
-def _differences(addresses: list[IPAddress], was: list[Outcome], now: list[Outcome]) -> list[Difference]:
-    """The intervals whose results differ, adjacent ones with the same story joined."""
-    starts = [point(a) for a in addresses]
+def _differences(starts: list[int], was: list[Outcome], now: list[Outcome]) -> list[Difference]:
+    """The intervals (each from its start to the next) whose results differ, adjacent ones with
+    the same story joined."""
     found: list[tuple[int, int, Outcome, Outcome]] = []
     for index, (before, after) in enumerate(zip(was, now, strict=True)):
         if before.result == after.result:
