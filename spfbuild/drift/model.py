@@ -54,7 +54,7 @@ class DomainDrift:
     record_diff: tuple[str, ...] = ()  # the main record's terms: "- term" declared only, "+ term" published only
     companions: tuple[CompanionDrift, ...] = ()
     error: str | None = None  # the DNS failure or the problem in the data, one line
-    checked: int = 0  # addresses each side was evaluated at
+    checked: int = 0  # intervals compared: between the boundaries of both sides, each side's result is one
     note: str | None = None  # a limit of the judgement, when there is one
 
     @property
