@@ -150,7 +150,7 @@ def compiled(latency_ms: float) -> CompiledFigures:
         raise SystemExit(f"spfbuild diff failed ({done.returncode}): {done.stderr[-2000:]}")
     (item,) = json.loads(done.stdout)
     return CompiledFigures(latency_ms, len(published) - 1, done.seconds, done.cpu_seconds, item["status"],
-                           item["checked_addresses"], stats.sent, stats.distinct)
+                           item["checked_intervals"], stats.sent, stats.distinct)
 
 
 def markdown_row(f: DiffFigures) -> str:

@@ -66,5 +66,5 @@ class DomainDrift:
             "domain": self.domain, "status": self.status, "published": self.published, "declared": self.declared,
             "differences": [d.to_dict() for d in self.differences], "record_diff": list(self.record_diff),
             "companions": [c.to_dict() for c in self.companions], "error": self.error,
-            "checked_addresses": self.checked, "note": self.note,
+            "checked_intervals": self.checked, "note": self.note,
         }
