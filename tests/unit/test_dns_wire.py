@@ -129,3 +129,14 @@ def test_compression_pointers_must_point_backwards() -> None:
     assert read(forward, query.id, (b"example", b"com"), 1) is None
     with pytest.raises(dns.name.BadPointer):
         dns.message.from_wire(forward)
+
+
+def test_a_cname_question_is_answered_by_the_cname_itself_either_way() -> None:
+    query = dns.message.make_query("k1._domainkey.example.com", "CNAME")
+    response = dns.message.make_response(query)
+    response.answer.append(dns.rrset.from_text("k1._domainkey.example.com.", 300, "IN", "CNAME", "dkim.mcsv.net."))
+    qname = labels(query)
+    fast = read(response.to_wire(), query.id, qname, code("CNAME"))
+    expected = from_message(dns.message.from_wire(response.to_wire()), code("CNAME"))
+    assert fast == expected
+    assert interpret(expected, qname, code("CNAME")).records == ("dkim.mcsv.net",)
