@@ -58,14 +58,14 @@ def read(data: bytes, qid: int, qname: Labels, rdtype: int) -> Response | None:
                     return None
                 if section == 1:
                     authority.add(rtype)
-                elif section == 0 and rtype == rdtype:  # a CNAME question's answer is the CNAME itself
+                elif section == 0 and rtype == _CNAME:
+                    assert isinstance(value, tuple)
+                    aliases[lower(owner)] = value  # a singleton type: dnspython keeps the last one
+                elif section == 0 and rtype == rdtype:
                     same = found.setdefault(lower(owner), [])
                     if _digest(value) in map(_digest, same):
                         return None  # dnspython merges identical records: leave that to it
                     same.append(value)
-                elif section == 0 and rtype == _CNAME:
-                    assert isinstance(value, tuple)
-                    aliases[lower(owner)] = value  # a singleton type: dnspython keeps the last one
         if offset != len(data):
             return None
     except (struct.error, IndexError):

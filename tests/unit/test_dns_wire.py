@@ -131,12 +131,11 @@ def test_compression_pointers_must_point_backwards() -> None:
         dns.message.from_wire(forward)
 
 
-def test_a_cname_question_is_answered_by_the_cname_itself_either_way() -> None:
+def test_a_cname_question_is_left_to_dnspython_and_answered_by_the_cname_target() -> None:
     query = dns.message.make_query("k1._domainkey.example.com", "CNAME")
     response = dns.message.make_response(query)
-    response.answer.append(dns.rrset.from_text("k1._domainkey.example.com.", 300, "IN", "CNAME", "dkim.mcsv.net."))
+    response.answer.append(dns.rrset.from_text("k1._domainkey.example.com.", 300, "IN", "CNAME", "DKIM.mcsv.net."))
     qname = labels(query)
-    fast = read(response.to_wire(), query.id, qname, code("CNAME"))
+    assert read(response.to_wire(), query.id, qname, code("CNAME")) is None
     expected = from_message(dns.message.from_wire(response.to_wire()), code("CNAME"))
-    assert fast == expected
-    assert interpret(expected, qname, code("CNAME")).records == ("dkim.mcsv.net",)
+    assert interpret(expected, qname, code("CNAME")).records == ("DKIM.mcsv.net",)  # as PTR names: no final dot
