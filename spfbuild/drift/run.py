@@ -13,7 +13,7 @@ from spfbuild.compiled.names import COMPILED_MARK
 from spfbuild.config import DomainSpec
 from spfbuild.drift.companions import compare_companions
 from spfbuild.drift.model import DIFFERS, ERROR, IN_SYNC, MISSING, UNREACHABLE, CompanionDrift, DomainDrift
-from spfbuild.drift.spf import compare, record_diff
+from spfbuild.drift.spf import CONCURRENT, compare, record_diff
 from spfbuild.intervals import IPNetwork
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import Partition
@@ -27,9 +27,10 @@ async def diff_all(specs: Sequence[DomainSpec], catalogue: Catalogue, resolver: 
     """`diff_domain` for every domain at once, in the config's order; `on_done` is called as
     each domain finishes (a progress line)."""
     partition = Partition(Walker(resolver))
+    gate = asyncio.Semaphore(CONCURRENT)  # one bound on per-address questions for the whole run
 
     async def one(spec: DomainSpec) -> DomainDrift:
-        found = await diff_domain(spec, catalogue, partition)
+        found = await diff_domain(spec, catalogue, partition, gate)
         if on_done is not None:
             on_done()
         return found
@@ -37,9 +38,11 @@ async def diff_all(specs: Sequence[DomainSpec], catalogue: Catalogue, resolver: 
     return list(await asyncio.gather(*(one(spec) for spec in specs)))
 
 
-async def diff_domain(spec: DomainSpec, catalogue: Catalogue, partition: Partition) -> DomainDrift:
+async def diff_domain(spec: DomainSpec, catalogue: Catalogue, partition: Partition,
+                      gate: asyncio.Semaphore | None = None) -> DomainDrift:
     """What `spec.domain` publishes against what `spec` declares. Never raises for what DNS or
-    the records say: a DNS failure is `unreachable`, a declaration that cannot be built `error`."""
+    the records say: a DNS failure is `unreachable`, a declaration that cannot be built `error`.
+    `partition` (over a walker of the run's resolver) and `gate` are shared by a run's domains."""
     from spfbuild.companions import CompanionError, companions_for
     from spfbuild.compose import ComposeError, compose, declare
 
@@ -62,7 +65,7 @@ async def diff_domain(spec: DomainSpec, catalogue: Catalogue, partition: Partiti
         return replace(base, status=MISSING, error=None)
     blocks, note = await _compiled_blocks(spec, catalogue, partition, published.record)
     comparison = await compare(domain, str(declaration), declared_root, published, partition.graph,
-                               walker.resolver, partition.verdicts, blocks)
+                               walker.resolver, partition.verdicts, blocks, gate)
     found = replace(base, differences=comparison.differences, record_diff=record_diff(composed, published.record),
                     checked=comparison.checked, note=note)
     if comparison.temperror is not None:

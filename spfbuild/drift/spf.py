@@ -30,7 +30,7 @@ from spfbuild.selfcheck import AddressView, Overlay, boundary_addresses, record_
 from spfbuild.tree import Fetched, Graph
 
 LIFTED = 10_000  # the declaration's lookup limits: its intent, whatever its size
-CONCURRENT = 256  # evaluations that ask DNS per address, in flight at once
+CONCURRENT = 256  # evaluations that ask DNS per address, in flight at once (sockets, for a run)
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,12 @@ class Comparison:
 
 
 async def compare(domain: str, declared: str, declared_root: Fetched, published_root: Fetched, graph: Graph,
-                  resolver: DNSResolver, shared: SharedResults, blocks: Sequence[IPNetwork] = ()) -> Comparison:
+                  resolver: DNSResolver, shared: SharedResults, blocks: Sequence[IPNetwork] = (),
+                  gate: asyncio.Semaphore | None = None) -> Comparison:
     """Compare the declaration (`declared`, resolved into `graph` as `declared_root`) with what
     `domain` publishes (`published_root`); `blocks` are the compiled zone's blocks, where a
-    compiled publication's result may change."""
+    compiled publication's result may change. `gate` bounds the evaluations asking DNS per
+    address that are under way at once (one gate for every domain of a run)."""
     # Each side is evaluated at its own boundaries only (its result cannot change between them),
     # then compared at the boundaries of both, as the compiled self-check does.
     declared_at = boundary_addresses((), [*tree_networks(declared_root, graph), *record_networks(declared)],
@@ -62,9 +64,9 @@ async def compare(domain: str, declared: str, declared_root: Fetched, published_
     compiled = published_root.record is not None and COMPILED_MARK in published_root.record.lower()
     before = Overlay(resolver, {domain: (declared,)})
     after = Overlay(resolver, {})
-    was = await _evaluate(declared_at, domain, before, shared, lifted=True, asked=(), together=False)
+    was = await _evaluate(declared_at, domain, before, shared, lifted=True, asked=())
     now = await _evaluate(published_at, domain, after, shared, lifted=False, asked=(COMPILED_MARK,),
-                          together=compiled)
+                          gate=(gate or asyncio.Semaphore(CONCURRENT)) if compiled else None)
     failed = next((o.problem or "temperror" for o in (*was, *now) if o.result == "temperror"), None)
     starts = sorted({point(a) for a in (*declared_at, *published_at)})
     differences = _differences(starts, _spread(declared_at, was, starts), _spread(published_at, now, starts))
@@ -78,7 +80,7 @@ def _spread(addresses: list[IPAddress], outcomes: list[Outcome], starts: list[in
 
 
 async def _evaluate(addresses: list[IPAddress], domain: str, overlay: Overlay, shared: SharedResults, *,
-                    lifted: bool, asked: tuple[str, ...], together: bool) -> list[Outcome]:
+                    lifted: bool, asked: tuple[str, ...], gate: asyncio.Semaphore | None = None) -> list[Outcome]:
     sender = f"postmaster@{domain}"
     limit = LIFTED if lifted else None
 
@@ -94,11 +96,11 @@ async def _evaluate(addresses: list[IPAddress], domain: str, overlay: Overlay, s
     # every answer at hand, awaiting each in turn costs less than a task each. Per-address DNS
     # questions (a compiled zone's names) are asked together instead, a bounded number at a time.
     first = await one(addresses[0])
-    if not together:
+    if gate is None:
         return [first, *[await one(a) for a in addresses[1:]]]
-    gate = asyncio.Semaphore(CONCURRENT)
 
     async def gated(address: IPAddress) -> Outcome:
+        assert gate is not None
         async with gate:
             return await one(address)
 
