@@ -11,6 +11,7 @@ either way. So every address keeps its result (the self-check verifies it with t
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -85,24 +86,27 @@ async def flatten_domain(
                                            _published(spec, walker))
     top = _resolve_top(spec, composition.terms, root, partition, catalogue)
     main_budget = _main_budget(spec, published)
+    # The self-check compares with the declaration as written (compose.declare), so that a
+    # rewrite in composing cannot hide from it.
+    declared = _declared(spec, catalogue, existing) if spec.flatten.self_check else None
     if spec.flatten.mode != "ranges":  # macro, or auto: macro when ranges do not fit
         from spfbuild.compiled import compile_domain
 
+        compiled = functools.partial(compile_domain, spec, top, root, partition, main_budget, declared=declared,
+                                     warnings=composition.warnings)
         if spec.flatten.mode == "macro":
-            return await compile_domain(spec, top, root, partition, main_budget)
+            return await compiled()
         try:
             kept, layout = choose(top, spec, main_budget)
         except FlattenError as exc:
-            return await compile_domain(spec, top, root, partition, main_budget, instead_of=str(exc))
+            return await compiled(instead_of=str(exc))
     else:
         kept, layout = choose(top, spec, main_budget)
     record_set = _record_set(spec, layout.packed)
     checked = 0
-    if spec.flatten.self_check:
-        from spfbuild.compose import declare
+    if declared is not None:
         from spfbuild.selfcheck import self_check
 
-        declared = str(declare(spec, catalogue, existing).record)
         checked = await self_check(root, partition.graph, record_set, walker.resolver, layout.samples,
                                    partition.verdicts, declared)
     return Flattened(
@@ -117,6 +121,12 @@ async def flatten_domain(
         checked=checked,
         warnings=composition.warnings,
     )
+
+
+def _declared(spec: DomainSpec, catalogue: Catalogue, existing: str | None) -> str:
+    from spfbuild.compose import declare
+
+    return str(declare(spec, catalogue, existing).record)
 
 
 async def flatten_or_error(

@@ -104,8 +104,8 @@ async def self_check(
     original = declared if declared is not None else root.record or ""
     before = Overlay(resolver, {domain: (original,)})
     after = Overlay(resolver, {r.name: (r.value,) for r in flattened.records})
-    networks = [n for r in flattened.records for n in record_networks(r.value)]
-    networks += tree_networks(root, graph) + record_networks(original)
+    networks = [n for r in flattened.records for n in networks_in(r.value)]
+    networks += tree_networks(root, graph) + networks_in(original)
     addresses = boundary_addresses(sets, networks)
     sender = f"postmaster@{domain}"
     for index, address in enumerate(addresses):
@@ -185,6 +185,6 @@ def _host_networks(mech: Mechanism, lookup: TermLookup) -> list[ipaddress.IPv4Ne
     return found
 
 
-def record_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """The ip4/ip6 ranges a record's own text names."""
+def networks_in(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks of the ip4/ip6 terms of the record `text`."""
     return [m.network for m in parse(text).record.mechanisms if m.network is not None]

@@ -36,13 +36,15 @@ class Publication:
 
 
 async def compile_domain(spec: DomainSpec, top: Top, root: Fetched, partition: Partition,
-                         main_budget: int, *, instead_of: str | None = None) -> Flattened:
-    """The domain's macro-compiled publication, self-checked unless the config turns that off.
-    `instead_of` is why ranges did not fit (`flatten.mode: auto`): a refusal names both."""
+                         main_budget: int, *, declared: str | None = None, warnings: tuple[str, ...] = (),
+                         instead_of: str | None = None) -> Flattened:
+    """The domain's macro-compiled publication, self-checked against `declared` (the declaration
+    as written) when given. `warnings` are composing's, passed on. `instead_of` is why ranges did
+    not fit (`flatten.mode: auto`): a refusal names both."""
     from spfbuild.partition import FlattenError
 
     try:
-        return await _compile(spec, top, root, partition, main_budget)
+        return await _compile(spec, top, root, partition, main_budget, declared, warnings)
     except FlattenError as exc:
         if instead_of is None:
             raise
@@ -51,7 +53,7 @@ async def compile_domain(spec: DomainSpec, top: Top, root: Fetched, partition: P
 
 
 async def _compile(spec: DomainSpec, top: Top, root: Fetched, partition: Partition,
-                   main_budget: int) -> Flattened:
+                   main_budget: int, declared: str | None, warnings: tuple[str, ...]) -> Flattened:
     from spfbuild.compiled.build import compile_segments
     from spfbuild.compiled.check import check_compiled
     from spfbuild.compiled.source import segments as read_segments
@@ -73,8 +75,9 @@ async def _compile(spec: DomainSpec, top: Top, root: Fetched, partition: Partiti
         raise FlattenError(f"{spec.domain}: the compiled main record takes {main.size} bytes, over the budget of "
                            f"{main_budget}: {compiled.main}")
     checked = None
-    if settings.self_check:
-        checked = await check_compiled(root, partition.graph, segments, compiled, partition.walker.resolver)
+    if declared is not None:
+        checked = await check_compiled(root, partition.graph, segments, compiled, partition.walker.resolver,
+                                       declared)
     records = (main, *(TxtRecord(name, value, spec.ttl) for name, value in compiled.records()))
     return Flattened(
         domain=spec.domain,
@@ -86,5 +89,6 @@ async def _compile(spec: DomainSpec, top: Top, root: Fetched, partition: Partiti
         origins=(),
         sources=_source_ranges(top, set(kept)),
         checked=checked.addresses if checked else 0,
+        warnings=warnings,
         compiled=Publication(compiled, segments, checked),
     )

@@ -25,7 +25,7 @@ from spfbuild.evaluation import check_host
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
 from spfbuild.record import IPAddress
-from spfbuild.selfcheck import AddressView, Overlay, tree_networks
+from spfbuild.selfcheck import AddressView, Overlay, networks_in, tree_networks
 from spfbuild.tree import Fetched, Graph
 
 BATCH = 100  # evaluated together first; the rest in turn
@@ -44,24 +44,28 @@ def served_zone(compiled: Compiled) -> ServedZone:
 
 
 async def check_compiled(
-    root: Fetched, graph: Graph, segments: Segments, compiled: Compiled, resolver: DNSResolver
+    root: Fetched, graph: Graph, segments: Segments, compiled: Compiled, resolver: DNSResolver,
+    declared: str | None = None,
 ) -> Checked:
-    """Raise FlattenError naming the first address whose result differs; else what was checked."""
+    """Raise FlattenError naming the first address whose result differs from `declared` (the
+    declaration as written; the composed record of `root` when not given); else what was checked."""
     domain = root.domain
     sender = f"postmaster@{domain}"
-    before = Overlay(resolver, {domain: (root.record or "",)})
+    original = declared if declared is not None else root.record or ""
+    before = Overlay(resolver, {domain: (original,)})
     after = Overlay(resolver, {domain: (compiled.main,)})
     zone = served_zone(compiled)
     spans = [span for found in segments.decided for addresses in found.values() for span in addresses]
-    spans += [(n.version, int(n.network_address), int(n.broadcast_address)) for n in tree_networks(root, graph)]
-    declared = _points(spans)
+    networks = tree_networks(root, graph) + networks_in(original)
+    spans += [(n.version, int(n.network_address), int(n.broadcast_address)) for n in networks]
+    starts = _points(spans)
     blocks = [(n.version, int(n.network_address), int(n.broadcast_address)) for n in block_networks(compiled)]
-    points = sorted(set(declared) | set(_points(blocks)))
-    expected = await _evaluate(declared, lambda a: AddressView(before, a), domain, sender, lifted=True)
+    points = sorted(set(starts) | set(_points(blocks)))
+    expected = await _evaluate(starts, lambda a: AddressView(before, a), domain, sender, lifted=True)
     got = await _evaluate(points, lambda a: ZoneResolver(zone, AddressView(after, a)), domain, sender,
                           lifted=False)
     for point, (result, _, _) in zip(points, got, strict=True):
-        want = expected[bisect.bisect_right(declared, point) - 1][0]
+        want = expected[bisect.bisect_right(starts, point) - 1][0]
         if result != want:
             raise FlattenError(
                 f"{domain}: self-check failed: {_address(point)} gives {result} with the compiled zone but {want} "

@@ -21,7 +21,7 @@ import dns.rdtypes.IN.AAAA
 import dns.rdtypes.txtbase
 
 from spfbuild.dns.response import Labels, Response, labels_text, lower
-from spfbuild.dns.values import MX, RData, Server
+from spfbuild.dns.values import MX, RData, Server, Text
 
 
 def parse_udp(data: bytes, query: bytes, rdtype: int) -> Response | None:
@@ -63,8 +63,7 @@ def _labels(name: dns.name.Name) -> Labels:
 
 def _value(rdata: dns.rdata.Rdata) -> RData:
     if isinstance(rdata, dns.rdtypes.txtbase.TXTBase):  # TXT, and SPF (type 99)
-        # Joined without spaces (RFC 7208 section 3.3); undecodable octets survive as surrogates.
-        return b"".join(rdata.strings).decode("utf-8", "surrogateescape")
+        return Text(rdata.strings)
     if isinstance(rdata, dns.rdtypes.IN.A.A | dns.rdtypes.IN.AAAA.AAAA):
         return str(rdata.address)
     if isinstance(rdata, dns.rdtypes.ANY.MX.MX):

@@ -33,13 +33,33 @@ class MX(NamedTuple):
     exchange: str  # without the trailing dot; "." for the null MX (RFC 7505)
 
 
+class Text(str):
+    """A TXT record as SPF reads it: its character-strings joined without spaces (RFC 7208
+    section 3.3), remembering the byte size of each string as published, which `check` reports
+    (a long record's split is the publisher's, not a rule of ours)."""
+
+    sizes: tuple[int, ...]
+
+    def __new__(cls, strings: tuple[bytes, ...] | list[bytes]) -> Text:
+        # Undecodable octets survive as surrogates, so sizes and text never disagree.
+        text = super().__new__(cls, b"".join(strings).decode("utf-8", "surrogateescape"))
+        text.sizes = tuple(len(string) for string in strings)
+        return text
+
+
+def string_sizes(text: str) -> tuple[int, ...] | None:
+    """The byte sizes of the strings `text` was published in, when it came from DNS."""
+    return text.sizes if isinstance(text, Text) else None
+
+
 RData = str | MX
 
 
 @dataclass(frozen=True)
 class Answer:
     """The outcome of one question. `records` holds, by type: TXT the strings of each RR
-    joined without spaces; A/AAAA addresses; MX `MX(preference, exchange)`; PTR names."""
+    joined without spaces (a `Text`, when it came from DNS); A/AAAA addresses; MX
+    `MX(preference, exchange)`; PTR names."""
 
     name: str  # lower case, no trailing dot
     rdtype: str

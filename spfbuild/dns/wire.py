@@ -16,7 +16,7 @@ import struct
 import dns.ipv6
 
 from spfbuild.dns.response import Labels, Response, labels_text, lower
-from spfbuild.dns.values import MX, RData
+from spfbuild.dns.values import MX, RData, Text
 
 # Record types: those read as answers (A, AAAA, TXT, SPF, MX, PTR), and those only skipped over.
 _A, _NS, _CNAME, _SOA, _PTR, _MX, _TXT, _AAAA, _SPF = 1, 2, 5, 6, 12, 15, 16, 28, 99
@@ -156,7 +156,7 @@ def _value(value: Raw, rtype: int) -> RData:
         return dns.ipv6.inet_ntoa(value)
     if rtype in (_TXT, _SPF):
         assert isinstance(value, tuple)
-        return b"".join(value[1:]).decode("utf-8", "surrogateescape")
+        return Text(value[1:])
     assert isinstance(value, tuple)
     if rtype == _MX:
         return MX(value[0], labels_text(value[1]))

@@ -26,7 +26,7 @@ from spfbuild.evaluation import Evaluation, SharedResults, check_host
 from spfbuild.intervals import END, V6_BASE, IPNetwork, address_at, point
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.record import IPAddress
-from spfbuild.selfcheck import AddressView, Overlay, boundary_addresses, record_networks, tree_networks
+from spfbuild.selfcheck import AddressView, Overlay, boundary_addresses, networks_in, tree_networks
 from spfbuild.tree import Fetched, Graph
 
 LIFTED = 10_000  # the declaration's lookup limits: its intent, whatever its size
@@ -58,7 +58,7 @@ async def compare(domain: str, declared: str, declared_root: Fetched, published_
     address that are under way at once (one gate for every domain of a run)."""
     # Each side is evaluated at its own boundaries only (its result cannot change between them),
     # then compared at the boundaries of both, as the compiled self-check does.
-    declared_at = boundary_addresses((), [*tree_networks(declared_root, graph), *record_networks(declared)],
+    declared_at = boundary_addresses((), [*tree_networks(declared_root, graph), *networks_in(declared)],
                                      limit=None)
     published_at = boundary_addresses((), [*tree_networks(published_root, graph), *blocks], limit=None)
     compiled = published_root.record is not None and COMPILED_MARK in published_root.record.lower()

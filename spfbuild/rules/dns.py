@@ -36,7 +36,7 @@ from spfbuild.rules.registry import (
     TOO_MANY_VOID_LOOKUPS,
     TXT_ANSWER_TOO_LARGE,
 )
-from spfbuild.tree import Node, Status, TermLookup, Tree, evaluated_terms
+from spfbuild.tree import Fetched, Node, Status, TermLookup, Tree, evaluated_terms
 from spfbuild.txt import octets, record_size, split_strings
 
 if TYPE_CHECKING:
@@ -120,16 +120,30 @@ def _root_size(node: Node) -> Iterator[Diagnostic]:
     record = node.record
     if fetched is not None and record is not None and len(octets(record)) > MAX_STRING_BYTES:
         # DNS holds it as strings of at most 255 bytes (SPF401 is for record text being written).
-        size, strings = len(octets(record)), split_strings(record)
-        yield PUBLISHED_SIZE(
-            f"the record is {size} bytes, at least {len(strings)} strings of at most {MAX_STRING_BYTES}; the TXT "
-            f"answer at {node.domain} is at least {fetched.txt_bytes} bytes ({fetched.txt_records} records)"
-        )
+        yield PUBLISHED_SIZE(f"the record is {len(octets(record))} bytes, {_strings(record, fetched.string_sizes)}; "
+                             f"the TXT answer at {node.domain} is {_answer(fetched)}")
     if fetched is not None and fetched.txt_bytes > UDP_PAYLOAD_BYTES:
         yield TXT_ANSWER_TOO_LARGE(
-            f"the {fetched.txt_records} TXT records at {node.domain} make an answer of at least "
-            f"{fetched.txt_bytes} bytes (over {UDP_PAYLOAD_BYTES}: it needs TCP or EDNS)"
+            f"the {fetched.txt_records} TXT records at {node.domain} make an answer of {_bytes(fetched)} "
+            f"(over {UDP_PAYLOAD_BYTES}: it needs TCP or EDNS)"
         )
+
+
+def _strings(record: str, sizes: tuple[int, ...] | None) -> str:
+    """The strings a record is published in, e.g. "in 2 strings of 255 and 120 bytes"."""
+    if sizes is None:
+        return f"at least {len(split_strings(record))} strings of at most {MAX_STRING_BYTES}"
+    shown = [str(size) for size in sizes]
+    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" and {shown[-1]}"
+    return f"in {len(sizes)} string{'' if len(sizes) == 1 else 's'} of {listed} bytes"
+
+
+def _bytes(fetched: Fetched) -> str:
+    return f"{fetched.txt_bytes} bytes" if fetched.txt_exact else f"at least {fetched.txt_bytes} bytes"
+
+
+def _answer(fetched: Fetched) -> str:
+    return f"{_bytes(fetched)} ({fetched.txt_records} record{'' if fetched.txt_records == 1 else 's'})"
 
 
 def _included(node: Node, where: str) -> Iterator[Diagnostic]:
@@ -152,8 +166,8 @@ def _included(node: Node, where: str) -> Iterator[Diagnostic]:
         yield LARGE_RESPONSE(f"{where}: the record of {node.domain} is {size} bytes (guidance: at most "
                              f"{MAX_RECORD_BYTES})")
     elif fetched.txt_bytes > UDP_PAYLOAD_BYTES:
-        yield LARGE_RESPONSE(f"{where}: the TXT answer at {node.domain} is at least {fetched.txt_bytes} bytes "
-                             f"({fetched.txt_records} records); over {UDP_PAYLOAD_BYTES} it needs TCP or EDNS")
+        yield LARGE_RESPONSE(f"{where}: the TXT answer at {node.domain} is {_answer(fetched)}; over "
+                             f"{UDP_PAYLOAD_BYTES} it needs TCP or EDNS")
 
 
 def _term(term: TermLookup, node: Node) -> Iterator[Diagnostic]:

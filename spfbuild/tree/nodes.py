@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import NamedTuple
 
+from spfbuild.dns.values import string_sizes
 from spfbuild.limits import MAX_STRING_BYTES, UDP_PAYLOAD_BYTES
 from spfbuild.macro import DOMAIN_LETTERS, MacroContext, MacroError, expand, parse_macro_string, truncate_domain
 from spfbuild.mechanisms import DNSResolver, dns_name_problem
@@ -110,6 +111,9 @@ class Fetched:
     message: str | None = None  # the DNS outcome in words, for anything but OK
     txt_records: int = 0  # TXT records at the name, SPF or not
     txt_bytes: int = 0  # size of the whole TXT response (see txt_response_size)
+    txt_exact: bool = False  # txt_bytes counts the strings as published (else a lower bound)
+    # The byte size of each string the SPF record was published in; None when the source does not tell.
+    string_sizes: tuple[int, ...] | None = None
     terms: tuple[TermLookup, ...] = ()  # the record's evaluated a/mx/exists/ptr terms, in order
     spf_records: int = 0  # records starting with v=spf1 (more than one is a permerror)
     others: tuple[str, ...] = field(default=(), repr=False)  # the TXT records that are not SPF records
@@ -184,15 +188,22 @@ def target_name(spec: str | None, domain: str) -> str | Status:
 
 
 def txt_response_size(name: str, records: tuple[str, ...]) -> int:
-    """The size of a DNS response carrying every TXT record of `name`, without EDNS. Each record
-    is counted as the fewest 255-byte strings it needs, so this is a lower bound; over 512 bytes
-    it cannot come over plain UDP."""
+    """The size of a DNS response carrying every TXT record of `name`, without EDNS. A record
+    from DNS is counted in the strings it was published in, any other as the fewest 255-byte
+    strings it needs (a lower bound); over 512 bytes it cannot come over plain UDP."""
     question = len(name.encode()) + 2 + 4  # labels with length bytes, root, type and class
     answers = 0
     for text in records:
+        sizes = string_sizes(text)
         size = len(text.encode("utf-8", "surrogateescape"))
-        answers += _RR_OVERHEAD + size + max(1, -(-size // MAX_STRING_BYTES))
+        strings = len(sizes) if sizes is not None else max(1, -(-size // MAX_STRING_BYTES))
+        answers += _RR_OVERHEAD + size + strings  # each string has one length byte
     return _HEADER_BYTES + question + answers
+
+
+def sizes_known(records: tuple[str, ...]) -> bool:
+    """Whether txt_response_size of `records` is exact: every record came from DNS."""
+    return all(string_sizes(text) is not None for text in records)
 
 
 def room_beside(name: str, others: tuple[str, ...]) -> int:
@@ -206,7 +217,8 @@ async def fetch(domain: str, resolver: DNSResolver) -> Fetched:
     answer = await resolver.query(domain, "TXT")
     texts = answer.strings
     size = txt_response_size(domain, texts) if texts else 0
-    base = Fetched(domain, Status.OK, txt_records=len(texts), txt_bytes=size, message=answer.message)
+    base = Fetched(domain, Status.OK, txt_records=len(texts), txt_bytes=size, txt_exact=sizes_known(texts),
+                   message=answer.message)
     if answer.is_temperror:
         return replace(base, status=Status.TEMPERROR)
     spf = [text for text in texts if is_spf_record(text)]
@@ -218,7 +230,7 @@ async def fetch(domain: str, resolver: DNSResolver) -> Fetched:
         status = {"nxdomain": Status.NXDOMAIN, "nodata": Status.NODATA}.get(answer.outcome.value, Status.NONE)
         why = answer.message if answer.is_void else f"{len(texts)} TXT record{'' if len(texts) == 1 else 's'}, none SPF"
         return replace(base, status=status, message=why)
-    return replace(base, record=spf[0], parsed=parse(spf[0]), message=None)
+    return replace(base, record=spf[0], parsed=parse(spf[0]), message=None, string_sizes=string_sizes(spf[0]))
 
 
 def unpublished(domain: str, record: Record) -> Fetched:

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from typing import Any
 
+import dns.message
+import dns.query
 import pytest
 from support.named import NamedServer
 
@@ -45,8 +47,15 @@ def test_a_published_long_record_gets_its_sizes_not_a_string_warning(reports: di
     (size,) = [f for f in report["findings"] if f["code"] == "SPF517"]
     assert size["severity"] == "info"
     length = len(report["record"].encode())
-    assert size["message"].startswith(f"the record is {length} bytes, at least 2 strings of at most 255; "
-                                      "the TXT answer at long.check.test is at least ")
+    assert size["message"].startswith(f"the record is {length} bytes, in 2 strings of 247 and 128 bytes; ")
+
+
+def test_the_answer_size_reported_is_the_size_the_server_sends(named: NamedServer,
+                                                               reports: dict[str, dict[str, Any]]) -> None:
+    (size,) = [f["message"] for f in reports["long"]["findings"] if f["code"] == "SPF517"]
+    query = dns.message.make_query("long.check.test", "TXT", use_edns=False)
+    sent = dns.query.udp(query, named.host, timeout=2, port=named.port)
+    assert size.endswith(f"the TXT answer at long.check.test is {len(sent.to_wire())} bytes (1 record)")
 
 
 def test_several_records_are_all_shown(reports: dict[str, dict[str, Any]]) -> None:

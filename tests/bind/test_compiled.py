@@ -191,3 +191,20 @@ def test_octodns_refuses_a_shared_base_outside_the_domain(named_factory: NamedFa
     assert len(proc.stderr.splitlines()) == 1
     zone_text = flatten_cli(config, server.nameserver, "--format", "zone")
     assert zone_text.returncode == 0 and "._spf.msp.test.\t" in zone_text.stdout
+
+
+def test_a_compiled_merge_keeps_the_existing_policy_and_says_so(named_factory: NamedFactory, tmp_path: Path) -> None:
+    server = named_factory({"senders.test": SMALL_ZONE})
+    config = tmp_path / "merge.yaml"
+    config.write_text("defaults:\n  policy: fail\n  flatten: {mode: macro}\ndomains:\n"
+                      "  merge.macro.test:\n    existing: 'v=spf1 ip4:203.0.113.0/24 ~all'\n"
+                      "    senders: [{include: _spf.p.senders.test}]\n", encoding="utf-8")
+    done = flatten_cli(config, server.nameserver, "--format", "zone")
+    assert done.returncode == 0, done.stderr
+    (warning,) = done.stderr.splitlines()
+    assert warning.startswith("spfbuild: warning: merge.macro.test: ") and "~all" in warning and "-all" in warning
+    records = dict(zone_records(done.stdout))
+    # The existing softfail stays the answer for every other address (the compiled zone's rest).
+    label = records["merge.macro.test"].split("%{v}.")[1].rstrip('"')
+    assert records[f"*.in-addr.{label}"] == '"v=spf1 ~all"'
+    assert records[f"*.113.0.203.in-addr.{label}"] == '"v=spf1 +all"'

@@ -37,7 +37,6 @@ import struct
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any
 
 import dns.flags
 import dns.message
@@ -47,6 +46,8 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+
+from support.loopback import Listening, listen
 
 __all__ = ["BEHAVIOURS", "FaultServer"]
 
@@ -84,8 +85,7 @@ class FaultServer:
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._udp: asyncio.DatagramTransport | None = None
-        self._tcp: asyncio.Server | None = None
+        self._listening: Listening | None = None
         self._idle: set[asyncio.StreamWriter] = set()
 
     # ------------------------------------------------------------------ set-up
@@ -150,39 +150,14 @@ class FaultServer:
         self.close()
 
     async def _open(self) -> None:
-        loop = asyncio.get_running_loop()
-        server = self
-
-        class Udp(asyncio.DatagramProtocol):
-            def connection_made(self, transport: asyncio.BaseTransport) -> None:
-                self.transport = transport
-
-            def datagram_received(self, data: bytes, addr: Any) -> None:
-                reply = server._reply(data, "udp")
-                if reply is not None:
-                    self.transport.sendto(reply, addr)  # type: ignore[attr-defined]
-
-        # The UDP port is taken first; TCP on the same number could (rarely) be in use: try again.
-        for _attempt in range(20):
-            transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=("127.0.0.1", 0))
-            port = transport.get_extra_info("sockname")[1]
-            try:
-                self._tcp = await asyncio.start_server(self._serve_tcp, "127.0.0.1", port)
-            except OSError:
-                transport.close()
-                continue
-            self._udp, self.port = transport, port
-            return
-        raise OSError("no free port for UDP and TCP")
+        self._listening = await listen(lambda data: self._reply(data, "udp"), self._serve_tcp)
+        self.port = self._listening.port
 
     async def _shut(self) -> None:
-        if self._udp is not None:
-            self._udp.close()
         for writer in list(self._idle):
             writer.close()
-        if self._tcp is not None:
-            self._tcp.close()
-            await self._tcp.wait_closed()
+        if self._listening is not None:
+            await self._listening.close()
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -10,7 +10,6 @@ import asyncio
 import struct
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import dns.flags
 import dns.message
@@ -19,6 +18,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 import pytest
+from support.loopback import Listening, listen
 
 from spfbuild.dns import MX, Answer, Outcome, Resolver, Server, parse_nameserver
 
@@ -32,37 +32,16 @@ class FakeServer:
         self.handler = handler
         self.received: list[tuple[str, str, str]] = []  # (name, type, transport)
         self.port = 0
-        self._udp: asyncio.DatagramTransport | None = None
-        self._tcp: asyncio.Server | None = None
+        self._listening: Listening | None = None
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     async def start(self) -> FakeServer:
-        loop = asyncio.get_running_loop()
-        server = self
-
-        class Udp(asyncio.DatagramProtocol):
-            def connection_made(self, transport: asyncio.BaseTransport) -> None:
-                self.transport = transport
-
-            def datagram_received(self, data: bytes, addr: Any) -> None:
-                response = server._respond(data, "udp")
-                if response is not None:
-                    self.transport.sendto(response, addr)  # type: ignore[attr-defined]
-
-        for _attempt in range(20):  # the UDP port's TCP twin may be taken by another process: take another
-            transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=("127.0.0.1", 0))
-            port = transport.get_extra_info("sockname")[1]
-            try:
-                self._tcp = await asyncio.start_server(self._serve_tcp, "127.0.0.1", port)
-            except OSError:
-                transport.close()
-                continue
-            self._udp, self.port = transport, port
-            return self
-        raise OSError("no free UDP and TCP port pair on 127.0.0.1")
+        self._listening = await listen(lambda data: self._respond(data, "udp"), self._serve_tcp)
+        self.port = self._listening.port
+        return self
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         (length,) = struct.unpack("!H", await reader.readexactly(2))
@@ -80,11 +59,8 @@ class FakeServer:
         return None if response is None else response.to_wire()
 
     async def close(self) -> None:
-        if self._udp is not None:
-            self._udp.close()
-        if self._tcp is not None:
-            self._tcp.close()
-            await self._tcp.wait_closed()
+        if self._listening is not None:
+            await self._listening.close()
 
 
 def reply(query: dns.message.Message, *records: str, rcode: dns.rcode.Rcode = dns.rcode.NOERROR, soa: bool = False) -> dns.message.Message:

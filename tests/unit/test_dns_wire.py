@@ -17,7 +17,8 @@ import pytest
 
 from spfbuild.dns.interpret import interpret
 from spfbuild.dns.message import from_message
-from spfbuild.dns.response import Labels
+from spfbuild.dns.response import Labels, Response
+from spfbuild.dns.values import string_sizes
 from spfbuild.dns.wire import read
 
 QNAMES = ["example.com", "_spf.Example.COM", "a.b.c.d.example.net", "xn--caf-dma.example"]
@@ -74,6 +75,11 @@ def code(rdtype: str) -> int:
     return int(dns.rdatatype.from_text(rdtype))
 
 
+def sizes(response: Response) -> list[tuple[int, ...] | None]:
+    return [string_sizes(value) for values in response.records.values() for value in values
+            if isinstance(value, str)]
+
+
 def test_answers_read_from_the_octets_are_what_dnspython_gives() -> None:
     rng = random.Random(7208)
     done = 0
@@ -85,6 +91,7 @@ def test_answers_read_from_the_octets_are_what_dnspython_gives() -> None:
         done += 1
         expected = from_message(dns.message.from_wire(wire), code(rdtype))
         assert fast == expected, (dns.message.from_wire(wire).to_text(), rdtype)
+        assert sizes(fast) == sizes(expected)  # the strings as published, which `check` reports
         assert interpret(fast, labels(query), code(rdtype)) == interpret(expected, labels(query), code(rdtype))
     assert done > 2000  # the fast path is the usual path
 
@@ -139,3 +146,14 @@ def test_a_cname_question_is_left_to_dnspython_and_answered_by_the_cname_target(
     assert read(response.to_wire(), query.id, qname, code("CNAME")) is None
     expected = from_message(dns.message.from_wire(response.to_wire()), code("CNAME"))
     assert interpret(expected, qname, code("CNAME")).records == ("DKIM.mcsv.net",)  # as PTR names: no final dot
+
+
+def test_a_txt_record_keeps_the_sizes_of_the_strings_it_was_published_in() -> None:
+    query = dns.message.make_query("example.com", "TXT")
+    response = dns.message.make_response(query)
+    response.answer.append(dns.rrset.from_text("example.com.", 300, "IN", "TXT", '"v=spf1 ip4:192.0.2.0/24" " -all"'))
+    fast = read(response.to_wire(), query.id, labels(query), code("TXT"))
+    assert fast is not None
+    (text,) = fast.records[labels(query)]
+    assert text == "v=spf1 ip4:192.0.2.0/24 -all"
+    assert string_sizes(text) == (23, 5)
