@@ -137,6 +137,23 @@ def keep_reason(item: Composed, keep: Collection[str], catalogue: Catalogue) -> 
     return None
 
 
+def keeps_literal(item: Composed, keep: Collection[str], catalogue: Catalogue) -> bool:
+    """Whether the include must stay as written in the published record itself (not only be
+    reached from it): the config's `flatten.keep` names it, or its provider checks for its
+    include by name. A term kept for its macros only has to be evaluated where it stands."""
+    term = item.term
+    if not isinstance(term, Mechanism) or term.kind != "include" or term.domain is None:
+        return False
+    if _norm(term.domain) in keep:
+        return True
+    for source in item.sources:
+        if source.provider is None or source.provider not in catalogue:
+            continue
+        if source.provider in keep or catalogue.get(source.provider).keep_literal:
+            return True
+    return False
+
+
 def catalogue_lookups(domain: str, catalogue: Catalogue) -> int | None:
     """What an include of `domain` costs receivers, by the catalogue (the include and its own
     nested lookups), or None when no provider lists it: an estimate, never a measurement."""

@@ -49,6 +49,7 @@ class Top:
     redirect_voids: tuple[int, int]
     tail: list[str]  # modifiers kept as written (exp, unknown)
     safe: list[bool]  # the term only matches or not, never ends the evaluation with an error
+    literal: frozenset[int] = frozenset()  # kept terms that must stay in the published record's own text
 
 
 def choose(top: Top, spec: DomainSpec, main_budget: int) -> tuple[set[int], Layout]:

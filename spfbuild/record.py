@@ -80,6 +80,17 @@ class Mechanism:
         return self.kind in DNS_MECHANISMS
 
     @property
+    def names_current_domain(self) -> bool:
+        """Whether the term means something else in another record: it has no domain-spec (a,
+        mx, ptr of the domain being evaluated) or its domain-spec uses %{d}. Such a term cannot
+        move into a record the evaluation reaches through `redirect=`, which changes the domain."""
+        if self.kind in ("ip4", "ip6", "all"):
+            return False
+        if self.domain is None:
+            return True
+        return re.search(r"%\{d", self.domain, re.IGNORECASE) is not None
+
+    @property
     def has_macros(self) -> bool:
         return self.domain is not None and "%" in self.domain
 

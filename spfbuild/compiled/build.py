@@ -1,12 +1,16 @@
 """The compiled publication of a record: the main record and the zone it sends clients to.
 
-The main record keeps its kept terms in order and ends with `redirect=%{ir}.%{v}.<label>`:
-every client asks the name of its own address, whose record is `v=spf1 +all`, `-all`, `~all`
-or `?all`. An address decided before a kept term is moved after it (into the redirect's zone)
-only when the kept term's match gives that same result; otherwise a qualified include just
-before the kept term decides it (`-include:%{ir}.%{v}.f1.<label>`: a zone that passes exactly
-those addresses). The label is content-addressed (`_spf-m-<hash>`): a changed partition is a
-new name, so old and new zones never mix in caches.
+The main record ends with `redirect=%{ir}.%{v}.<label>`: every client asks the name of its own
+address, whose record is `v=spf1 +all`, `-all`, `~all` or `?all`. Kept terms that may be
+evaluated in another record (not demanded in the record's own text, not naming the domain being
+evaluated) at the end of the record move into the zone: an address decided after some of them
+gets them, in order, before its result (`v=spf1 include:_spf.crm.example -all`), so every client
+spends one lookup on the compiled part. The other kept terms stay in the main record, in order.
+An address decided before one of those is moved after it (into the zone) only when the kept
+term's match gives that same result; otherwise a qualified include just before the kept term
+decides it (`-include:%{ir}.%{v}.f1.<label>`: a zone that passes exactly those addresses). The
+label is content-addressed (`_spf-m-<hash>`): a changed partition is a new name, so old and new
+zones never mix in caches.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from spfbuild.record import Mechanism
 ORDER = ("fail", "softfail", "neutral", "pass")
 LETTER = {"fail": "f", "softfail": "s", "neutral": "n", "pass": "p"}
 PREFIX = {"fail": "-", "softfail": "~", "neutral": "?", "pass": ""}
-VALUE = {"pass": "v=spf1 +all", "fail": "v=spf1 -all", "softfail": "v=spf1 ~all", "neutral": "v=spf1 ?all"}
+ALL = {"pass": "+all", "fail": "-all", "softfail": "~all", "neutral": "?all"}
+VALUE = {result: f"v=spf1 {term}" for result, term in ALL.items()}
 INSIDE, OUTSIDE = VALUE["pass"], VALUE["fail"]  # a per-class include's zone: match, no match
 
 
@@ -65,11 +70,9 @@ def compile_segments(segments: Segments, domain: str, base: str, max_records: in
     groups = _place(segments)
     zones: list[Zone] = []
     if segments.kept_redirect is None:
-        assert segments.default is not None
-        every = _union(segments.decided)
-        zones.append(_zone("", None, {r: s for r, s in every.items() if r != segments.default}, segments.default))
+        zones.append(_zone("", None, _redirect_values(segments), _value(segments, len(segments.kept), None)))
     for (position, result), addresses in sorted(groups.items(), key=lambda g: (g[0][0], ORDER.index(g[0][1]))):
-        zones.append(_zone(f"{LETTER[result]}{position + 1}", result, {"inside": addresses}, "outside"))
+        zones.append(_zone(f"{LETTER[result]}{position + 1}", result, {INSIDE: addresses}, OUTSIDE))
     count = sum(len(z.blocks) for z in zones)
     if count > max_records:
         raise FlattenError(
@@ -91,12 +94,13 @@ def compile_segments(segments: Segments, domain: str, base: str, max_records: in
 def _place(segments: Segments) -> dict[tuple[int, str], Spans]:
     """Where each segment's addresses are decided: (the kept term they must precede, class) for
     those that need a qualified include; those the redirect's zone decides are left out. An
-    address moves past a kept term only if that term's match gives the address's own result."""
-    kept, count = segments.kept, len(segments.kept)
+    address moves past a kept term of the main record only if that term's match gives the
+    address's own result; the kept terms in the zone come after it there as in the record."""
+    kept, count, main = segments.kept, len(segments.kept), segments.zone_from
     groups: dict[tuple[int, str], Spans] = {}
     for index, found in enumerate(segments.decided):
         for result, addresses in found.items():
-            position = next((k for k in range(index, count) if not _crossable(kept[k], result)), None)
+            position = next((k for k in range(index, main) if not _crossable(kept[k], result)), None)
             if position is None and segments.kept_redirect is not None:
                 position = count  # a kept redirect decides whatever reaches it
             if position is None:
@@ -114,40 +118,54 @@ def _crossable(term: Mechanism, result: str) -> bool:
     return term.qualifier.result == result and not (term.kind == "include" and term.has_macros)
 
 
-def _union(decided: tuple[dict[str, Spans], ...]) -> dict[str, Spans]:
-    """Each address's result when no kept term matches: the class of the first segment deciding it."""
+def _redirect_values(segments: Segments) -> dict[str, Spans]:
+    """The redirect zone's value for each decided address: the zone's kept terms before the
+    segment deciding it, then its class. (An address a qualified include decides first never
+    reaches the zone; it keeps its own value, which merges best with its neighbours'.)"""
     out: dict[str, Spans] = {}
-    for found in decided:
+    for index, found in enumerate(segments.decided):
         for result, addresses in found.items():
-            out[result] = union((out[result], addresses)) if result in out else addresses
+            value = _value(segments, index, result)
+            out[value] = union((out[value], addresses)) if value in out else addresses
     return out
 
 
+def _value(segments: Segments, index: int, result: str | None) -> str:
+    """The record for an address decided by segment `index` as `result` (None: undecided, the
+    default), the zone's kept terms before it first."""
+    terms = [str(term) for term in segments.kept[segments.zone_from : index]]
+    final = result if result is not None else segments.default
+    assert final is not None
+    return " ".join(["v=spf1", *terms, ALL[final]])
+
+
 def _zone(sub: str, result: str | None, sets: dict[str, Spans], default: str) -> Zone:
-    values = VALUE if result is None else {"inside": INSIDE, "outside": OUTSIDE}
+    """The zone giving each address of `sets` (value -> addresses) its value, `default` elsewhere."""
     by_family: dict[int, list[Interval]] = {4: [], 6: []}
-    for key, addresses in sets.items():
+    for value, addresses in sets.items():
         for version, first, last in addresses:
-            by_family[version].append((first, last, values[key]))
+            by_family[version].append((first, last, value))
     blocks: list[Block] = []
     intervals: list[tuple[int, Interval]] = []
     for family in FAMILIES:
         spans = sorted(by_family[family.version])
-        blocks += compile_family(family, spans, values[default])
+        blocks += compile_family(family, spans, default)
         intervals += [(family.version, span) for span in spans]
     return Zone(sub, result, tuple(blocks), tuple(intervals))
 
 
 def _main(segments: Segments, groups: dict[tuple[int, str], Spans], label: str) -> tuple[str, int]:
     terms = ["v=spf1"]
-    for position in range(len(segments.kept) + 1):
+    for position in range(segments.zone_from + 1):
         for result in ORDER:
             if (position, result) in groups:
                 terms.append(f"{PREFIX[result]}include:%{{ir}}.%{{v}}.{LETTER[result]}{position + 1}.{label}")
-        if position < len(segments.kept):
+        if position < segments.zone_from:
             terms.append(str(segments.kept[position]))
     terms.append(segments.kept_redirect or f"redirect=%{{ir}}.%{{v}}.{label}")
     terms += segments.tail
+    # The most any client spends: every kept term (in the record or in the zone), each
+    # qualified include, and the redirect.
     lookups = sum(segments.kept_costs) + len(groups) + (segments.kept_redirect_cost if segments.kept_redirect else 1)
     return " ".join(terms), lookups
 

@@ -7,10 +7,10 @@ import bisect
 
 from spfbuild.compiled import Publication
 from spfbuild.compiled.blocks import FAMILIES
-from spfbuild.compiled.build import INSIDE, VALUE, Zone
+from spfbuild.compiled.build import ALL, INSIDE, Zone
 from spfbuild.txt import rdata_size, split_strings
 
-_CLASS_OF = {value: result for result, value in VALUE.items()}
+_CLASS_OF = {term: result for result, term in ALL.items()}
 _BITS = {family.version: family.bits for family in FAMILIES}
 
 
@@ -38,8 +38,8 @@ def summary(publication: Publication) -> dict[str, object]:
 
 
 def _block_class(zone: Zone, value: str) -> str:
-    if zone.result is None:
-        return _CLASS_OF[value]
+    if zone.result is None:  # the class its record ends with, after any kept terms it holds
+        return _CLASS_OF[value.rsplit(" ", 1)[-1]]
     return zone.result if value == INSIDE else "no match"
 
 

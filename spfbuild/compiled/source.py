@@ -24,7 +24,9 @@ class Segments:
     that the flattenable terms before `kept[i]` decide (the last entry: those after every kept
     term, a flattened redirect's included); the sets are disjoint across segments and classes.
     `default` is the result of the addresses none decides, None when a kept redirect decides
-    them (`kept_redirect`). `tail` holds the modifiers kept as written."""
+    them (`kept_redirect`). `tail` holds the modifiers kept as written. The kept terms from
+    `zone_from` on may be evaluated inside the redirect's zone instead of the main record: none
+    must stay in the record's own text or depends on the domain being evaluated."""
 
     decided: tuple[dict[str, Spans], ...]
     kept: tuple[Mechanism, ...]
@@ -34,6 +36,7 @@ class Segments:
     kept_redirect_cost: int
     tail: tuple[str, ...]
     contributors: tuple[tuple[str, Spans], ...]  # each flattened term's label and addresses
+    zone_from: int = 0
 
 
 def segments(top: Top) -> Segments:
@@ -45,6 +48,7 @@ def segments(top: Top) -> Segments:
     current: list[Claim] = []
     found: list[dict[str, Spans]] = []
     kept: list[Mechanism] = []
+    movable: list[bool] = []
     costs: list[int] = []
     contributors: list[tuple[str, Spans]] = []
     for i, mech in enumerate(top.mechanisms):
@@ -53,6 +57,7 @@ def segments(top: Top) -> Segments:
             segment, decided = classes(current, decided)
             found.append(_spans_of(segment))
             kept.append(mech)
+            movable.append(i not in top.literal and not mech.names_current_domain)
             costs.append(top.costs[i])
             current = []
             continue
@@ -68,10 +73,13 @@ def segments(top: Top) -> Segments:
     segment, decided = classes(current, decided, skip=default)
     found.append(_spans_of(segment))
     kept_redirect = str(top.redirect) if top.redirect is not None and top.redirect_claims is None else None
+    zone_from = len(kept)
+    while kept_redirect is None and zone_from > 0 and movable[zone_from - 1]:
+        zone_from -= 1
     return Segments(
         decided=tuple(found), kept=tuple(kept), kept_costs=tuple(costs), default=default,
         kept_redirect=kept_redirect, kept_redirect_cost=top.redirect_cost if kept_redirect else 0,
-        tail=tuple(top.tail), contributors=tuple(contributors),
+        tail=tuple(top.tail), contributors=tuple(contributors), zone_from=zone_from,
     )
 
 

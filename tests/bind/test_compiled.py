@@ -127,7 +127,9 @@ def test_bind_and_pyspf_give_every_compiled_address_its_declared_result(
     assert {"pass", "fail"} <= set(expected) and ({"neutral", "softfail"} & set(expected))
 
     kept_lookups = summary["lookups"] - 1 - sum(1 for z in compiled["zones"] if z["decides"] != "every result (redirect)")
-    voids_allowed = 1 if "exists:" in declared or "_spf.crm" in main else 0
+    # The macro sender's exists:%{i}... is a void lookup for most clients, as declared; it is
+    # reached from the main record or from the zone's records, where its include moved.
+    voids_allowed = 1 if "exists:" in declared or any("_spf.crm" in value for _, value in records) else 0
 
     async def ours() -> list[tuple[int, int]]:
         resolver = Resolver([server.nameserver], timeout=2)
@@ -141,6 +143,9 @@ def test_bind_and_pyspf_give_every_compiled_address_its_declared_result(
     for lookups, voids in asyncio.run(ours()):
         assert lookups <= summary["lookups"] and voids <= voids_allowed
     assert kept_lookups >= 0
+    # At most the kept terms' lookups plus one: no per-class include is needed, since the kept
+    # include (kept for its macros, not demanded in the record) is evaluated in the zone.
+    assert [z["decides"] for z in compiled["zones"]] == ["every result (redirect)"]
     if name == "forty":
         assert summary["lookups"] == 1  # nothing kept: one lookup for everyone
 
