@@ -22,6 +22,7 @@ from spfbuild.dns import Answer, normalize
 from spfbuild.idn import IDNError, to_ascii
 from spfbuild.linting import lint_value, record_text
 from spfbuild.mechanisms import DNSResolver, domain_problem
+from spfbuild.orgdomain import organisational_domain
 from spfbuild.record import IPNetwork, Mechanism, Qualifier, parse
 from spfbuild.rules import dns as rules
 from spfbuild.rules.dns import Finding, Providers
@@ -48,8 +49,6 @@ DEFAULT_CONCURRENCY = 200  # domains audited at once: the bulk fast path needs n
 MAX_IN_FLIGHT = 256
 
 _NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
-# Second-level labels under which registries sell names (example.co.uk): the owner is one label deeper.
-_SECOND_LEVEL = frozenset({"ac", "co", "com", "edu", "gov", "net", "org"})
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ class ProviderIndex:
             names += [target for _, pairs in provider.variants for _, target in pairs]
             for name in names:
                 self._exact[name] = provider.name
-                homes.setdefault(registered_domain(name), set()).add(provider.name)
+                homes.setdefault(organisational_domain(name), set()).add(provider.name)
         self._homes = {home: owners.pop() for home, owners in homes.items() if len(owners) == 1}
 
     async def published_ranges(self, walker: Walker) -> tuple[IPNetwork, ...]:
@@ -167,14 +166,6 @@ async def _drop_providers_broad_ranges(found: list[Finding], record: str, provid
 
 def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
     return inner.version == outer.version and inner.subnet_of(outer)  # type: ignore[arg-type]
-
-
-def registered_domain(name: str) -> str:
-    """The name's registered domain, near enough for telling providers apart (no public suffix
-    list): the last two labels, or three under a second-level label such as co.uk's."""
-    labels = normalize(name).split(".")
-    keep = 3 if len(labels) > 2 and labels[-2] in _SECOND_LEVEL else 2
-    return ".".join(labels[-keep:])
 
 
 def normalize_domain(text: str) -> tuple[str, str | None]:

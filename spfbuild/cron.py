@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spfbuild.catalogue import Catalogue
+from spfbuild.companions import Companion
 from spfbuild.compiled.names import COMPILED_MARK
 from spfbuild.config import Config, DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
@@ -35,9 +36,11 @@ from spfbuild.publish import (
 )
 from spfbuild.state import (
     DomainState,
+    Managed,
     Retired,
     State,
     change_report,
+    companion_report,
     load_state,
     locked,
     now_iso,
@@ -66,6 +69,8 @@ class Outcome:
     flattened: Flattened | None = None
     kind: Kind = Kind.DATA  # of an error: a DNS or network failure, or a problem in the data
     deleted: set[str] = field(default_factory=set)  # retired names this run deleted from the zone
+    added: frozenset[tuple[str, str]] = frozenset()  # (name, type) of companions this run put into the zone
+    pushed: bool = False  # this run's push made the zone's companions what the config says
 
     def fail(self, lines: list[str], kind: Kind) -> None:
         self.status, self.lines, self.kind = "error", lines, kind
@@ -131,13 +136,25 @@ def _judge(spec: DomainSpec, result: Flattened | DomainFailure, state: State, op
             lines = [f"{spec.domain}: refused (use --force to accept): {r}" for r in refused]
             return Outcome(spec.domain, "error", lines, result)
     records = result.record_set.records
-    if old is not None and old.records == records and (options.push is None or old.published == str(options.push)):
+    companions = managed(result.record_set)
+    same = old is not None and old.records == records and _same_companions(old.companions, companions)
+    if same and (options.push is None or old is None or old.published == str(options.push)):
         return Outcome(spec.domain, "unchanged", [], result)
     if result.compiled is not None:  # thousands of compiled names: the report names their label
         report = change_report(spec.domain, old, records[:1], result.sources)
         report.append(f"  compiled zone {result.compiled.compiled.label}: {len(records) - 1:,} records")
-        return Outcome(spec.domain, "changed", report, result)
-    return Outcome(spec.domain, "changed", change_report(spec.domain, old, records, result.sources), result)
+        return Outcome(spec.domain, "changed", report + companion_report(old, companions), result)
+    return Outcome(spec.domain, "changed", change_report(spec.domain, old, records, result.sources, companions),
+                   result)
+
+
+def managed(record_set: RecordSet) -> tuple[Managed, ...]:
+    """The record set's DKIM and DMARC records as the state keeps them."""
+    return tuple(Managed(c.name, c.type, c.value, c.ttl) for c in record_set.companions)
+
+
+def _same_companions(old: Sequence[Managed], new: Sequence[Managed]) -> bool:
+    return [m.key for m in old] == [m.key for m in new]
 
 
 def _detect_drift(outcomes: list[Outcome], state: State, options: CronOptions) -> None:
@@ -238,7 +255,9 @@ def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome],
             complete = False
             continue
         # The last good records stay in the output (a compiled zone's main record names its label).
-        sets.append(RecordSet(spec.domain, old.records, compiled=COMPILED_MARK in old.records[0].value))
+        companions = tuple(Companion(m.name, m.type, m.value, m.ttl) for m in old.companions)
+        sets.append(RecordSet(spec.domain, old.records, compiled=COMPILED_MARK in old.records[0].value,
+                              companions=companions))
     return sets, complete
 
 
@@ -258,8 +277,22 @@ def _advance(state: State, outcomes: list[Outcome], options: CronOptions) -> Sta
             checked=stamp,
             published=str(options.push) if options.push else None,
             retired=_retired(old, records, now, outcome),
+            **_companion_state(old, outcome),
         )
     return replace(state, domains=domains)
+
+
+def _companion_state(old: DomainState | None, outcome: Outcome) -> dict[str, tuple[Managed, ...]]:
+    """The domain's companions for the state: which of them spfbuild added to the zone (this run
+    or before), and those it added that the config dropped, until a push deletes them."""
+    assert outcome.flattened is not None
+    before = (*old.companions, *old.dropped) if old else ()
+    ours = {(m.name, m.type) for m in before if m.created} | outcome.added
+    companions = tuple(replace(m, created=(m.name, m.type) in ours) for m in managed(outcome.flattened.record_set))
+    current = {(m.name, m.type) for m in companions}
+    dropped = {} if outcome.pushed else {
+        (m.name, m.type): m for m in before if m.created and (m.name, m.type) not in current}
+    return {"companions": companions, "dropped": tuple(dropped.values())}
 
 
 def _retired(old: DomainState | None, records: tuple[TxtRecord, ...], now: float,

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from spfbuild.limits import DMARC_MAX_INTERVAL, DMARC_PCT_MAX
+from spfbuild.orgdomain import organisational_domain
 
 __all__ = [
     "ALIGNMENT_MODES", "FAILURE_OPTIONS", "KNOWN_TAGS", "POLICIES", "VERSION", "DmarcPolicy", "alignment_problem",
@@ -32,7 +33,6 @@ _SIZE = re.compile(r"[0-9]+[kmgt]?", re.IGNORECASE)  # dmarc-uri's "!" size limi
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")  # dot-atom text, '%' for percent-encoding
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_SECOND_LEVEL = frozenset({"ac", "co", "com", "edu", "gov", "net", "org"})
 
 
 def is_dmarc_record(text: str) -> bool:
@@ -135,14 +135,6 @@ def report_authorisation_name(domain: str, destination: str) -> str:
     """Where a report destination outside the domain's organisation says it accepts reports
     about `domain` (RFC 7489 section 7.1)."""
     return f"{domain}._report._dmarc.{destination}"
-
-
-def organisational_domain(name: str) -> str:
-    """The registered domain, near enough without the public suffix list: the last two labels,
-    or three under a second-level label such as co.uk's (as the provider index reckons)."""
-    labels = name.lower().rstrip(".").split(".")
-    keep = 3 if len(labels) > 2 and labels[-2] in _SECOND_LEVEL else 2
-    return ".".join(labels[-keep:])
 
 
 def external_destinations(domain: str, uris: tuple[str, ...]) -> tuple[str, ...]:

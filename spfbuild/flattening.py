@@ -15,7 +15,9 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from spfbuild.alignment import advise
 from spfbuild.catalogue import Catalogue
+from spfbuild.companions import CompanionError, companions_for
 from spfbuild.compose import Composed, compose, keep_reason, keeps_literal
 from spfbuild.config import DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
@@ -60,6 +62,7 @@ class Flattened:
     why_kept: tuple[tuple[str, str], ...] = ()  # each kept term, and why it stays as written
     warnings: tuple[str, ...] = ()  # what composing kept of the existing record against the config
     compiled: Publication | None = field(default=None, compare=False)  # flatten.mode macro: the zone
+    alignment: tuple[str, ...] = ()  # senders that cannot pass DMARC through SPF (alignment advice)
 
 
 async def flatten_domain(
@@ -69,7 +72,22 @@ async def flatten_domain(
     """Flatten one domain. `content_addressed` names chained records after a hash of their
     content (`_spf-<hash>`), so old and new chains never mix in caches when publishing.
     `partition` (over a walker of the same resolver) shares resolved records and their claims
-    with the other domains of the run."""
+    with the other domains of the run. The DKIM and DMARC records beside the SPF record, and the
+    alignment advice about them, are render's (`spfbuild.rendering.companion_parts`)."""
+    # Built before any DNS work: a missing DKIM parameter fails the domain at once.
+    companions = companions_for(spec, catalogue)
+    advice = advise(spec, catalogue)
+    result = await _flatten_records(spec, catalogue, resolver, existing, content_addressed=content_addressed,
+                                    partition=partition)
+    return replace(result, record_set=replace(result.record_set, companions=companions),
+                   warnings=(*result.warnings, *advice.warnings), alignment=advice.notes)
+
+
+async def _flatten_records(
+    spec: DomainSpec, catalogue: Catalogue, resolver: DNSResolver, existing: str | None,
+    *, content_addressed: bool, partition: Partition | None,
+) -> Flattened:
+    """The SPF records of `flatten_domain`: the main record and its chained (or compiled) ones."""
     template = spec.flatten.chain_name or (HASH_TEMPLATE if content_addressed else NUMBERED_TEMPLATE)
     if content_addressed and "{hash}" not in template:
         raise FlattenError(
@@ -140,7 +158,7 @@ async def flatten_or_error(
     try:
         return await flatten_domain(spec, catalogue, resolver, content_addressed=content_addressed,
                                     partition=partition)
-    except (FlattenError, ComposeError) as exc:
+    except (FlattenError, ComposeError, CompanionError) as exc:
         return failure(spec.domain, str(exc))
 
 

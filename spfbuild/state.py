@@ -45,6 +45,21 @@ class Retired:
 
 
 @dataclass(frozen=True)
+class Managed:
+    """A DKIM or DMARC record published beside the SPF record, as the state remembers it."""
+
+    name: str
+    type: str  # "CNAME" or "TXT"
+    value: str
+    ttl: int
+    created: bool = field(default=False, compare=False)  # spfbuild added it to the zone: it may delete it
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        return self.name, self.type, self.value, self.ttl
+
+
+@dataclass(frozen=True)
 class DomainState:
     records: tuple[TxtRecord, ...]
     sources: dict[str, list[str]] = field(default_factory=dict, compare=False)
@@ -52,6 +67,13 @@ class DomainState:
     checked: str = ""  # ISO time of the last successful run
     published: str | None = None  # rfc2136 target, once published there
     retired: tuple[Retired, ...] = ()
+    companions: tuple[Managed, ...] = ()  # the DKIM and DMARC records of the config
+    dropped: tuple[Managed, ...] = ()  # companions spfbuild added that the config no longer names, to delete
+
+    @property
+    def owned(self) -> tuple[tuple[str, str, str], ...]:
+        """(name, type, value) of every companion spfbuild added to the zone."""
+        return tuple((m.name, m.type, m.value) for m in (*self.companions, *self.dropped) if m.created)
 
 
 @dataclass
@@ -75,7 +97,19 @@ def _domain_json(state: DomainState) -> dict[str, Any]:
         "checked": state.checked,
         "published": state.published,
         "retired": [{"name": r.name, "value": r.value, "since": r.since, "ttl": r.ttl} for r in state.retired],
+        "companions": [_managed_json(m) for m in state.companions],
+        "dropped": [_managed_json(m) for m in state.dropped],
     }
+
+
+def _managed_json(record: Managed) -> dict[str, Any]:
+    return {"name": record.name, "type": record.type, "value": record.value, "ttl": record.ttl,
+            "created": record.created}
+
+
+def _managed(data: dict[str, Any]) -> Managed:
+    return Managed(str(data["name"]), str(data["type"]), str(data["value"]), int(data["ttl"]),
+                   bool(data.get("created", False)))
 
 
 def load_state(path: Path) -> State:
@@ -103,6 +137,9 @@ def _domain_state(data: dict[str, Any]) -> DomainState:
         retired=tuple(
             Retired(r["name"], r["value"], float(r["since"]), int(r["ttl"])) for r in data.get("retired", [])
         ),
+        # Absent from the files of versions that published no companions.
+        companions=tuple(_managed(m) for m in data.get("companions", [])),
+        dropped=tuple(_managed(m) for m in data.get("dropped", [])),
     )
 
 
@@ -181,10 +218,10 @@ def shrinks(old: dict[str, list[str]], new: dict[str, list[str]], max_share: flo
 
 
 def change_report(domain: str, old: DomainState | None, records: tuple[TxtRecord, ...],
-                  sources: dict[str, list[str]]) -> list[str]:
+                  sources: dict[str, list[str]], companions: tuple[Managed, ...] = ()) -> list[str]:
     """Short human lines: what changed and why."""
     if old is None:
-        return [f"{domain}: first run: {len(records)} record(s)"]
+        return [f"{domain}: first run: {len(records)} record(s)", *companion_report(None, companions)]
     lines = [f"{domain}: changed"]
     for source in sorted(set(old.sources) | set(sources)):
         before = netaddr.IPSet(old.sources.get(source, []))
@@ -199,6 +236,18 @@ def change_report(domain: str, old: DomainState | None, records: tuple[TxtRecord
     for record in records:
         if (record.name, record.value) not in old_values:
             lines.append(f"  record {record.name}: {record.value}")
+    return lines + companion_report(old, companions)
+
+
+def companion_report(old: DomainState | None, companions: tuple[Managed, ...]) -> list[str]:
+    """One line per DKIM or DMARC record that is new or changed, or that the config dropped."""
+    before = {m.key for m in old.companions} if old else set()
+    now = {m.key for m in companions}
+    lines = [f"  companion {m.name} {m.type}: {m.value}{'.' if m.type == 'CNAME' else ''}"
+             for m in companions if m.key not in before]
+    names = {(m.name, m.type) for m in companions}
+    lines += [f"  companion {m.name} {m.type} dropped from the config"
+              for m in (old.companions if old else ()) if m.key not in now and (m.name, m.type) not in names]
     return lines
 
 

@@ -38,8 +38,7 @@ def flatten_once(cfg: Config, catalogue: Catalogue, resolver: Resolver, fmt: For
         progress.clear()
     done = [r for r in results if not isinstance(r, DomainFailure)]
     for item in done:
-        for message in item.warnings:
-            warn(f"{item.domain}: {message}")
+        _advise(item)
     if explain:
         for item in done:
             print(explanation(item), file=sys.stderr)
@@ -65,11 +64,23 @@ def _with_details(item: Flattened) -> RecordSet:
         "self_checked_addresses": item.checked,
         "origins": {term: list(sources) for term, sources in item.origins},
     }
+    if item.alignment:
+        extra["alignment"] = list(item.alignment)
     if item.compiled is not None:
         from spfbuild.compiled.report import summary
 
         extra["compiled"] = summary(item.compiled)
     return replace(item.record_set, extra=extra)
+
+
+def _advise(item: Flattened) -> None:
+    """What render says beside the records: warnings, then the alignment advice as notes."""
+    from spfbuild.idn import both
+
+    for message in item.warnings:
+        warn(f"{both(item.domain)}: {message}")
+    for message in item.alignment:
+        print(f"spfbuild: note: {both(item.domain)}: {message}", file=sys.stderr)
 
 
 def explanation(item: Flattened) -> str:
@@ -133,6 +144,8 @@ def cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, state: Path, *, 
         stream = sys.stderr if outcome.status == "error" else sys.stdout
         for line in outcome.lines:
             print(line, file=stream)
+        if outcome.status == "changed" and outcome.flattened is not None:  # an unchanged run prints nothing
+            _advise(outcome.flattened)
         if explain and outcome.flattened is not None and outcome.status != "unchanged":
             print(explanation(outcome.flattened), file=sys.stderr)
     if output is None and result.changed and not check:

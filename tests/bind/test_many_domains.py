@@ -51,6 +51,11 @@ def spfbuild(*args: str | Path, cwd: Path | None = None) -> subprocess.Completed
                           timeout=120, cwd=cwd)
 
 
+def without_notes(err: str) -> list[str]:
+    """stderr without Mailchimp's alignment advice for each domain (tested on its own)."""
+    return [line for line in err.splitlines() if not line.startswith("spfbuild: note: ")]
+
+
 def write_config(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "senders.yaml"
     path.write_text(text, encoding="utf-8")
@@ -63,7 +68,7 @@ def test_one_broken_domain_leaves_the_other_nineteen_flattened(server: NamedServ
     assert done.returncode == 1, done.stderr
     emitted = [item["domain"] for item in json.loads(done.stdout)]
     assert emitted == [d for d in domains() if d != BROKEN]
-    (line,) = done.stderr.splitlines()
+    (line,) = without_notes(done.stderr)
     assert line.startswith(f"spfbuild: error: {BROKEN}: ") and "nosuch.flat.test" in line
 
 
@@ -84,7 +89,7 @@ def test_the_cron_run_flattens_the_others_and_exits_1(server: NamedServer, tmp_p
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{d}.zone" for d in domains() if d != BROKEN)
     state = json.loads((tmp_path / "state.json").read_text())
     assert sorted(state["domains"]) == sorted(d for d in domains() if d != BROKEN)
-    (line,) = done.stderr.splitlines()
+    (line,) = without_notes(done.stderr)
     assert line.startswith(f"{BROKEN}: ") and "nosuch.flat.test" in line
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from support.memresolver import MemoryResolver
 
-from spfbuild.audit import ProviderIndex, Report, audit, audit_many, normalize_domain, registered_domain
+from spfbuild.audit import ProviderIndex, Report, audit, audit_many, normalize_domain
 from spfbuild.catalogue import load_catalogue
 from spfbuild.dns import Answer, Outcome
 from spfbuild.rules.registry import RULES
@@ -216,10 +216,6 @@ class TestNames:
     )
     def test_names_are_normalised(self, given: str, name: str) -> None:
         assert normalize_domain(given) == (name, None)
-
-    def test_registered_domain(self) -> None:
-        assert registered_domain("eu-smtp-inbound-1.mimecast.com") == "mimecast.com"
-        assert registered_domain("mail.example.co.uk") == "example.co.uk"
 
     def test_provider_index_knows_includes_and_hosts(self) -> None:
         assert PROVIDERS.provider_of("eu._netblocks.mimecast.com") == "Mimecast"
