@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,22 +18,14 @@ from spfbuild.catalogue import Catalogue
 from spfbuild.companions import Companion
 from spfbuild.compiled.names import COMPILED_MARK
 from spfbuild.config import Config, DomainSpec
+from spfbuild.destinations import Destination, Placed, place
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.failure import DomainFailure, Kind
 from spfbuild.flattening import Flattened, flatten_all
 from spfbuild.limits import DEFAULT_MAX_SHRINK, DEFAULT_TIMEOUT
 from spfbuild.mechanisms import DNSResolver
-from spfbuild.publish import (
-    Change,
-    PublishError,
-    PushTarget,
-    TsigKey,
-    is_noop,
-    plan_change,
-    read_soa,
-    send_update,
-    verify,
-)
+from spfbuild.publish import PublishError
+from spfbuild.pushing import detect_drift, publish
 from spfbuild.state import (
     DomainState,
     Managed,
@@ -55,8 +47,7 @@ class CronOptions:
     check: bool = False
     force: bool = False
     max_shrink: float = DEFAULT_MAX_SHRINK
-    push: PushTarget | None = None
-    key: TsigKey | None = None
+    publish: Mapping[str, Destination] = field(default_factory=dict)  # domain -> where to publish it
     timeout: float = DEFAULT_TIMEOUT
     lock_wait: float = 10.0
 
@@ -69,6 +60,7 @@ class Outcome:
     flattened: Flattened | None = None
     kind: Kind = Kind.DATA  # of an error: a DNS or network failure, or a problem in the data
     deleted: set[str] = field(default_factory=set)  # retired names this run deleted from the zone
+    warnings: list[str] = field(default_factory=list)  # what was done differently from the config
     added: frozenset[tuple[str, str]] = frozenset()  # (name, type) of companions this run put into the zone
     pushed: bool = False  # this run's push made the zone's companions what the config says
 
@@ -107,18 +99,23 @@ async def run(
         # Always the names a push would publish, so a plan without --push reports no false change.
         flattened = await flatten_all(cfg.domains, catalogue, resolver, content_addressed=True,
                                       on_done=on_done)
-        outcomes = [_judge(spec, result, state, options) for spec, result in zip(cfg.domains, flattened, strict=True)]
-        if options.push is not None and not options.check:
-            await asyncio.to_thread(_publish, outcomes, state, options)
-        elif options.push is not None:
-            await asyncio.to_thread(_detect_drift, outcomes, state, options)
-        sets, complete = _record_sets(cfg.domains, outcomes, state)
+        placed = await asyncio.to_thread(place, options.publish, options.timeout) if options.publish else {}
+        targets = {d: p for d, p in placed.items() if isinstance(p, Placed)}
+        outcomes = [_judge(spec, result, state, options, placed.get(spec.domain))
+                    for spec, result in zip(cfg.domains, flattened, strict=True)]
+        if targets and not options.check:
+            await asyncio.to_thread(publish, outcomes, state, targets, options.timeout)
+        elif targets:
+            await asyncio.to_thread(detect_drift, outcomes, state, targets, options.timeout)
+        now = time.time()
+        _note_expired(outcomes, state, targets, now)
+        new_state = _advance(state, outcomes, targets, now)
+        sets, complete = _record_sets(cfg.domains, outcomes, state, new_state, now)
         if options.check:
             return RunResult(outcomes, sets, complete)
         changed = any(o.status == "changed" for o in outcomes)
         if write_output is not None and sets:
             write_output(sets, changed, frozenset(o.domain for o in outcomes if o.status == "error"))
-        new_state = _advance(state, outcomes, options)
         # A run with a failure leaves the state byte-identical unless some domain really advanced.
         failed = any(o.status == "error" for o in outcomes)
         if _differs(state, new_state, ignore_checked=failed):
@@ -126,9 +123,12 @@ async def run(
         return RunResult(outcomes, sets, complete)
 
 
-def _judge(spec: DomainSpec, result: Flattened | DomainFailure, state: State, options: CronOptions) -> Outcome:
+def _judge(spec: DomainSpec, result: Flattened | DomainFailure, state: State, options: CronOptions,
+           placed: Placed | PublishError | None) -> Outcome:
     if isinstance(result, DomainFailure):
         return Outcome(spec.domain, "error", [result.message], kind=result.kind)
+    if isinstance(placed, PublishError):
+        return Outcome(spec.domain, "error", [f"{spec.domain}: not published: {placed}"], result, placed.kind)
     old = state.domains.get(spec.domain)
     if old is not None and not options.force:
         refused = shrinks(old.sources, result.sources, options.max_shrink)
@@ -138,7 +138,7 @@ def _judge(spec: DomainSpec, result: Flattened | DomainFailure, state: State, op
     records = result.record_set.records
     companions = managed(result.record_set)
     same = old is not None and old.records == records and _same_companions(old.companions, companions)
-    if same and (options.push is None or old is None or old.published == str(options.push)):
+    if same and (placed is None or old is None or old.published == str(placed.target)):
         return Outcome(spec.domain, "unchanged", [], result)
     if result.compiled is not None:  # thousands of compiled names: the report names their label
         report = change_report(spec.domain, old, records[:1], result.sources)
@@ -157,98 +157,29 @@ def _same_companions(old: Sequence[Managed], new: Sequence[Managed]) -> bool:
     return [m.key for m in old] == [m.key for m in new]
 
 
-def _detect_drift(outcomes: list[Outcome], state: State, options: CronOptions) -> None:
-    """With --check and --push: a published record that differs from the plan is a change."""
-    assert options.push is not None
+def _note_expired(outcomes: list[Outcome], state: State, targets: Mapping[str, Placed], now: float) -> None:
+    """A domain not pushed whose retired chained records' TTL has passed: they leave its outputs."""
     for outcome in outcomes:
-        if outcome.status != "unchanged" or outcome.flattened is None:
-            continue
-        try:
-            record_set = outcome.flattened.record_set
-            change = plan_change(options.push, record_set.records, (), options.timeout, compiled=record_set.compiled)
-        except PublishError as exc:
-            outcome.fail([f"{outcome.domain}: {exc}"], exc.kind)
-            continue
-        if not is_noop(change):
-            outcome.status = "changed"
-            outcome.lines = [f"{outcome.domain}: the published records differ from the intended ones"]
-
-
-def _publish(outcomes: list[Outcome], state: State, options: CronOptions) -> None:
-    target, key = options.push, options.key
-    assert target is not None and key is not None
-    now = time.time()
-    candidates: list[tuple[Outcome, Change]] = []
-    in_use = _names_in_use(outcomes, state)
-    for outcome in outcomes:
-        if outcome.status == "error" or outcome.flattened is None:
-            continue
         old = state.domains.get(outcome.domain)
-        expired = [r.name for r in (old.retired if old else ())
-                   if r.expired(now) and not in_use.get(r.name, set()) - {outcome.domain}]
-        try:
-            record_set = outcome.flattened.record_set
-            change = plan_change(target, record_set.records, expired, options.timeout, compiled=record_set.compiled)
-        except PublishError as exc:
-            outcome.fail([f"{outcome.domain}: {exc}"], exc.kind)
-            continue
-        if is_noop(change):
-            continue
-        if outcome.status == "unchanged":
-            outcome.status = "changed"
-            drift = change.old_spf != (change.records[0].value,)
-            outcome.lines = [f"{outcome.domain}: " + ("republished: the live record differed from the state"
-                                                      if drift else "deleted expired chained records")]
-        outcome.lines += _deleted_lines(change)
-        outcome.deleted |= set(change.delete)
-        candidates.append((outcome, change))
-    if not candidates:
-        return
-    try:
-        soa = read_soa(target, options.timeout)
-        send_update(target, key, [c for _, c in candidates], soa, options.timeout)
-        verify(target, [c for _, c in candidates], options.timeout)
-    except PublishError as exc:
-        for outcome, _ in candidates:
-            outcome.fail([f"{outcome.domain}: not published: {exc}"], exc.kind)
+        if outcome.status == "error" or outcome.domain in targets or old is None or old.published is not None:
+            continue  # a pushed domain's retired records leave when the push deletes them
+        expired = [r.name for r in old.retired if r.expired(now)]
+        if expired and outcome.status == "unchanged":
+            outcome.status, outcome.lines = "changed", [f"{outcome.domain}: expired chained records leave the output"]
+        outcome.lines += [f"  dropped {name} (its TTL has passed)" for name in expired]
 
 
-def _names_in_use(outcomes: list[Outcome], state: State) -> dict[str, set[str]]:
-    """The domains whose records reference each name once this run is done: a compiled zone under
-    a shared `flatten.macro_zone` may be retired by one domain while another still uses it."""
-    current = {domain: kept.records for domain, kept in state.domains.items()}
-    for outcome in outcomes:
-        if outcome.status != "error" and outcome.flattened is not None:
-            current[outcome.domain] = outcome.flattened.record_set.records
-    users: dict[str, set[str]] = {}
-    for domain, records in current.items():
-        for record in records:
-            users.setdefault(record.name, set()).add(domain)
-    return users
-
-
-def _deleted_lines(change: Change) -> list[str]:
-    """One line per deleted chained name; a retired compiled zone's thousands of names as one line
-    per label."""
-    labels: dict[str, int] = {}
-    lines = []
-    for name in change.delete:
-        at = name.find(COMPILED_MARK)
-        if change.compiled and at >= 0:
-            label = name[at + 1 :]
-            labels[label] = labels.get(label, 0) + 1
-        else:
-            lines.append(f"  deleted {name}")
-    return lines + [f"  deleted {count:,} compiled records under {label}" for label, count in labels.items()]
-
-
-def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome],
-                 state: State) -> tuple[list[RecordSet], bool]:
+def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome], state: State, new_state: State,
+                 now: float) -> tuple[list[RecordSet], bool]:
+    """What the outputs hold: each domain's records, then its retired chained records whose TTL
+    has not passed (caches may still follow them: an octoDNS sync must not delete them yet)."""
     sets: list[RecordSet] = []
     complete = True
     for spec, outcome in zip(specs, outcomes, strict=True):
         if outcome.status != "error" and outcome.flattened is not None:
-            sets.append(outcome.flattened.record_set)
+            record_set = outcome.flattened.record_set
+            lingering = _lingering(new_state.domains.get(spec.domain), now)
+            sets.append(replace(record_set, records=record_set.records + lingering) if lingering else record_set)
             continue
         old = state.domains.get(spec.domain)
         if old is None:
@@ -256,13 +187,19 @@ def _record_sets(specs: Sequence[DomainSpec], outcomes: list[Outcome],
             continue
         # The last good records stay in the output (a compiled zone's main record names its label).
         companions = tuple(Companion(m.name, m.type, m.value, m.ttl) for m in old.companions)
-        sets.append(RecordSet(spec.domain, old.records, compiled=COMPILED_MARK in old.records[0].value,
-                              companions=companions))
+        sets.append(RecordSet(spec.domain, old.records + _lingering(old, now),
+                              compiled=COMPILED_MARK in old.records[0].value, companions=companions))
     return sets, complete
 
 
-def _advance(state: State, outcomes: list[Outcome], options: CronOptions) -> State:
-    now, stamp = time.time(), now_iso()
+def _lingering(kept: DomainState | None, now: float) -> tuple[TxtRecord, ...]:
+    if kept is None:
+        return ()
+    return tuple(TxtRecord(r.name, r.value, r.ttl) for r in kept.retired if not r.expired(now))
+
+
+def _advance(state: State, outcomes: list[Outcome], targets: Mapping[str, Placed], now: float) -> State:
+    stamp = now_iso()
     domains = dict(state.domains)
     for outcome in outcomes:
         if outcome.status == "error" or outcome.flattened is None:
@@ -270,13 +207,14 @@ def _advance(state: State, outcomes: list[Outcome], options: CronOptions) -> Sta
         old = domains.get(outcome.domain)
         records = outcome.flattened.record_set.records
         changed = old is None or old.records != records
+        pushed = outcome.domain in targets
         domains[outcome.domain] = DomainState(
             records=records,
             sources=outcome.flattened.sources,
             updated=stamp if changed or old is None else old.updated,
             checked=stamp,
-            published=str(options.push) if options.push else None,
-            retired=_retired(old, records, now, outcome),
+            published=str(targets[outcome.domain].target) if pushed else None,
+            retired=_retired(old, records, now, outcome, pushed=pushed or (old is not None and bool(old.published))),
             **_companion_state(old, outcome),
         )
     return replace(state, domains=domains)
@@ -296,12 +234,15 @@ def _companion_state(old: DomainState | None, outcome: Outcome) -> dict[str, tup
 
 
 def _retired(old: DomainState | None, records: tuple[TxtRecord, ...], now: float,
-             outcome: Outcome) -> tuple[Retired, ...]:
+             outcome: Outcome, *, pushed: bool) -> tuple[Retired, ...]:
+    """The chained records no longer referenced: a push deletes them from the zone once their TTL
+    has passed; without one, they are forgotten then (they have left the outputs)."""
     if old is None:
         return ()
     current = {r.name for r in records}
     deleted = outcome.deleted
-    kept = [r for r in old.retired if r.name not in current and r.name not in deleted]
+    kept = [r for r in old.retired if r.name not in current and r.name not in deleted
+            and (pushed or not r.expired(now))]
     known = {r.name for r in kept}
     fresh = [Retired(r.name, r.value, now, r.ttl) for r in old.records[1:]
              if r.name not in current and r.name not in known]

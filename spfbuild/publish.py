@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from spfbuild.emit import TxtRecord
@@ -25,6 +25,9 @@ from spfbuild.errors import SPFBuildError
 from spfbuild.failure import Kind
 from spfbuild.record import is_spf_record
 from spfbuild.txt import quote_all, split_strings
+
+if TYPE_CHECKING:
+    from spfbuild.publish_companions import CompanionPlan
 
 ALGORITHMS = ("hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5")
 
@@ -39,18 +42,35 @@ class PublishError(SPFBuildError):
 
 
 @dataclass(frozen=True)
+class PushServer:
+    """A primary server that accepts RFC 2136 updates."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"rfc2136://{host}:{self.port}"
+
+    def at(self, zone: str) -> PushTarget:
+        return PushTarget(self.host, self.port, zone)
+
+
+@dataclass(frozen=True)
 class PushTarget:
     host: str
     port: int
     zone: str
 
     def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"rfc2136://{host}:{self.port}/{self.zone}"
+        return f"{self.server}/{self.zone}"
+
+    @property
+    def server(self) -> PushServer:
+        return PushServer(self.host, self.port)
 
     def contains(self, name: str) -> bool:
-        name = name.lower().rstrip(".")
-        return name == self.zone or name.endswith("." + self.zone)
+        return in_zone(name, self.zone)
 
 
 @dataclass(frozen=True)
@@ -60,16 +80,29 @@ class TsigKey:
     secret: str
 
 
-def parse_push_url(url: str) -> PushTarget:
-    parts = urlsplit(url)
-    zone = parts.path.strip("/").lower().rstrip(".")
-    if parts.scheme != "rfc2136" or not parts.hostname or not zone:
-        raise PublishError(f"--push must look like rfc2136://HOST[:PORT]/ZONE, not {url!r}")
+def in_zone(name: str, zone: str) -> bool:
+    name = name.lower().rstrip(".")
+    return name == zone or name.endswith("." + zone)
+
+
+def parse_push_server(url: str) -> tuple[PushServer, str | None]:
+    """`rfc2136://HOST[:PORT][/ZONE]` -> the server and the zone, None when not given."""
+    parts = urlsplit(url.strip())
+    zone = parts.path.strip("/").lower().rstrip(".") or None
+    if parts.scheme != "rfc2136" or not parts.hostname or parts.query or parts.fragment:
+        raise PublishError(f"{url!r} is not of the form rfc2136://HOST[:PORT][/ZONE]", Kind.DATA)
     try:
         port = parts.port or 53
     except ValueError:
-        raise PublishError(f"--push: bad port in {url!r}") from None
-    return PushTarget(parts.hostname, port, zone)
+        raise PublishError(f"bad port in {url!r}", Kind.DATA) from None
+    return PushServer(parts.hostname, port), zone
+
+
+def parse_push_url(url: str) -> PushTarget:
+    server, zone = parse_push_server(url)
+    if zone is None:
+        raise PublishError(f"{url!r} names no zone: rfc2136://HOST[:PORT]/ZONE", Kind.DATA)
+    return server.at(zone)
 
 
 _KEY = re.compile(
@@ -110,7 +143,7 @@ def _keyring(key: TsigKey) -> Any:
     return dns.tsig.Key(dns.name.from_text(key.name), key.secret, dns.name.from_text(key.algorithm))
 
 
-def _ask(target: PushTarget, name: str, rdtype: str, timeout: float) -> Any:
+def _ask(target: PushServer | PushTarget, name: str, rdtype: str, timeout: float) -> Any:
     import dns.message
     import dns.query
 
@@ -131,13 +164,18 @@ def _describe(exc: BaseException) -> str:
 
 @dataclass(frozen=True)
 class Live:
-    """TXT records at a name on the push server, each as its joined value."""
+    """TXT records at a name on the push server, each as its joined value, and the RRset's TTL."""
 
     values: tuple[str, ...]
+    ttl: int | None = None  # None: no TXT records there
 
     @property
     def spf(self) -> tuple[str, ...]:
         return tuple(v for v in self.values if is_spf_record(v))
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        return tuple(v for v in self.values if not is_spf_record(v))
 
 
 def read_txt(target: PushTarget, name: str, timeout: float) -> Live:
@@ -148,11 +186,33 @@ def read_txt(target: PushTarget, name: str, timeout: float) -> Live:
     rcode = response.rcode()
     if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         raise PublishError(f"{target}: {dns.rcode.to_text(rcode)} for {name} TXT")
-    values = []
+    values, ttl = [], None
     for rrset in response.answer:
         if rrset.rdtype == dns.rdatatype.TXT:
             values += [b"".join(r.strings).decode("utf-8", "surrogateescape") for r in rrset]
-    return Live(tuple(values))
+            ttl = rrset.ttl
+    return Live(tuple(values), ttl)
+
+
+def find_zone(server: PushServer, name: str, timeout: float) -> str:
+    """The zone holding `name` on `server`: the owner of the SOA it answers with authority, in
+    the answer (`name` is the apex) or in the authority section (a name below it)."""
+    import dns.flags
+    import dns.rcode
+    import dns.rdatatype
+
+    response = _ask(server, name, "SOA", timeout)
+    rcode = response.rcode()
+    if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN) and response.flags & dns.flags.AA:
+        for rrset in (*response.answer, *response.authority):
+            owner = rrset.name.to_text(omit_final_dot=True).lower()
+            if rrset.rdtype == dns.rdatatype.SOA and in_zone(name, owner):
+                return str(owner)
+    if rcode == dns.rcode.SERVFAIL:
+        raise PublishError(f"{server}: SERVFAIL for {name} SOA")
+    why = dns.rcode.to_text(rcode) if rcode != dns.rcode.NOERROR else "no authoritative SOA"
+    # The server answered: the config names the wrong server for this domain.
+    raise PublishError(f"{server}: cannot find the zone of {name} ({why}): the server is not its primary", Kind.DATA)
 
 
 def read_soa(target: PushTarget, timeout: float) -> Any:
@@ -175,6 +235,8 @@ class Change:
     present: frozenset[str]  # chained names that already hold the intended value
     delete: tuple[str, ...]  # retired chained names whose TTL has passed
     compiled: bool = False  # the chained records are a macro-compiled zone (thousands of names)
+    note: str | None = None  # what was done differently from the config, in one line (the TTL kept)
+    companions: CompanionPlan | None = None  # the DKIM and DMARC records' part of the update
 
 
 # A macro-compiled zone is too big for one DNS message (64 KiB): its records go first, in UPDATEs
@@ -192,20 +254,28 @@ def plan_change(target: PushTarget, records: Sequence[TxtRecord], delete: Sequen
         outside = next(r.name for r in records if not target.contains(r.name))
         raise PublishError(f"{outside} is not inside the zone {target.zone}", Kind.DATA)
     live_main = read_txt(target, main.name, timeout)
+    note = None
+    # A TXT RRset has one TTL: the v=spf1 record takes the one the other records there (site
+    # verifications) already have, rather than changing theirs.
+    if live_main.others and live_main.ttl is not None and live_main.ttl != main.ttl:
+        note = (f"{main.name}: published at TTL {live_main.ttl}, not the configured {main.ttl}: the other TXT "
+                f"records there have TTL {live_main.ttl} and a TXT RRset has one TTL (theirs is kept)")
+        main = replace(main, ttl=live_main.ttl)
     if compiled:
         present = frozenset(c.name for c in chains) if live_main.spf == (main.value,) else frozenset()
     else:
         present = frozenset(c.name for c in chains if read_txt(target, c.name, timeout).values == (c.value,))
     referenced = {c.name for c in chains}
-    return Change(main.name, tuple(records), live_main.spf, present, tuple(n for n in delete if n not in referenced),
-                  compiled)
+    return Change(main.name, (main, *chains), live_main.spf, present,
+                  tuple(n for n in delete if n not in referenced), compiled, note)
 
 
 def is_noop(change: Change) -> bool:
     main = change.records[0]
     return change.old_spf == (main.value,) and not change.delete and all(
         c.name in change.present for c in change.records[1:]
-    )
+    ) and (change.companions is None or change.companions.noop)
+
 
 
 def send_update(target: PushTarget, key: TsigKey, changes: Sequence[Change], soa: Any, timeout: float) -> None:
@@ -240,6 +310,10 @@ def send_update(target: PushTarget, key: TsigKey, changes: Sequence[Change], soa
             update.add(main.name + ".", main.ttl, _txt(main.value))
         for name in change.delete if not change.compiled else ():
             update.delete(name + ".", "TXT")
+        if change.companions is not None:
+            from spfbuild.publish_companions import add_to_update  # it builds on this module
+
+            add_to_update(update, change.companions)
     _send(target, update, timeout)
     # Retired compiled names are referenced by nothing: deleted after the switch, in bulk.
     deletes = [name for change in changes if change.compiled for name in change.delete]
@@ -304,3 +378,7 @@ def verify(target: PushTarget, changes: Sequence[Change], timeout: float) -> Non
         for name in change.delete[:: max(1, len(change.delete) // VERIFY_SAMPLE) if change.compiled else 1]:
             if read_txt(target, name, timeout).values:
                 raise PublishError(f"{target}: {name} still exists after its deletion")
+        if change.companions is not None:
+            from spfbuild.publish_companions import verify_companions
+
+            verify_companions(target, change.companions, timeout)

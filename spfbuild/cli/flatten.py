@@ -63,7 +63,9 @@ def flatten(
     # A list, so that a second --push is refused rather than silently replacing the first.
     pushes: Annotated[
         list[str] | None,
-        typer.Option("--push", metavar="rfc2136://HOST[:PORT]/ZONE", help="Publish with RFC 2136 (once)."),
+        typer.Option("--push", metavar="rfc2136://HOST[:PORT][/ZONE]",
+                     help="Publish every domain with RFC 2136 (once; replaces the config's publish:). "
+                          "Without ZONE, each domain's zone is found by its SOA."),
     ] = None,
     tsig_key: Annotated[
         Path | None, typer.Option("--tsig-key", metavar="FILE", help="TSIG key file (tsig-keygen output) for --push.")
@@ -76,7 +78,8 @@ def flatten(
     refuses to emit otherwise.
 
     With --state (for cron): quiet when nothing changed; a short report of what changed and why
-    otherwise; guards refuse shrinking or vanished sources; --push publishes with RFC 2136 + TSIG.
+    otherwise; guards refuse shrinking or vanished sources; domains with publish: in the config (or
+    every domain, with --push) are published with RFC 2136 + TSIG, one UPDATE per zone.
 
     Exit status: 0 done (or unchanged), 1 error (the failed domain's last good records stay),
     3 DNS or network failure, 64 usage error; with --check: 0 unchanged, 2 would change, 1 error,

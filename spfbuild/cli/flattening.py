@@ -104,19 +104,17 @@ def cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, state: Path, *, 
          output: Path | None, explain: bool) -> int:
     """The cron run against the state file `state` (`max_shrink` a share, not a percentage);
     the exit status."""
+    from spfbuild.destinations import declared
     from spfbuild.failure import only_dns
-    from spfbuild.publish import PublishError, load_tsig_key, parse_push_url
+    from spfbuild.publish import PublishError
     from spfbuild.state import StateError
 
-    target = key = None
     try:
-        if push is not None and tsig_key is not None:
-            target = parse_push_url(push)
-            key, warnings = load_tsig_key(tsig_key)
-            for warning in warnings:
-                warn(warning)
+        destinations, warnings = declared(cfg, push, tsig_key)
     except PublishError as exc:
         fail(str(exc), EXIT_USAGE)
+    for warning in warnings:
+        warn(warning)
 
     def write(sets: Sequence[RecordSet], changed: bool, failed: frozenset[str]) -> None:
         if output is None:
@@ -129,7 +127,7 @@ def cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, state: Path, *, 
     async def cron_run() -> RunResult:
         from spfbuild.cron import CronOptions, run
 
-        options = CronOptions(state, check=check, force=force, max_shrink=max_shrink, push=target, key=key,
+        options = CronOptions(state, check=check, force=force, max_shrink=max_shrink, publish=destinations,
                               timeout=timeout)
         return await run(cfg, catalogue, resolver, options, None if check else write, progress.advance)
 
@@ -144,6 +142,8 @@ def cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, state: Path, *, 
         stream = sys.stderr if outcome.status == "error" else sys.stdout
         for line in outcome.lines:
             print(line, file=stream)
+        for warning in outcome.warnings:
+            warn(warning)
         if outcome.status == "changed" and outcome.flattened is not None:  # an unchanged run prints nothing
             _advise(outcome.flattened)
         if explain and outcome.flattened is not None and outcome.status != "unchanged":

@@ -18,10 +18,11 @@ from spfbuild.config.model import (
     DomainSpec,
     FlattenSettings,
     Location,
+    PublishSpec,
     Sender,
 )
 
 __all__ = [
     "DOMAIN_KEYS", "FLATTEN_KEYS", "POLICIES", "QUALIFIERS", "SENDER_KINDS", "Config", "ConfigError", "DkimRequest",
-    "DomainSpec", "FlattenSettings", "Location", "Sender", "load_config", "parse_config",
+    "DomainSpec", "FlattenSettings", "Location", "PublishSpec", "Sender", "load_config", "parse_config",
 ]

@@ -24,6 +24,7 @@ from spfbuild.config.model import (
     Sender,
 )
 from spfbuild.config.nodes import Items, compose, describe, is_null
+from spfbuild.config.publishing import PublishReader
 from spfbuild.config.senders import SenderReader, dns_name_problem
 from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS
 from spfbuild.linting import record_text
@@ -58,7 +59,7 @@ def parse_config(text: str, filename: str, catalogue: Catalogue) -> Config:
     return walker.config(root)
 
 
-class _Walker(SenderReader):
+class _Walker(SenderReader, PublishReader):
     """The document's structure: domains and their settings."""
 
     def config(self, root: yaml.Node) -> Config:
@@ -134,8 +135,11 @@ class _Walker(SenderReader):
             examples = tuple(self.example_range(n) for n in self.items(items["example_ranges"][1], "example_ranges"))
         dmarc = self.dmarc(items["dmarc"][1]) if "dmarc" in items else None
         dmarc_location = self.loc(items["dmarc"][1]) if dmarc is not None else None
+        publish = None
+        if "publish" in items and not is_null(items["publish"][1]):
+            publish = self.publish(items["publish"][1], domain)
         return DomainSpec(domain, self.loc(where), senders, policy, existing, ttl, flatten, mail_from, dmarc,
-                          dmarc_location, example_ranges=examples)
+                          dmarc_location, example_ranges=examples, publish=publish)
 
     def example_range(self, node: yaml.Node) -> IPNetwork:
         """An ip4 or ip6 network a sample or a test uses as an example (documentation ranges)."""

@@ -4,6 +4,7 @@ are kept beside the values (``location``) and are optional, so a config can be b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from spfbuild.dmarc import DmarcPolicy
 from spfbuild.errors import SPFBuildError
@@ -16,7 +17,9 @@ QUALIFIERS = {
     "+": Qualifier.PASS, "-": Qualifier.FAIL, "~": Qualifier.SOFTFAIL, "?": Qualifier.NEUTRAL,
 }
 SENDER_KINDS = ("provider", "include", "ip4", "ip6", "a", "mx")
-DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten", "mail_from", "dmarc", "example_ranges")
+DOMAIN_KEYS = ("domain", "policy", "senders", "existing", "ttl", "flatten", "mail_from", "dmarc", "example_ranges",
+               "publish")
+PUBLISH_KEYS = ("rfc2136", "tsig_key", "zone")
 FLATTEN_KEYS = ("max_lookups", "keep", "max_record_bytes", "reserve_bytes", "chain_name", "self_check", "mode",
                 "macro_zone", "macro_max_records")
 FLATTEN_MODES = ("ranges", "macro", "auto")
@@ -91,6 +94,18 @@ class FlattenSettings:
 
 
 @dataclass(frozen=True)
+class PublishSpec:
+    """Where `flatten --state` publishes a domain: an RFC 2136 primary, the TSIG key file (an
+    absolute path) and the zone, None to ask the server for the domain's SOA."""
+
+    host: str
+    port: int
+    tsig_key: Path
+    zone: str | None = None
+    location: Location | None = field(default=None, compare=False)  # where the config declared it
+
+
+@dataclass(frozen=True)
 class DomainSpec:
     domain: str
     location: Location | None = None  # where a config file declared it; None when built in code
@@ -104,6 +119,7 @@ class DomainSpec:
     dmarc_location: Location | None = None
     policy_inherited: bool = False  # `policy` came from `defaults:`: it never changes an existing `all`
     example_ranges: tuple[IPNetwork, ...] = ()  # ranges meant as examples: not reported as non-public
+    publish: PublishSpec | None = None  # where `flatten --state` publishes it; None: only --push does
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import pytest
+import yaml
 from support.named import FIXTURE_ZONES, NamedFactory, NamedServer
 
 from spfbuild.state import locked
@@ -275,3 +276,34 @@ def test_output_keeps_the_last_good_records_of_a_failing_domain(server: NamedSer
     text = output.read_text()
     assert 'a.example.test.\t3600\tIN\tTXT\t"v=spf1 include:soft.flat.test -all"' in text
     assert 'b.example.test.\t3600\tIN\tTXT\t"v=spf1 include:dup2.flat.test -all"' in text
+
+
+def test_a_retired_chain_stays_in_the_octodns_output_until_its_ttl_has_passed(
+    server: NamedServer, config: Path, tmp_path: Path
+) -> None:
+    # octodns-sync deletes what its YAML no longer holds: a chain that caches may still follow
+    # (its TTL has not passed since the main record stopped naming it) must stay in the file.
+    out = tmp_path / "zones"
+    args = ("flatten", config, "--nameserver", server.nameserver, "--state", tmp_path / "state.json",
+            "--format", "octodns", "--output", f"{out}/")
+
+    def chains() -> set[str]:
+        zone = yaml.safe_load((out / "customer.test.yaml").read_text())
+        return {name for name in zone if name.startswith("_spf-")}
+
+    assert spfbuild(*args).returncode == 0
+    first = chains()
+    assert first, "the config needs a chained record"
+    server.replace_zone("mcsv.net", MAILCHIMP.replace("205.201.128.0/20", "205.201.128.0/20 ip4:203.0.113.0/24"))
+    changed = spfbuild(*args)
+    assert changed.returncode == 0, changed.stderr
+    second = chains()
+    assert first < second, "the new chain beside the retired one"
+    time.sleep(1.2)  # the config's TTL is 1 s
+    later = spfbuild(*args)
+    assert later.returncode == 0, later.stderr
+    assert chains() == second - first
+    assert later.stdout.startswith("customer.test: expired chained records leave the output\n")
+    assert all(f"  dropped {name}.customer.test (its TTL has passed)" in later.stdout for name in first)
+    quiet = spfbuild(*args)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
