@@ -5,6 +5,7 @@ main record's terms that differ, and DKIM/DMARC records compared by meaning."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from support.memresolver import MemoryResolver
@@ -120,3 +121,24 @@ def test_several_dmarc_records_differ() -> None:
     answer = Answer("_dmarc.a.test", "TXT", Outcome.OK, ("v=DMARC1; p=none", "v=DMARC1; p=reject"))
     found = compare_one(record, answer)
     assert (found.status, found.detail) == ("differs", "_dmarc.a.test holds 2 DMARC records; receivers apply none")
+
+
+def test_a_declaration_that_cannot_be_built_is_that_domains_error_alone() -> None:
+    config = """defaults:
+  policy: fail
+domains:
+  a.test:
+    senders:
+      - ip4: [10.0.0.1]
+        dkim: {selector: s1, key: "QUJD"}
+      - ip4: [10.0.0.2]
+        dkim: {selector: s1, key: "REVG"}
+  b.test:
+    senders: [{ip4: [10.0.0.1]}]
+"""
+    a, b = drifts(config, {"b.test": [("TXT", "v=spf1 ip4:10.0.0.1 -all")]})
+    assert (a.status, a.error) == ("error", "a.test: s1._domainkey.a.test: ip4 at line 6 and ip4 at line 8 both need "
+                                            "this name; two senders publish a key under the same selector")
+    assert b.status == "in sync"
+    assert exit_status([a, b]) == 1 and exit_status([a, b, replace(b, status="unreachable")]) == 1
+    assert exit_status([a, replace(b, status="differs")]) == 2
