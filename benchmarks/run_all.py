@@ -21,6 +21,7 @@ from pathlib import Path
 
 import bench_capacity
 import bench_check
+import bench_diff
 import bench_flatten
 import bench_macro
 import bench_peer
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     macro = bench_macro.bench(max(1, runs // 2 + 1))
     check = bench_check.bench(domains, 20.0, 200)
+    drift = bench_diff.bench(min(300, domains), 20.0)
+    drift_compiled = bench_diff.compiled(20.0)
     startup = bench_startup.bench(startup_runs)
     elapsed = time.perf_counter() - started
 
@@ -71,14 +74,16 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine(), "seconds": elapsed, "flatten": [asdict(f) for f in flatten],
             "peer": [asdict(p) for p in peer],
             "capacity": [asdict(c) for c in capacity], "macro": [asdict(m) for m in macro], "check": asdict(check),
+            "diff": asdict(drift), "diff_compiled": asdict(drift_compiled),
             "startup": asdict(startup),
         }, indent=2))
     elif args.markdown:
-        print(markdown(flatten, peer, check, startup, capacity, macro))
+        print(markdown(flatten, peer, check, startup, capacity, macro, drift, drift_compiled))
     else:
         for block in [*(f.lines() for f in flatten), *(p.lines() for p in peer), *(c.lines() for c in capacity),
                       ["macro-compiled SPF (in process, records answered from memory)", bench_macro.HEADER,
-                       *(m.row() for m in macro)], check.lines(), startup.lines()]:
+                       *(m.row() for m in macro)], check.lines(), drift.lines(), drift_compiled.lines(),
+                      startup.lines()]:
             print("\n".join(block))
         print(f"\nmachine: {machine()}; all benchmarks took {elapsed:.0f} s")
     return 0
@@ -87,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 def markdown(flatten: list[bench_flatten.FlattenFigures], peer: list[bench_peer.PeerFigures],
              check: bench_check.CheckFigures, startup: bench_startup.StartupFigures,
              capacity: list[bench_capacity.TenantFigures | bench_capacity.ClientsFigures],
-             macro: list[bench_macro.MacroFigures]) -> str:
+             macro: list[bench_macro.MacroFigures], drift: bench_diff.DiffFigures,
+             drift_compiled: bench_diff.CompiledFigures) -> str:
     def met(ok: bool) -> str:
         return "met" if ok else "**missed**"
 
@@ -121,6 +127,7 @@ def markdown(flatten: list[bench_flatten.FlattenFigures], peer: list[bench_peer.
         f"{met(check.domains_per_s >= 500)} |"
     )
     rows.append(f"| Bulk check peak memory | {check.peak_mb:.0f} MB | < 300 MB | {met(check.peak_mb < 300)} |")
+    rows += [bench_diff.markdown_row(drift), bench_diff.compiled_row(drift_compiled)]
     for name, seconds in startup.median_s.items():
         if name != bench_startup.BARE:
             rows.append(f"| `{name}` start-up | {ms(seconds)} (`{bench_startup.BARE}`: {ms(startup.bare)}) | - | - |")

@@ -29,9 +29,13 @@ _EXPORTS = {
     "flatten_async": "spfbuild.api",
     "check": "spfbuild.api",
     "check_async": "spfbuild.api",
+    "diff": "spfbuild.api",
+    "diff_async": "spfbuild.api",
+    "DomainDrift": "spfbuild.drift",
     "evaluate": "spfbuild.api",
     "evaluate_async": "spfbuild.api",
     "DomainResult": "spfbuild.api",
+    "CompanionRecord": "spfbuild.api",
     "Record": "spfbuild.api",
     "LintResult": "spfbuild.linting",
     "Diagnostic": "spfbuild.diagnostics",
@@ -56,9 +60,11 @@ __all__ = [
     "ArgumentError",
     "CatalogueError",
     "CheckReport",
+    "CompanionRecord",
     "Config",
     "ConfigError",
     "Diagnostic",
+    "DomainDrift",
     "DomainResult",
     "DomainSpec",
     "Evaluation",
@@ -74,6 +80,8 @@ __all__ = [
     "__version__",
     "check",
     "check_async",
+    "diff",
+    "diff_async",
     "evaluate",
     "evaluate_async",
     "flatten",
@@ -85,10 +93,13 @@ __all__ = [
 
 if TYPE_CHECKING:
     from spfbuild.api import (
+        CompanionRecord,
         DomainResult,
         Record,
         check,
         check_async,
+        diff,
+        diff_async,
         evaluate,
         evaluate_async,
         flatten,
@@ -101,6 +112,7 @@ if TYPE_CHECKING:
     from spfbuild.catalogue import CatalogueError
     from spfbuild.config import Config, ConfigError, DomainSpec, FlattenSettings, Sender
     from spfbuild.diagnostics import Diagnostic, Severity
+    from spfbuild.drift import DomainDrift
     from spfbuild.errors import ArgumentError, SPFBuildError
     from spfbuild.evaluation import Evaluation
     from spfbuild.linting import LintResult

@@ -25,14 +25,18 @@ from spfbuild.linting import LintResult, lint_record
 if TYPE_CHECKING:
     from spfbuild.audit import Report
     from spfbuild.dns import Resolver
+    from spfbuild.drift import DomainDrift
     from spfbuild.emit import RecordSet
     from spfbuild.evaluation import Evaluation
 
 __all__ = [
+    "CompanionRecord",
     "DomainResult",
     "Record",
     "check",
     "check_async",
+    "diff",
+    "diff_async",
     "evaluate",
     "evaluate_async",
     "flatten",
@@ -52,12 +56,25 @@ class Record:
 
 
 @dataclass(frozen=True)
+class CompanionRecord:
+    """A DKIM or DMARC record published beside the SPF records: owner name, type (`CNAME` or
+    `TXT`), value (the CNAME's target, absolute without the final dot, or the TXT text), TTL."""
+
+    name: str
+    type: str
+    value: str
+    ttl: int
+
+
+@dataclass(frozen=True)
 class DomainResult:
-    """What `render` or `flatten` made of one domain: its records, or the one-line reason it failed."""
+    """What `render` or `flatten` made of one domain: its records (and the DKIM and DMARC records
+    beside them), or the one-line reason it failed."""
 
     domain: str
     records: tuple[Record, ...] = ()
     error: str | None = None
+    companions: tuple[CompanionRecord, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -141,6 +158,28 @@ async def check_async(
     return [report async for report in audit_many(list(domains), resolver, providers=providers)]
 
 
+def diff(
+    config: Config, *, nameservers: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
+) -> list[DomainDrift]:
+    """Compare what each domain publishes with what `config` declares, by every address's result
+    (and the declared DKIM and DMARC records): one `DomainDrift` per domain, in order, whose
+    `status` is "in sync", "differs", "missing", "unreachable" or "error"."""
+    import asyncio
+
+    return asyncio.run(diff_async(config, nameservers=nameservers, timeout=timeout))
+
+
+async def diff_async(
+    config: Config, *, nameservers: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
+) -> list[DomainDrift]:
+    """`diff`, for a running event loop."""
+    from spfbuild.catalogue import load_catalogue
+    from spfbuild.drift import diff_all
+
+    resolver = _resolver(nameservers, timeout)
+    return await diff_all(config.domains, load_catalogue(), resolver)
+
+
 def evaluate(
     ip: str, sender: str, *, helo: str = "", nameservers: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
 ) -> Evaluation:
@@ -182,4 +221,5 @@ def _resolver(nameservers: Sequence[str], timeout: float) -> Resolver:
 
 def _result(record_set: RecordSet) -> DomainResult:
     records = tuple(Record(r.name, r.value, r.ttl) for r in record_set.records)
-    return DomainResult(record_set.domain, records)
+    companions = tuple(CompanionRecord(c.name, c.type, c.value, c.ttl) for c in record_set.companions)
+    return DomainResult(record_set.domain, records, companions=companions)
