@@ -19,10 +19,11 @@ from __future__ import annotations
 import bisect
 import functools
 
-from spfbuild.intervals import V6_BASE, AddressSet, Block
+from spfbuild.intervals import V6_BASE, AddressSet, Block, blocks_between
 
 MAX_EXCEPTIONS = 24  # a covering term and its exceptions must fit in one chained record together
 _FAMILIES = ((4, 0, 32), (6, V6_BASE, 128))  # version, start on the line, address bits
+_SHORTEST_EXCEPTION = len("-ip6:::") + 1  # no exception term is shorter, with its space
 
 
 def chained_terms(mine: AddressSet, passing: AddressSet, room: int) -> tuple[str, ...]:
@@ -30,6 +31,10 @@ def chained_terms(mine: AddressSet, passing: AddressSet, room: int) -> tuple[str
     (which holds `mine`). A covering term and its exceptions come as one string, in order
     (`"-ip4:10.12.1.1 ip4:10.0.0.0/8"`), which must stay together in one record of `room`
     bytes of terms."""
+    if len(mine.blocks) <= len(mine.bounds) // 2:
+        # Every interval is one block already: a covering block would spend an exception per gap
+        # to save a term per interval, no shorter (and the search costs time on every layout).
+        return tuple(b.term() for b in mine.blocks)
     return _chained(mine.bounds, passing.bounds, room)
 
 
@@ -57,12 +62,16 @@ def _best(block: Block, base: int, bits: int, mine: tuple[int, ...], passing: tu
     high = _best(Block(block.version, block.first + half, block.prefixlen + 1), base, bits, mine, passing, room)
     best = (low[0] + high[0], low[1] + high[1])
     exceptions = _gaps(passing, first, last)
-    if exceptions is not None and block.prefixlen > 0:
-        terms = [f"-{b.term()}" for b in _exception_blocks(exceptions)]
-        if len(terms) <= MAX_EXCEPTIONS:
-            covering = " ".join([*terms, block.term()])
-            if len(covering) + 1 < best[0] and len(covering.encode()) <= room:
-                return len(covering) + 1, [covering]
+    if exceptions is None or block.prefixlen == 0:
+        return best
+    term = block.term()
+    if len(term) + 1 + _SHORTEST_EXCEPTION * len(exceptions) >= best[0]:
+        return best  # even the shortest exceptions would not make it shorter
+    terms = _exception_terms(block.version, base, exceptions)
+    if terms is not None:
+        covering = " ".join([*terms, term])
+        if len(covering) + 1 < best[0] and len(covering.encode()) <= room:
+            return len(covering) + 1, [covering]
     return best
 
 
@@ -98,5 +107,13 @@ def _gaps(bounds: tuple[int, ...], first: int, last: int) -> list[tuple[int, int
     return gaps
 
 
-def _exception_blocks(gaps: list[tuple[int, int]]) -> tuple[Block, ...]:
-    return AddressSet.of(gaps).blocks
+def _exception_terms(version: int, base: int, gaps: list[tuple[int, int]]) -> list[str] | None:
+    """`-ip4:`/`-ip6:` terms for the gaps, or None past MAX_EXCEPTIONS (counted as they come: a
+    gap across a large block would take many)."""
+    terms: list[str] = []
+    for first, last in gaps:
+        for block in blocks_between(version, first - base, last - base):
+            terms.append(f"-{block.term()}")
+            if len(terms) > MAX_EXCEPTIONS:
+                return None
+    return terms

@@ -214,6 +214,12 @@ def _complement(a: tuple[int, ...]) -> tuple[int, ...]:
     return inner[start:stop]
 
 
+def blocks_between(version: int, first: int, last: int) -> Iterator[Block]:
+    """The fewest CIDR blocks covering `first..last` (addresses within the family), in order,
+    one at a time: a caller may stop early."""
+    return _blocks(version, first, last)
+
+
 def _blocks(version: int, first: int, last: int) -> Iterator[Block]:
     """The fewest CIDR blocks covering `first..last` exactly, in order."""
     bits = 32 if version == 4 else 128
