@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from spfbuild.companion_audit import DkimCheck, DmarcCheck, check_dkim, check_dmarc, selectors_in
+from spfbuild.companion_audit import DkimCheck, DmarcCheck, check_dkim, check_dmarc, early_dkim, selectors_in
 from spfbuild.dns import Answer, normalize
 from spfbuild.idn import IDNError, to_ascii
 from spfbuild.linting import lint_value, record_text
@@ -190,14 +190,16 @@ async def audit(
     name, problem = normalize_domain(given)
     if problem is not None:
         return Report(given, None, (rules.invalid_name(given, problem),))
-    tree, spf_type, dmarc = await asyncio.gather(
-        walk(name, resolver, walker), resolver.query(name, "SPF"), check_dmarc(name, resolver))
-    dkim = await check_dkim(name, selectors_in(tree, providers), resolver)
+    walker = walker or Walker(resolver)
+    tree, spf_type, dmarc, known = await asyncio.gather(
+        walk(name, resolver, walker), resolver.query(name, "SPF"), check_dmarc(name, resolver),
+        early_dkim(name, walker, providers))
+    dkim = await check_dkim(name, selectors_in(tree, providers), resolver, known)
     record = tree.root.record
     # Linted as DNS holds it: strings of at most 255 bytes (SPF517 gives the published sizes instead of SPF401).
     found = [Finding(d, (), name) for d in lint_value(record).diagnostics] if record is not None else []
     if record is not None and isinstance(providers, ProviderIndex):
-        found = await _drop_providers_broad_ranges(found, record, providers, walker or Walker(resolver))
+        found = await _drop_providers_broad_ranges(found, record, providers, walker)
     found += rules.check_domain(tree, spf_type, providers)
     ordered = sorted(found, key=lambda f: f.diagnostic.severity.rank)  # stable: tree order within a severity
     return Report(given, record, tuple(ordered), tree, dmarc, dkim)

@@ -1,14 +1,17 @@
 """What `check` asks beside a domain's SPF record: its DMARC record at `_dmarc.<domain>` (linted
 by the DMARC1xx rules), the authorisation records of report destinations outside the domain's
 organisation (RFC 7489 section 7.1), and the DKIM selectors of the providers its SPF tree
-includes. The questions go out concurrently with the SPF walk (DMARC) or together after it
-(DKIM), so a bulk run pays one more round trip per domain, not one per question."""
+includes. The questions go out concurrently with the SPF walk: DMARC's with the domain's own
+TXT question, the DKIM selectors of the providers the domain's record includes as soon as that
+record is in (beside the questions for the levels below it), and only those of providers met
+deeper in the tree after the walk; each is asked once."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from spfbuild.dkim import dkim_name
 from spfbuild.dmarc import dmarc_name, external_destinations, is_dmarc_record, report_authorisation_name
@@ -19,7 +22,11 @@ from spfbuild.rules.dns import Finding
 from spfbuild.taglist import parse_tags
 from spfbuild.tree import Node, Tree
 
-__all__ = ["DkimCheck", "DmarcCheck", "check_dkim", "check_dmarc", "selectors_in"]
+if TYPE_CHECKING:
+    from spfbuild.dns import Answer
+    from spfbuild.tree import Walker
+
+__all__ = ["DkimCheck", "DmarcCheck", "check_dkim", "check_dmarc", "early_dkim", "selectors_in"]
 
 
 @dataclass(frozen=True)
@@ -104,16 +111,37 @@ def selectors_in(tree: Tree, providers: object) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+async def early_dkim(domain: str, walker: Walker, providers: object) -> dict[str, Answer]:
+    """The DKIM answers of the providers `domain`'s own record includes (by selector name),
+    asked once that record is fetched, while the walk goes on below it."""
+    entry_of = getattr(providers, "entry", None)
+    if entry_of is None:
+        return {}
+    root = await walker.record(domain)
+    names: list[str] = []
+    for owner in (domain, *(t.followed for t in root.targets if t.followed is not None)):
+        provider = entry_of(owner)
+        if provider is not None and provider.dkim.signs_with_customer_domain is not False:
+            names += [dkim_name(selector, domain) for selector in provider.dkim.selectors]
+    names = list(dict.fromkeys(names))
+    answers = await asyncio.gather(*(walker.resolver.query(name, "TXT") for name in names))
+    return dict(zip(names, answers, strict=True))
+
+
 def _nodes(node: Node) -> Iterator[Node]:
     yield node
     for child in node.children:
         yield from _nodes(child)
 
 
-async def check_dkim(domain: str, selectors: tuple[tuple[str, str], ...], resolver: DNSResolver
-                     ) -> tuple[DkimCheck, ...]:
+async def check_dkim(domain: str, selectors: tuple[tuple[str, str], ...], resolver: DNSResolver,
+                     known: Mapping[str, Answer] | None = None) -> tuple[DkimCheck, ...]:
+    """Each selector's key record; `known` holds answers asked already (`early_dkim`)."""
     names = [dkim_name(selector, domain) for _, selector in selectors]
-    answers = await asyncio.gather(*(resolver.query(name, "TXT") for name in names))
+    known = known or {}
+    asked = [name for name in names if name not in known]
+    fresh = dict(zip(asked, await asyncio.gather(*(resolver.query(name, "TXT") for name in asked)), strict=True))
+    answers = [known[name] if name in known else fresh[name] for name in names]
     checks = []
     for (provider, selector), name, answer in zip(selectors, names, answers, strict=True):
         if answer.is_temperror:

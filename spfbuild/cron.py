@@ -106,7 +106,7 @@ async def run(
         if targets and not options.check:
             await asyncio.to_thread(publish, outcomes, state, targets, options.timeout)
         elif targets:
-            await asyncio.to_thread(detect_drift, outcomes, targets, options.timeout)
+            await asyncio.to_thread(detect_drift, outcomes, state, targets, options.timeout)
         now = time.time()
         _note_expired(outcomes, state, targets, now)
         new_state = _advance(state, outcomes, targets, now)

@@ -17,7 +17,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from spfbuild.emit import TxtRecord
@@ -25,6 +25,9 @@ from spfbuild.errors import SPFBuildError
 from spfbuild.failure import Kind
 from spfbuild.record import is_spf_record
 from spfbuild.txt import quote_all, split_strings
+
+if TYPE_CHECKING:
+    from spfbuild.publish_companions import CompanionPlan
 
 ALGORITHMS = ("hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5")
 
@@ -233,6 +236,7 @@ class Change:
     delete: tuple[str, ...]  # retired chained names whose TTL has passed
     compiled: bool = False  # the chained records are a macro-compiled zone (thousands of names)
     note: str | None = None  # what was done differently from the config, in one line (the TTL kept)
+    companions: CompanionPlan | None = None  # the DKIM and DMARC records' part of the update
 
 
 # A macro-compiled zone is too big for one DNS message (64 KiB): its records go first, in UPDATEs
@@ -270,7 +274,8 @@ def is_noop(change: Change) -> bool:
     main = change.records[0]
     return change.old_spf == (main.value,) and not change.delete and all(
         c.name in change.present for c in change.records[1:]
-    )
+    ) and (change.companions is None or change.companions.noop)
+
 
 
 def send_update(target: PushTarget, key: TsigKey, changes: Sequence[Change], soa: Any, timeout: float) -> None:
@@ -305,6 +310,10 @@ def send_update(target: PushTarget, key: TsigKey, changes: Sequence[Change], soa
             update.add(main.name + ".", main.ttl, _txt(main.value))
         for name in change.delete if not change.compiled else ():
             update.delete(name + ".", "TXT")
+        if change.companions is not None:
+            from spfbuild.publish_companions import add_to_update  # it builds on this module
+
+            add_to_update(update, change.companions)
     _send(target, update, timeout)
     # Retired compiled names are referenced by nothing: deleted after the switch, in bulk.
     deletes = [name for change in changes if change.compiled for name in change.delete]
@@ -369,3 +378,7 @@ def verify(target: PushTarget, changes: Sequence[Change], timeout: float) -> Non
         for name in change.delete[:: max(1, len(change.delete) // VERIFY_SAMPLE) if change.compiled else 1]:
             if read_txt(target, name, timeout).values:
                 raise PublishError(f"{target}: {name} still exists after its deletion")
+        if change.companions is not None:
+            from spfbuild.publish_companions import verify_companions
+
+            verify_companions(target, change.companions, timeout)

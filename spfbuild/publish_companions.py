@@ -13,19 +13,19 @@ and what is there.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from spfbuild.dmarc import is_dmarc_record
 from spfbuild.failure import Kind
-from spfbuild.publish import PublishError, PushTarget
+from spfbuild.publish import Change, PublishError, PushTarget
 from spfbuild.txt import quote_all, split_strings
 
 if TYPE_CHECKING:
     from spfbuild.companions import Companion
 
-__all__ = ["CompanionPlan", "Edit", "LiveName", "Owned", "add_to_update", "is_dkim_key", "plan_companions",
-           "read_name", "verify_companions"]
+__all__ = ["CompanionPlan", "Edit", "LiveName", "Owned", "add_to_update", "drift_lines", "is_dkim_key",
+           "plan_companions", "read_name", "verify_companions", "with_companions"]
 
 # Records DNSSEC keeps beside a CNAME (RFC 4035 section 2.5): no clash.
 _BESIDE_CNAME = frozenset({"RRSIG", "NSEC"})
@@ -42,6 +42,7 @@ class LiveName:
     types: frozenset[str]  # every record type there
     txt: tuple[str, ...]  # each TXT record's joined value
     cname: str | None = None  # the CNAME's target, absolute, without the trailing dot
+    txt_ttl: int | None = None  # the TXT RRset's TTL
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class CompanionPlan:
     intended: tuple[Companion, ...]
     edits: tuple[Edit, ...]  # the names that differ from the intended records, in order
     removed: tuple[Owned, ...] = ()  # spfbuild's records the config dropped, deleted here
+    notes: tuple[str, ...] = ()  # what is published differently from the config, and why
 
     @property
     def noop(self) -> bool:
@@ -117,16 +119,17 @@ def read_name(target: PushTarget, name: str, timeout: float) -> LiveName:
     owner = name.lower().rstrip(".")
     types: set[str] = set()
     txt: list[str] = []
-    cname = None
+    cname = txt_ttl = None
     for rrset in response.answer:
         if str(rrset.name).lower().rstrip(".") != owner:
             continue  # a CNAME's target, followed by the server
         types.add(dns.rdatatype.to_text(rrset.rdtype))
         if rrset.rdtype == dns.rdatatype.TXT:
             txt += [b"".join(r.strings).decode("utf-8", "surrogateescape") for r in rrset]
+            txt_ttl = rrset.ttl
         elif rrset.rdtype == dns.rdatatype.CNAME:
             cname = str(next(iter(rrset)).target).rstrip(".")
-    return LiveName(owner, frozenset(types), tuple(txt), cname)
+    return LiveName(owner, frozenset(types), tuple(txt), cname, txt_ttl)
 
 
 def plan_companions(target: PushTarget, domain: str, intended: Sequence[Companion], owned: Collection[Owned],
@@ -148,8 +151,26 @@ def plan_companions(target: PushTarget, domain: str, intended: Sequence[Companio
         want = wanted.get(name)
         edit = _drop(live, mine) if want is None else _edit(domain, live, want, mine)
         if edit is not None:
-            edits.append(edit)
-    return CompanionPlan(domain, tuple(intended), tuple(edits), tuple(dropped))
+            edits.append(_keep_ttl(live, edit))
+    notes = tuple(f"{domain}: {_ttl_note(e, wanted[e.name])}" for e in edits
+                  if e.add is not None and e.add.ttl != wanted[e.name].ttl)
+    return CompanionPlan(domain, tuple(intended), tuple(edits), tuple(dropped), notes)
+
+
+def _keep_ttl(live: LiveName, edit: Edit) -> Edit:
+    """A TXT joining other TXT records takes their TTL: an RRset has one (RFC 2181 section 5.2),
+    and a different one would change theirs too."""
+    add = edit.add
+    staying = [v for v in live.txt if v not in edit.delete_txt]
+    if add is None or add.type != "TXT" or not staying or live.txt_ttl is None or live.txt_ttl == add.ttl:
+        return edit
+    return replace(edit, add=replace(add, ttl=live.txt_ttl))
+
+
+def _ttl_note(edit: Edit, want: Companion) -> str:
+    assert edit.add is not None
+    return (f"{edit.name}: published with TTL {edit.add.ttl}, that of the other TXT records at the name (one "
+            f"TTL per RRset), not {want.ttl}")
 
 
 def _drop(live: LiveName, mine: Sequence[Owned]) -> Edit | None:
@@ -169,19 +190,19 @@ def _edit(domain: str, live: LiveName, want: Companion, mine: Sequence[Owned]) -
         if "TXT" in others and len(my_txt) == len(live.txt):  # spfbuild's own key gives way
             others.discard("TXT")
         if others:
-            raise PublishError(f"{domain}: {name}: refused: the CNAME to {want.value}. must be the only record at "
+            raise PublishError(f"{name}: refused: the CNAME to {want.value}. must be the only record at "
                                f"its name, and the zone holds {_describe(live, others)} there; nothing for {domain} "
                                "was published", Kind.DATA)
         if live.cname is not None and _same(live.cname, want.value) and not my_txt:
             return None
         return Edit(name, tuple(my_txt), live.cname is not None, want)
     if live.cname is not None and not my_cname:
-        raise PublishError(f"{domain}: {name}: refused: the zone holds a CNAME to {live.cname}. there, and no other "
+        raise PublishError(f"{name}: refused: the zone holds a CNAME to {live.cname}. there, and no other "
                            f"record may join a CNAME; nothing for {domain} was published", Kind.DATA)
-    replace = tuple(v for v in live.txt if _managed(name, domain, v) or v in my_txt)
-    if replace == (want.value,) and not my_cname:
+    ours = tuple(v for v in live.txt if _managed(name, domain, v) or v in my_txt)
+    if ours == (want.value,) and not my_cname:
         return None
-    return Edit(name, replace, my_cname, want)
+    return Edit(name, ours, my_cname, want)
 
 
 def _same(a: str, b: str) -> bool:
@@ -239,3 +260,21 @@ def verify_companions(target: PushTarget, plan: CompanionPlan, timeout: float) -
                                    f"{want.value}.")
         elif want.value not in live.txt or live.cname is not None:
             raise PublishError(f"{target}: after the update {edit.name} does not hold the intended TXT record")
+
+
+def with_companions(change: Change, target: PushTarget, intended: Sequence[Companion], owned: Collection[Owned],
+                    timeout: float) -> Change:
+    """A domain's SPF change with its companions' part added (the same UPDATE carries both)."""
+    return replace(change, companions=plan_companions(target, change.domain, intended, owned, timeout))
+
+
+def drift_lines(domain: str, change: Change, spf_drift: bool) -> list[str]:
+    """The report of a domain whose state was current but whose zone was not: what this run did."""
+    plan = change.companions
+    if spf_drift or (plan is not None and plan.added):
+        head = "republished: the live records differed from the state"
+    elif change.delete:
+        head = "deleted expired chained records"
+    else:
+        head = "deleted the companion records the config dropped"
+    return [f"{domain}: {head}", *(plan.lines() if plan is not None else [])]

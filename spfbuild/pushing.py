@@ -29,6 +29,7 @@ from spfbuild.publish import (
     send_update,
     verify,
 )
+from spfbuild.publish_companions import drift_lines, with_companions
 
 if TYPE_CHECKING:
     from spfbuild.cron import Outcome
@@ -93,7 +94,8 @@ def plan_zone(plan: ZonePlan, state: State, in_use: Mapping[str, set[str]], now:
                    if r.expired(now) and not in_use.get(r.name, set()) - {outcome.domain}]
         record_set = outcome.flattened.record_set
         try:
-            return plan_change(plan.target, record_set.records, expired, timeout, compiled=record_set.compiled)
+            change = plan_change(plan.target, record_set.records, expired, timeout, compiled=record_set.compiled)
+            return with_companions(change, plan.target, record_set.companions, old.owned if old else (), timeout)
         except PublishError as exc:
             return exc
 
@@ -108,14 +110,16 @@ def plan_zone(plan: ZonePlan, state: State, in_use: Mapping[str, set[str]], now:
             outcome.fail([f"{outcome.domain}: {change}"], change.kind)
         elif not is_noop(change):
             _take(plan, outcome, change)
+        else:
+            outcome.pushed = True  # the zone holds what the config says, companions included
 
 
 def _take(plan: ZonePlan, outcome: Outcome, change: Change) -> None:
     if outcome.status == "unchanged":
         outcome.status = "changed"
-        drift = change.old_spf != (change.records[0].value,)
-        outcome.lines = [f"{outcome.domain}: " + ("republished: the live record differed from the state"
-                                                  if drift else "deleted expired chained records")]
+        outcome.lines = drift_lines(outcome.domain, change, change.old_spf != (change.records[0].value,))
+    elif change.companions is not None:  # what the state's report does not say already
+        outcome.lines += [line for line in change.companions.lines() if line not in outcome.lines]
     outcome.lines += deleted_lines(change)
     outcome.deleted |= set(change.delete)
     plan.members.append((outcome, change))
@@ -138,6 +142,10 @@ def push_zone(plan: ZonePlan, timeout: float) -> None:
     for outcome, change in plan.members:
         if change.note is not None:
             outcome.warnings.append(change.note)
+        outcome.pushed = True
+        if change.companions is not None:
+            outcome.added = change.companions.added
+            outcome.warnings += change.companions.notes
 
 
 def _fail_zone(plan: ZonePlan, exc: PublishError) -> None:
@@ -147,7 +155,7 @@ def _fail_zone(plan: ZonePlan, exc: PublishError) -> None:
             outcome.fail([f"{outcome.domain}: not published: {exc}"], exc.kind)
 
 
-def detect_drift(outcomes: list[Outcome], targets: Mapping[str, Placed], timeout: float) -> None:
+def detect_drift(outcomes: list[Outcome], state: State, targets: Mapping[str, Placed], timeout: float) -> None:
     """A plan (--check) of published domains: a live record that differs from the plan is a change."""
 
     def drift(outcome: Outcome) -> None:
@@ -155,8 +163,11 @@ def detect_drift(outcomes: list[Outcome], targets: Mapping[str, Placed], timeout
         if outcome.status != "unchanged" or outcome.flattened is None or placed is None:
             return
         record_set = outcome.flattened.record_set
+        old = state.domains.get(outcome.domain)
         try:
             change = plan_change(placed.target, record_set.records, (), timeout, compiled=record_set.compiled)
+            change = with_companions(change, placed.target, record_set.companions, old.owned if old else (),
+                                     timeout)
         except PublishError as exc:
             outcome.fail([f"{outcome.domain}: {exc}"], exc.kind)
             return

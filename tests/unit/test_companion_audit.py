@@ -96,3 +96,27 @@ def test_report_destinations_inside_the_organisation_need_no_authorisation() -> 
     assert report.dmarc is not None and report.dmarc.destinations == ()
     report = run(external(True))
     assert report.dmarc is not None and report.dmarc.destinations == (("reports.example.net", True),)
+
+
+def test_the_dkim_question_of_a_provider_the_record_includes_goes_out_beside_the_walk() -> None:
+    # Mailchimp is included by the domain's own record: its selector is asked as soon as that
+    # record is in, before the walk reaches the level below a.example.net; each question once.
+    resolver = with_dmarc(spf="v=spf1 include:servers.mcsv.net include:a.example.net -all")
+    resolver.txt("servers.mcsv.net", "v=spf1 ip4:205.201.128.0/20 -all")
+    resolver.txt("a.example.net", "v=spf1 include:b.example.net -all")
+    resolver.txt("b.example.net", "v=spf1 ip4:192.0.2.0/24 -all")
+    resolver.txt("k1._domainkey.example.com", KEY)
+    report = run(resolver)
+    assert [(d.name, d.status) for d in report.dkim] == [("k1._domainkey.example.com", "ok")]
+    asked = [name for name, rdtype in resolver.calls if rdtype == "TXT"]
+    assert asked.index("k1._domainkey.example.com") < asked.index("b.example.net")
+    assert asked.count("k1._domainkey.example.com") == 1
+
+
+def test_a_provider_met_deeper_in_the_tree_is_asked_after_the_walk() -> None:
+    resolver = with_dmarc(spf="v=spf1 include:a.example.net -all")
+    resolver.txt("a.example.net", "v=spf1 include:servers.mcsv.net -all")
+    resolver.txt("servers.mcsv.net", "v=spf1 ip4:205.201.128.0/20 -all")
+    report = run(resolver)
+    assert [(d.name, d.status) for d in report.dkim] == [("k1._domainkey.example.com", "missing")]
+    assert [c for c in resolver.calls if c[0] == "k1._domainkey.example.com"] == [("k1._domainkey.example.com", "TXT")]
