@@ -339,7 +339,12 @@ def _record_set(spec: DomainSpec, packed: Packed) -> RecordSet:
     renames = {
         f"include:{chain_name(spec, n)}": f"include:{chain.name}" for n, chain in enumerate(chains, 1)
     }
-    main = TxtRecord(spec.domain, " ".join(renames.get(t, t) for t in packed.main_text().split(" ")), spec.ttl)
+
+    def renamed(term: str) -> str:  # a chained record's include may carry a qualifier (-include:...)
+        qualifier = term[0] if term[:1] in ("-", "~", "?") else ""
+        return qualifier + renames.get(term[len(qualifier):], term[len(qualifier):])
+
+    main = TxtRecord(spec.domain, " ".join(renamed(t) for t in packed.main_text().split(" ")), spec.ttl)
     return RecordSet(spec.domain, (main, *chains))
 
 

@@ -15,13 +15,15 @@ term, except pass ranges across `+` terms, where the result is pass either way.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from spfbuild.compose import Composed
 from spfbuild.config import DomainSpec
+from spfbuild.encoding import chained_terms
 from spfbuild.intervals import EMPTY, AddressSet, Block
 from spfbuild.limits import MAX_VOID_LOOKUPS
-from spfbuild.pack import Packed, PackError, pack
+from spfbuild.pack import Packed, PackError, pack, pack_offloading, size
 from spfbuild.partition import FULL, Claim, FlattenError, Origin, Span, TermSet, classes
 from spfbuild.record import Mechanism, Modifier, Qualifier
 
@@ -103,9 +105,11 @@ def choose(top: Top, spec: DomainSpec, main_budget: int) -> tuple[set[int], Layo
 def _fit(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, budget: int) -> Layout | None:
     """The stable layout of `kept` if it is within the lookup budget, else the dense one if it
     is; None when neither is (or neither fits the bytes)."""
-    for dense in (False, True):
+    # Stable first; dense when stable needs more chained records than the budget allows; and
+    # compact terms only when even dense does not fit, so records that fit stay as they were.
+    for dense, compact in ((False, False), (True, False), (True, True)):
         try:
-            found = layout(top, kept, spec, main_budget, dense=dense)
+            found = layout(top, kept, spec, main_budget, dense=dense, compact=compact)
         except FlattenError:
             continue
         if found.lookups <= budget:
@@ -116,7 +120,7 @@ def _fit(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, budget: i
 def _best_effort(top: Top, kept: set[int], spec: DomainSpec, main_budget: int) -> Layout | None:
     """The densest layout of `kept` that fits the bytes, for the refusal's message."""
     try:
-        return layout(top, kept, spec, main_budget, dense=True)
+        return layout(top, kept, spec, main_budget, dense=True, compact=True)
     except FlattenError:
         return None
 
@@ -164,9 +168,12 @@ def _bytes(term_set: TermSet | None) -> int:
     return sum(len(b.term()) + 1 for b in term_set.addresses.blocks)
 
 
-def layout(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, *, dense: bool = False) -> Layout:
+def layout(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, *, dense: bool = False,
+           compact: bool = False) -> Layout:
     """The records for `kept` terms kept as written and the rest flattened. `dense` packs the
-    chained records full, ignoring which sender each range came from."""
+    chained records full, ignoring which sender each range came from; `compact` writes the
+    chained records' ranges as covering blocks after their exceptions where that is shorter
+    (spfbuild.encoding): such terms stay out of the main record."""
     decided = EMPTY  # addresses an earlier segment already gives a result
     after: list[str] = []
     pools: list[tuple[int, AddressSet]] = []  # (segment start, pass addresses) movable to the front
@@ -196,10 +203,20 @@ def layout(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, *, dens
     if top.redirect is not None and top.redirect_claims is None:
         after.append(str(top.redirect))
     after += top.tail
-    groups = _groups(top, pools)
+    room = spec.flatten.max_record_bytes - size([]) - 2  # a compact term must fit one chained record
+    groups = _groups(top, pools, room if compact else None)
+    names = functools.partial(chain_name, spec)
     try:
-        packed = pack([g.terms for g in groups], [], after, main_budget, spec.flatten.max_record_bytes,
-                      lambda n: chain_name(spec, n), dense=dense)
+        try:
+            packed = pack([g.terms for g in groups], [], after, main_budget, spec.flatten.max_record_bytes, names,
+                          dense=dense)
+        except PackError:
+            if not compact:
+                raise
+            # Closing terms over the main record's budget: runs of them go to chained records of
+            # their own, behind qualified includes.
+            packed = pack_offloading([g.terms for g in groups], after, main_budget, spec.flatten.max_record_bytes,
+                                     names)
     except PackError as exc:
         raise FlattenError(f"{spec.domain}: {exc}") from None
     return Layout(packed, lookups_before_chains(top, kept) + len(packed.chains), groups, samples)
@@ -243,17 +260,21 @@ class Group:
     label: str
     blocks: tuple[Block, ...]
     origins: list[tuple[Span, Origin]]
+    encoded: tuple[str, ...] | None = None  # compact terms for chained records (spfbuild.encoding)
 
     @property
     def terms(self) -> list[str]:
-        return [b.term() for b in self.blocks]
+        return list(self.encoded) if self.encoded is not None else [b.term() for b in self.blocks]
 
 
-def _groups(top: Top, pools: list[tuple[int, AddressSet]]) -> list[Group]:
-    """Pass ranges grouped by the top-level term that contributes them, in record order."""
+def _groups(top: Top, pools: list[tuple[int, AddressSet]], compact: int | None = None) -> list[Group]:
+    """Pass ranges grouped by the top-level term that contributes them, in record order;
+    `compact` (the bytes one chained record holds for terms) writes them for chained records
+    with covering blocks after their exceptions where that is shorter."""
     pool = EMPTY
     for _, addresses in pools:
         pool |= addresses
+    passing = pool  # every address the chained records may pass: a cover over them needs no exception
     groups: list[Group] = []
     contributors: list[tuple[str, TermSet]] = [
         (label(top.composed[i]), s) for i, s in enumerate(top.sets) if s is not None
@@ -270,7 +291,8 @@ def _groups(top: Top, pools: list[tuple[int, AddressSet]]) -> list[Group]:
         if not mine:
             continue
         pool = pool - mine
-        groups.append(Group(name, mine.blocks, term_set.origins))
+        encoded = chained_terms(mine, passing, compact) if compact is not None else None
+        groups.append(Group(name, mine.blocks, term_set.origins, encoded))
     return groups
 
 

@@ -207,6 +207,21 @@ def transform(value: str, expand: Expand) -> str:
     return out
 
 
+def with_domain(text: str, domain: str) -> str:
+    """The macro-string `text` with each %{d...} expanded for `domain` and every other macro as
+    written: what `text` means in the record of `domain`, to be written in another record."""
+    macro = parse_macro_string(text)
+    if isinstance(macro, MacroError):
+        return text
+    out = []
+    for part in macro.parts:
+        if isinstance(part, Expand):
+            out.append(transform(domain, part) if part.letter == "d" else str(part))
+        else:
+            out.append(part.text)
+    return "".join(out)
+
+
 _ESCAPES = {"%%": "%", "%_": " ", "%-": "%20"}
 
 

@@ -98,8 +98,10 @@ def _attempt(
 
 
 def _fill(flat: list[str], head: list[str], tail: list[str], budget: int) -> list[str]:
-    """The longest prefix of `flat` that fits between `head` and `tail`."""
-    low, high = 0, len(flat)
+    """The longest prefix of `flat` that fits between `head` and `tail`, up to the first term
+    written for chained records only (a covering block after its exceptions, one string with
+    spaces: in the main record an exception would decide its address there)."""
+    low, high = 0, next((i for i, term in enumerate(flat) if " " in term), len(flat))
     while low < high:  # sizes only grow with more terms: binary search the prefix
         mid = (low + high + 1) // 2
         if size([*head, *flat[:mid], *tail]) <= budget:
@@ -143,3 +145,68 @@ def _chains(groups: list[list[str]], budget: int) -> list[list[str]]:
     if current:
         chains.append(current)
     return chains
+
+
+def pack_offloading(
+    groups: Sequence[Sequence[str]],
+    after: Sequence[str],
+    main_budget: int,
+    chain_budget: int,
+    chain_name: Callable[[int], str],
+) -> Packed:
+    """`pack` (dense) for when the main record's closing terms alone are over its budget: runs
+    of address terms of one qualifier among them move, largest first and as few as fit, into
+    chained records of their own, each referenced in place by an include with that qualifier
+    (`-include:` of a record passing exactly those addresses matches, and fails, exactly them;
+    any other address is no match there and goes on, as it did past the terms themselves)."""
+    runs = sorted(_runs(after), key=lambda run: -size(after[run[0] : run[1]]))
+    last: PackError | None = None
+    for count in range(1, len(runs) + 1):
+        chosen = sorted(runs[:count])
+        closing: list[str] = []
+        offloaded: list[tuple[str, ...]] = []
+        at = 0
+        for start, stop in chosen:
+            closing += after[at:start]
+            qualifier = after[start][0] if after[start][0] in "-~?" else ""
+            for chain in _chains([[t.lstrip("+-~?") for t in after[start:stop]]], chain_budget):
+                offloaded.append(tuple(chain))
+                closing.append(f"{qualifier}include:{chain_name(len(offloaded))}")
+            at = stop
+        closing += after[at:]
+        try:
+            packed = pack(groups, [], closing, main_budget, chain_budget, _shifted(chain_name, len(offloaded)),
+                          dense=True)
+        except PackError as exc:
+            last = exc
+            continue
+        return Packed(packed.main, (*offloaded, *packed.chains))
+    raise last or PackError("the terms that must stay in the main record do not fit its budget")
+
+
+def _shifted(chain_name: Callable[[int], str], shift: int) -> Callable[[int], str]:
+    """Names for the pass ranges' chained records, numbered after the `shift` offloaded ones."""
+    return lambda n: chain_name(n + shift)
+
+
+def _runs(terms: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, stop) of each run of two or more ip4/ip6 terms with one qualifier."""
+    runs: list[tuple[int, int]] = []
+    start = 0
+    while start < len(terms):
+        qualifier = _address_qualifier(terms[start])
+        stop = start + 1
+        if qualifier is not None:
+            while stop < len(terms) and _address_qualifier(terms[stop]) == qualifier:
+                stop += 1
+            if stop - start >= 2:
+                runs.append((start, stop))
+        start = stop
+    return runs
+
+
+def _address_qualifier(term: str) -> str | None:
+    """The qualifier of an ip4/ip6 term ("" for pass), None for any other term."""
+    qualifier = term[0] if term[:1] in ("+", "-", "~", "?") else ""
+    bare = term[len(qualifier):]
+    return qualifier.replace("+", "") if bare.startswith(("ip4:", "ip6:")) else None

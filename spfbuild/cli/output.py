@@ -13,7 +13,7 @@ from spfbuild.cli.options import Format
 
 if TYPE_CHECKING:
     from spfbuild.diagnostics import Diagnostic
-    from spfbuild.emit import RecordSet
+    from spfbuild.emit import RecordSet, TxtRecord
 
 
 def format_diagnostic(diag: Diagnostic, record: str, source: str, line: int = 1) -> str:
@@ -88,12 +88,39 @@ def write_domain_files(sets: Sequence[RecordSet], fmt: Format, directory: Path) 
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         fail(f"{directory}: cannot create the directory: {exc.strerror or exc}")
+    files: dict[Path, str] = {}
+    if fmt is Format.zone:
+        sets, shared = _shared_zones(sets)
+        files |= {directory / f"{base}.zone": text for base, text in shared.items()}
     for record_set in sets:
-        path = directory / f"{record_set.domain}.{EXTENSIONS[fmt]}"
-        text = domain_text(record_set, fmt)
-        if _holds(path, text):
-            continue
-        _write(path, text)
+        files[directory / f"{record_set.domain}.{EXTENSIONS[fmt]}"] = domain_text(record_set, fmt)
+    for path, text in files.items():
+        if not _holds(path, text):
+            _write(path, text)
+
+
+def _shared_zones(sets: Sequence[RecordSet]) -> tuple[list[RecordSet], dict[str, str]]:
+    """The record sets without the compiled records outside their domain (a shared
+    `flatten.macro_zone`), and a zone file per shared base holding those: each domain's file
+    stays loadable in its own zone, and domains sharing a base share its records."""
+    from dataclasses import replace
+
+    from spfbuild.compiled.names import shared_base
+    from spfbuild.emit import RecordSet, render_zone
+
+    inside: list[RecordSet] = []
+    bases: dict[str, dict[str, TxtRecord]] = {}
+    for record_set in sets:
+        suffix = "." + record_set.domain
+        kept = tuple(r for r in record_set.records if r.name == record_set.domain or r.name.endswith(suffix))
+        for record in record_set.records:
+            base = shared_base(record.name) if record not in kept else None
+            if base is not None:
+                bases.setdefault(base, {})[record.name] = record
+        inside.append(replace(record_set, records=kept))
+    shared = {base: render_zone([RecordSet(base, tuple(records[n] for n in sorted(records)))])
+              for base, records in bases.items()}
+    return inside, shared
 
 
 def domain_text(record_set: RecordSet, fmt: Format) -> str:

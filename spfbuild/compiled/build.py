@@ -25,6 +25,7 @@ from spfbuild.compiled.blocks import FAMILIES, Block, Interval, compile_family
 from spfbuild.compiled.names import HASH_LENGTH, LABEL_TEMPLATE, longest_name
 from spfbuild.compiled.source import Segments, Spans, union
 from spfbuild.limits import MAX_DOMAIN_NAME
+from spfbuild.macro import with_domain
 from spfbuild.partition import FlattenError
 from spfbuild.record import Mechanism
 
@@ -70,7 +71,9 @@ def compile_segments(segments: Segments, domain: str, base: str, max_records: in
     groups = _place(segments)
     zones: list[Zone] = []
     if segments.kept_redirect is None:
-        zones.append(_zone("", None, _redirect_values(segments), _value(segments, len(segments.kept), None)))
+        explanation = _explanation(segments, domain)
+        zones.append(_zone("", None, _redirect_values(segments, explanation),
+                           _value(segments, len(segments.kept), None, explanation)))
     for (position, result), addresses in sorted(groups.items(), key=lambda g: (g[0][0], ORDER.index(g[0][1]))):
         zones.append(_zone(f"{LETTER[result]}{position + 1}", result, {INSIDE: addresses}, OUTSIDE))
     count = sum(len(z.blocks) for z in zones)
@@ -118,25 +121,34 @@ def _crossable(term: Mechanism, result: str) -> bool:
     return term.qualifier.result == result and not (term.kind == "include" and term.has_macros)
 
 
-def _redirect_values(segments: Segments) -> dict[str, Spans]:
+def _explanation(segments: Segments, domain: str) -> str | None:
+    """The record's exp= modifier as the zone's fail records must carry it. After `redirect=` a
+    receiver takes the explanation of the record it was sent to, never the first record's (RFC
+    7208 section 6.2); %{d} there would name the client's compiled name, so it is written out."""
+    found = next((t for t in segments.tail if t.lower().startswith("exp=")), None)
+    return None if found is None else f"exp={with_domain(found[4:], domain)}"
+
+
+def _redirect_values(segments: Segments, explanation: str | None) -> dict[str, Spans]:
     """The redirect zone's value for each decided address: the zone's kept terms before the
     segment deciding it, then its class. (An address a qualified include decides first never
     reaches the zone; it keeps its own value, which merges best with its neighbours'.)"""
     out: dict[str, Spans] = {}
     for index, found in enumerate(segments.decided):
         for result, addresses in found.items():
-            value = _value(segments, index, result)
+            value = _value(segments, index, result, explanation)
             out[value] = union((out[value], addresses)) if value in out else addresses
     return out
 
 
-def _value(segments: Segments, index: int, result: str | None) -> str:
+def _value(segments: Segments, index: int, result: str | None, explanation: str | None) -> str:
     """The record for an address decided by segment `index` as `result` (None: undecided, the
-    default), the zone's kept terms before it first."""
-    terms = [str(term) for term in segments.kept[segments.zone_from : index]]
+    default), the zone's kept terms before it first; the explanation where a fail can come out."""
+    kept = segments.kept[segments.zone_from : index]
     final = result if result is not None else segments.default
     assert final is not None
-    return " ".join(["v=spf1", *terms, ALL[final]])
+    may_fail = final == "fail" or any(term.qualifier.result == "fail" for term in kept)
+    return " ".join(["v=spf1", *map(str, kept), ALL[final], *([explanation] if explanation and may_fail else [])])
 
 
 def _zone(sub: str, result: str | None, sets: dict[str, Spans], default: str) -> Zone:

@@ -32,3 +32,13 @@ def base_problem(base: str) -> str | None:
                 f"(receivers would truncate them): use a base of at most {len(base) - (length - MAX_DOMAIN_NAME)} "
                 "octets")
     return None
+
+
+def shared_base(name: str) -> str | None:
+    """The base a compiled name lives under (`...._spf-m-<hash>.<base>` -> base), or None for a
+    name that is not compiled."""
+    _, mark, rest = name.partition(COMPILED_MARK)
+    if not mark:
+        return None
+    label, dot, base = rest.partition(".")
+    return base if dot and len(label) == HASH_LENGTH else None

@@ -11,15 +11,17 @@ import bisect
 import ipaddress
 import json
 import random
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.named import NamedFactory
+from support.named import NamedFactory, find_tool
 from support.pyspf_oracle import Oracle
 from support.tenants import Tenant, forty, seventeen
 
 from bind.test_flatten import flatten_cli, zone, zone_records
+from bind.test_many_domains import minimal_zone
 from spfbuild.catalogue import load_catalogue
 from spfbuild.compose import compose
 from spfbuild.config import parse_config
@@ -213,3 +215,30 @@ def test_a_compiled_merge_keeps_the_existing_policy_and_says_so(named_factory: N
     label = records["merge.macro.test"].split("%{v}.")[1].rstrip('"')
     assert records[f"*.in-addr.{label}"] == '"v=spf1 ~all"'
     assert records[f"*.113.0.203.in-addr.{label}"] == '"v=spf1 +all"'
+
+
+def test_per_domain_zone_files_put_a_shared_base_in_a_file_of_its_own(named_factory: NamedFactory,
+                                                                      tmp_path: Path) -> None:
+    server = named_factory({"senders.test": SMALL_ZONE})
+    config = tmp_path / "shared.yaml"
+    config.write_text("defaults:\n  policy: fail\n  senders: [{include: _spf.p.senders.test}]\n"
+                      "  flatten: {mode: macro, macro_zone: _spf.msp.test}\n"
+                      "domains:\n  one.client.test: {}\n  two.client.test: {}\n", encoding="utf-8")
+    out = tmp_path / "zones"
+    out.mkdir()
+    done = flatten_cli(config, server.nameserver, "--format", "zone", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["_spf.msp.test.zone", "one.client.test.zone",
+                                                     "two.client.test.zone"]
+    checkzone = find_tool("named-checkzone")
+    assert checkzone is not None
+    for origin in ("_spf.msp.test", "one.client.test", "two.client.test"):
+        wrapper = tmp_path / f"{origin}.db"
+        wrapper.write_text(minimal_zone(origin, out / f"{origin}.zone"), encoding="utf-8")
+        checked = subprocess.run([checkzone, origin, str(wrapper)], capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    # Both domains send their clients to one label: its records are written once.
+    one, two = (zone_records((out / f"{d}.zone").read_text())[0][1] for d in ("one.client.test", "two.client.test"))
+    assert one == two
+    shared = zone_records((out / "_spf.msp.test.zone").read_text())
+    assert len(shared) == len({owner for owner, _ in shared})

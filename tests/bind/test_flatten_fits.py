@@ -24,12 +24,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import worlds  # type: ignore[import-not-found]  # the benchmark world: the 17-sender tenant
 
 EXCLUSIONS = " ".join(f"-ip4:10.12.1.{n}" for n in range(1, 21))
+FAILS = " ".join(f"-ip4:198.18.{2 * n}.0/24" for n in range(30))  # thirty ranges no block joins
+SPREAD = " ".join(f"-ip4:10.{n}.1.1" for n in range(1, 21))  # one excepted host in each of twenty /16s
 PARTNER = " ".join(f"ip4:172.16.{n}.0/24" for n in range(30))
 
 # Made-up records on documentation and private ranges, served as fits.test.
 FITS_RECORDS = [
     ("p.fits.test", quote_all(split_strings(f"v=spf1 {EXCLUSIONS} ip4:10.0.0.0/8 -all"))),
     ("spf.partner.fits.test", quote_all(split_strings(f"v=spf1 {PARTNER} -all"))),
+    ("spread.fits.test", quote_all(split_strings(f"v=spf1 {SPREAD} ip4:10.0.0.0/8 include:spf.partner.fits.test "
+                                                 "-all"))),
     ("v1.fits.test", '"not an address record"'),  # the name exists, with no A or AAAA
 ]
 
@@ -38,6 +42,12 @@ CASES = {
     "tenant": worlds.TENANT_CONFIG.split("\n", 1)[1],
     # The declared record (1 lookup) is within the limits: it is a candidate as it stands.
     "exclusions": "policy: fail\nsenders:\n  - include: p.fits.test\n",
+    # 2 lookups flattened into 1: the twenty excepted hosts and their /8 as one chained record
+    # (`-ip4:... ip4:10.0.0.0/8`), where the fewest exact blocks (about 460) need twenty.
+    "covering": "policy: fail\nsenders:\n  - include: spread.fits.test\nflatten:\n  max_lookups: 1\n",
+    # Thirty fail ranges are over the main record's budget by themselves: they go to chained
+    # records behind `-include:`, which fails exactly the addresses those records pass.
+    "offloaded": f'existing: "v=spf1 {FAILS} ip4:192.0.2.0/24 ~all"\n',
     # A README-style config: two includes, one neutral, 30 ranges; 5 lookups as declared.
     "readme": "policy: softfail\nsenders:\n  - include: _spf.google.com\n  - include: spf.partner.fits.test\n"
               "    qualifier: neutral\n",
@@ -73,6 +83,14 @@ def test_a_declaration_that_fits_is_flattened_and_keeps_every_result(name: str, 
     (flattened,) = spfbuild.flatten(spfbuild.load_config(after), nameservers=[world.nameserver])
     assert flattened.error is None, flattened.error
     assert all(len(r.text.encode()) + len(split_strings(r.text)) <= 450 for r in flattened.records)
+    if name == "offloaded":
+        assert flattened.records[0].text == ("v=spf1 ip4:192.0.2.0/24 -include:_spf1.offloaded.after.test "
+                                             "-include:_spf2.offloaded.after.test ~all")
+        assert all(r.text.startswith("v=spf1 ip4:198.18.") for r in flattened.records[1:])
+    if name == "covering":
+        assert len(flattened.records) == 2, [r.text for r in flattened.records]
+        chained = flattened.records[1]
+        assert chained.text.startswith(f"v=spf1 {SPREAD} ip4:10.0.0.0/8 ")
 
     before = tmp_path / "before.yaml"
     before.write_text(f"domain: {name}.before.test\n{body}", encoding="utf-8")

@@ -93,10 +93,12 @@ def addresses(seed: int) -> list[str]:
     return found
 
 
-async def compare(seed: int, policy: str, max_lookups: int, flavour: str = "plain", self_check: bool = False) -> None:
+async def compare(seed: int, policy: str, max_lookups: int, flavour: str = "plain", self_check: bool = False,
+                  record_bytes: int = 450) -> None:
     resolver, senders = build_tree(seed, flavour)
     text = f"domain: flat.tree.test\npolicy: {policy}\nsenders:\n{''.join(senders)}flatten:\n" \
-           f"  max_lookups: {max_lookups}\n  self_check: {str(self_check).lower()}\n"
+           f"  max_lookups: {max_lookups}\n  self_check: {str(self_check).lower()}\n" \
+           f"  max_record_bytes: {record_bytes}\n"
     (spec,) = parse_config(text, "t.yaml", CATALOGUE).domains
     try:
         result = await flatten_domain(spec, CATALOGUE, resolver)
@@ -128,8 +130,10 @@ def test_flattened_records_give_every_address_the_original_result(seed: int, pol
 
 
 @given(st.integers(0, 2**32), st.sampled_from(["fail", "softfail", "neutral"]), st.sampled_from([0, 2, 10]),
-       st.sampled_from(FLAVOURS[1:]), st.booleans())
+       st.sampled_from(FLAVOURS[1:]), st.booleans(), st.sampled_from([450, 450, 120]))
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # the profile's count: `long` runs more
 def test_exclusions_voids_and_macros_keep_every_result(seed: int, policy: str, max_lookups: int, flavour: str,
-                                                       self_check: bool) -> None:
-    asyncio.run(compare(seed, policy, max_lookups, flavour, self_check))
+                                                       self_check: bool, record_bytes: int) -> None:
+    # Small records (120 bytes) leave dense packing short: the compact forms (covering blocks
+    # after exceptions, runs behind qualified includes) are what fits them.
+    asyncio.run(compare(seed, policy, max_lookups, flavour, self_check, record_bytes))

@@ -16,6 +16,7 @@ from spfbuild.compiled.zone import ZoneResolver
 from spfbuild.config import ConfigError, parse_config
 from spfbuild.evaluation import check_host
 from spfbuild.flattening import Flattened, flatten_domain
+from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
 
 CATALOGUE = load_catalogue()
@@ -246,3 +247,27 @@ def test_auto_names_both_reasons_when_neither_mode_fits() -> None:
     with pytest.raises(FlattenError, match=r"needs 3 DNS lookups, over the budget of 2 .*flatten\.mode auto "
                                            r"compiled it because the ranges do not fit: "):
         flatten(TENANT.replace("mode: macro", "mode: auto\n  max_lookups: 2"), big_world())
+
+
+def test_the_explanation_follows_the_redirect_into_the_zone_with_the_domain_written_out() -> None:
+    # After redirect= a receiver takes the explanation of the record it was sent to (RFC 7208
+    # section 6.2): the zone's fail records carry the exp=, its %{d} written out.
+    config = ("domain: example.com\npolicy: fail\nexisting: 'v=spf1 ip4:192.0.2.0/24 -all exp=why.%{d}'\n"
+              "senders:\n  - ip4: [198.51.100.0/24]\nflatten:\n  mode: macro\n")
+    item = flatten(config, MemoryResolver().txt("why.example.com", "%{i} may not send for %{d}"))
+    assert item.compiled is not None
+    records = dict(item.compiled.compiled.records())
+    label = item.compiled.compiled.label
+    assert records[f"*.in-addr.{label}"] == "v=spf1 -all exp=why.example.com"
+    assert records[f"*.2.0.192.in-addr.{label}"] == "v=spf1 +all"  # a pass needs no explanation
+    published = MemoryResolver().txt("why.example.com", "%{i} may not send for %{d}")
+    published.txt("example.com", item.record_set.main.value)
+    declared = MemoryResolver().txt("why.example.com", "%{i} may not send for %{d}")
+    declared.txt("example.com", "v=spf1 ip4:192.0.2.0/24 ip4:198.51.100.0/24 -all exp=why.%{d}")
+
+    async def explanation(resolver: DNSResolver) -> str | None:
+        return (await check_host("203.0.113.9", "example.com", "postmaster@example.com", resolver)).explanation
+
+    assert asyncio.run(explanation(declared)) == "203.0.113.9 may not send for example.com"
+    zone = ZoneResolver(served_zone(item.compiled.compiled), published)
+    assert asyncio.run(explanation(zone)) == f"203.0.113.9 may not send for 9.113.0.203.in-addr.{label}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spfbuild.pack import PackError, pack, size
+from spfbuild.pack import PackError, pack, pack_offloading, size
 
 
 def ranges(prefix: str, count: int) -> list[str]:
@@ -59,3 +59,16 @@ def test_sizes_count_wire_bytes_of_255_byte_strings() -> None:
 def test_terms_that_must_stay_inline_and_do_not_fit_are_an_error() -> None:
     with pytest.raises(PackError, match=r"need .* bytes, over its budget of 64"):
         pack([], [], ranges("198.18", 10), 64, 450, name)
+
+
+def test_closing_ranges_over_the_main_budget_go_behind_a_qualified_include_in_place() -> None:
+    fails = [f"-ip4:198.18.{2 * n}.0/24" for n in range(30)]
+    after = [*fails[:2], "include:_spf.crm.example", *fails[2:], "~all"]
+    with pytest.raises(PackError, match="the terms that must stay in the main record need"):
+        pack([["ip4:192.0.2.0/24"]], [], after, 450, 450, name)
+    packed = pack_offloading([["ip4:192.0.2.0/24"]], after, 450, 450, name)
+    # The largest run moved, in place and with its qualifier; the short one and the kept term stay.
+    assert packed.main == ("ip4:192.0.2.0/24", *fails[:2], "include:_spf.crm.example",
+                           "-include:_spf1.example.com", "-include:_spf2.example.com", "~all")
+    assert [t for chain in packed.chains for t in chain] == [f.removeprefix("-") for f in fails[2:]]
+    assert all(size(chain) <= 450 for chain in packed.chains)
