@@ -8,9 +8,10 @@ named ``<origin>.zone``) over UDP and TCP on 127.0.0.1, and delays every respons
 sent at once are all answered after one latency, as on a real network, not one after another.
 
 It answers as an authoritative-only server does: the answer with the AA bit, CNAME chains
-followed through the zones it has, NXDOMAIN or NODATA with the zone's SOA, REFUSED outside its
-zones. UDP answers larger than 512 octets (or the client's EDNS size) come back truncated, so
-the client retries over TCP, as with BIND.
+followed through the zones it has, RFC 4592 wildcards (the `*` below the closest encloser),
+NXDOMAIN or NODATA with the zone's SOA, REFUSED outside its zones. UDP answers larger than 512
+octets (or the client's EDNS size) come back truncated, so the client retries over TCP, as with
+BIND.
 
 Every query received is one line of ``--log``: ``udp|tcp <name> <TYPE>`` (name in lower case,
 no trailing dot), written before the response is scheduled. When ready, the server prints
@@ -83,6 +84,8 @@ class Authority:
         name, rdtype = question.name, question.rdtype
         for _hop in range(MAX_CNAME_HOPS + 1):
             node = zone.get_node(name)
+            if node is None and name not in self.interior[zone.origin]:  # type: ignore[index]
+                node = self.wildcard(zone, name)
             if node is None:
                 if name not in self.interior[zone.origin]:  # type: ignore[index]
                     response.set_rcode(dns.rcode.NXDOMAIN)
@@ -107,6 +110,18 @@ class Authority:
                 return response  # the chain leaves our zones: the client asks elsewhere
             zone = next_zone
         return response
+
+    def wildcard(self, zone: dns.zone.Zone, name: dns.name.Name) -> dns.zone.Node | None:
+        """RFC 4592 section 3.3.1: the `*` node below the closest encloser of a name that does not
+        exist (the longest ancestor that does, empty non-terminals included), if there is one."""
+        origin = zone.origin
+        assert origin is not None
+        encloser = name
+        while len(encloser) > len(origin):
+            encloser = encloser.parent()
+            if zone.get_node(encloser) is not None or encloser in self.interior[origin]:
+                break
+        return zone.get_node(dns.name.Name((b"*", *encloser.labels)))
 
     @staticmethod
     def _negative(response: dns.message.Message, zone: dns.zone.Zone) -> None:

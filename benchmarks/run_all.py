@@ -21,6 +21,7 @@ from pathlib import Path
 
 import bench_capacity
 import bench_check
+import bench_diff
 import bench_flatten
 import bench_peer
 import bench_startup
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         *(bench_capacity.clients(20.0, min(1000, domains), budget) for budget in (None, 3)),
     ]
     check = bench_check.bench(domains, 20.0, 200)
+    drift = bench_diff.bench(min(300, domains), 20.0)
+    drift_compiled = bench_diff.compiled(20.0)
     startup = bench_startup.bench(startup_runs)
     elapsed = time.perf_counter() - started
 
@@ -68,13 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({
             "machine": machine(), "seconds": elapsed, "flatten": [asdict(f) for f in flatten],
             "peer": [asdict(p) for p in peer],
-            "capacity": [asdict(c) for c in capacity], "check": asdict(check), "startup": asdict(startup),
+            "capacity": [asdict(c) for c in capacity], "check": asdict(check), "diff": asdict(drift),
+            "diff_compiled": asdict(drift_compiled),
+            "startup": asdict(startup),
         }, indent=2))
     elif args.markdown:
-        print(markdown(flatten, peer, check, startup, capacity))
+        print(markdown(flatten, peer, check, startup, capacity, drift, drift_compiled))
     else:
         for block in [*(f.lines() for f in flatten), *(p.lines() for p in peer), *(c.lines() for c in capacity),
-                      check.lines(), startup.lines()]:
+                      check.lines(), drift.lines(), drift_compiled.lines(), startup.lines()]:
             print("\n".join(block))
         print(f"\nmachine: {machine()}; all benchmarks took {elapsed:.0f} s")
     return 0
@@ -82,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def markdown(flatten: list[bench_flatten.FlattenFigures], peer: list[bench_peer.PeerFigures],
              check: bench_check.CheckFigures, startup: bench_startup.StartupFigures,
-             capacity: list[bench_capacity.TenantFigures | bench_capacity.ClientsFigures]) -> str:
+             capacity: list[bench_capacity.TenantFigures | bench_capacity.ClientsFigures],
+             drift: bench_diff.DiffFigures, drift_compiled: bench_diff.CompiledFigures) -> str:
     def met(ok: bool) -> str:
         return "met" if ok else "**missed**"
 
@@ -115,6 +121,7 @@ def markdown(flatten: list[bench_flatten.FlattenFigures], peer: list[bench_peer.
         f"{met(check.domains_per_s >= 500)} |"
     )
     rows.append(f"| Bulk check peak memory | {check.peak_mb:.0f} MB | < 300 MB | {met(check.peak_mb < 300)} |")
+    rows += [bench_diff.markdown_row(drift), bench_diff.compiled_row(drift_compiled)]
     for name, seconds in startup.median_s.items():
         if name != bench_startup.BARE:
             rows.append(f"| `{name}` start-up | {ms(seconds)} (`{bench_startup.BARE}`: {ms(startup.bare)}) | - | - |")

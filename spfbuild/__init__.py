@@ -29,6 +29,9 @@ _EXPORTS = {
     "flatten_async": "spfbuild.api",
     "check": "spfbuild.api",
     "check_async": "spfbuild.api",
+    "diff": "spfbuild.api",
+    "diff_async": "spfbuild.api",
+    "DomainDrift": "spfbuild.drift",
     "evaluate": "spfbuild.api",
     "evaluate_async": "spfbuild.api",
     "DomainResult": "spfbuild.api",
@@ -59,6 +62,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Diagnostic",
+    "DomainDrift",
     "DomainResult",
     "DomainSpec",
     "Evaluation",
@@ -74,6 +78,8 @@ __all__ = [
     "__version__",
     "check",
     "check_async",
+    "diff",
+    "diff_async",
     "evaluate",
     "evaluate_async",
     "flatten",
@@ -89,6 +95,8 @@ if TYPE_CHECKING:
         Record,
         check,
         check_async,
+        diff,
+        diff_async,
         evaluate,
         evaluate_async,
         flatten,
@@ -101,6 +109,7 @@ if TYPE_CHECKING:
     from spfbuild.catalogue import CatalogueError
     from spfbuild.config import Config, ConfigError, DomainSpec, FlattenSettings, Sender
     from spfbuild.diagnostics import Diagnostic, Severity
+    from spfbuild.drift import DomainDrift
     from spfbuild.errors import ArgumentError, SPFBuildError
     from spfbuild.evaluation import Evaluation
     from spfbuild.linting import LintResult

@@ -25,6 +25,7 @@ from spfbuild.linting import LintResult, lint_record
 if TYPE_CHECKING:
     from spfbuild.audit import Report
     from spfbuild.dns import Resolver
+    from spfbuild.drift import DomainDrift
     from spfbuild.emit import RecordSet
     from spfbuild.evaluation import Evaluation
 
@@ -33,6 +34,8 @@ __all__ = [
     "Record",
     "check",
     "check_async",
+    "diff",
+    "diff_async",
     "evaluate",
     "evaluate_async",
     "flatten",
@@ -139,6 +142,28 @@ async def check_async(
     resolver = _resolver(nameservers, timeout)
     providers = ProviderIndex(load_catalogue())
     return [report async for report in audit_many(list(domains), resolver, providers=providers)]
+
+
+def diff(
+    config: Config, *, nameservers: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
+) -> list[DomainDrift]:
+    """Compare what each domain publishes with what `config` declares, by every address's result
+    (and the declared DKIM and DMARC records): one `DomainDrift` per domain, in order, whose
+    `status` is "in sync", "differs", "missing", "unreachable" or "error"."""
+    import asyncio
+
+    return asyncio.run(diff_async(config, nameservers=nameservers, timeout=timeout))
+
+
+async def diff_async(
+    config: Config, *, nameservers: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
+) -> list[DomainDrift]:
+    """`diff`, for a running event loop."""
+    from spfbuild.catalogue import load_catalogue
+    from spfbuild.drift import diff_all
+
+    resolver = _resolver(nameservers, timeout)
+    return await diff_all(config.domains, load_catalogue(), resolver)
 
 
 def evaluate(

@@ -56,13 +56,15 @@ class Overlay:
         return known
 
 
-class _AddressView:
+class AddressView:
     """An overlay as seen by the evaluation of one sample address: questions that name the
-    address (or ask its PTR records) are answered NXDOMAIN without being sent."""
+    address (or ask its PTR records) are answered NXDOMAIN without being sent, except names
+    holding one of `asked` (a compiled zone's mark: its names are meant to be asked per address)."""
 
-    def __init__(self, overlay: Overlay, address: IPAddress):
+    def __init__(self, overlay: Overlay, address: IPAddress, asked: tuple[str, ...] = ()):
         self.overlay = overlay
         self.forms = _address_forms(address)
+        self.asked = asked
         # Answers given from the overlay's own records: an evaluation that read one is not shared
         # with other domains' (see evaluation.SharedResults). Answers naming the address are
         # the same for every evaluation of that address.
@@ -70,6 +72,8 @@ class _AddressView:
 
     async def query(self, name: str, rdtype: str) -> Answer:
         key = "." + name.lower().rstrip(".") + "."
+        if any(mark in key for mark in self.asked):
+            return await self.overlay.query(name, rdtype)
         if rdtype.upper() == "PTR" or any(form in key for form in self.forms):
             return Answer(key.strip("."), rdtype.upper(), Outcome.NXDOMAIN, server="self-check")
         if (key.strip("."), rdtype.upper()) in self.overlay.own:
@@ -105,7 +109,7 @@ async def self_check(
     addresses = boundary_addresses(sets, networks)
     sender = f"postmaster@{domain}"
     for index, address in enumerate(addresses):
-        before_view, after_view = _AddressView(before, address), _AddressView(after, address)
+        before_view, after_view = AddressView(before, address), AddressView(after, address)
         if index == 0:
             # The first evaluations ask together for anything the walk did not already hold
             # (exp= texts); after them every answer is at hand, and awaiting each evaluation in
@@ -123,7 +127,7 @@ async def self_check(
     return len(addresses)
 
 
-async def _result(address: IPAddress, domain: str, sender: str, resolver: _AddressView, shared: SharedResults,
+async def _result(address: IPAddress, domain: str, sender: str, resolver: AddressView, shared: SharedResults,
                   *, lifted: bool) -> str:
     limit = 10_000 if lifted else None
     evaluation = await check_host(address, domain, sender, resolver, max_lookups=limit, max_void_lookups=limit,
@@ -132,11 +136,12 @@ async def _result(address: IPAddress, domain: str, sender: str, resolver: _Addre
 
 
 def boundary_addresses(
-    sets: Iterable[AddressSet], networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = ()
+    sets: Iterable[AddressSet], networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = (),
+    limit: int | None = MAX_SAMPLES,
 ) -> list[IPAddress]:
     """The first address of each interval between consecutive range boundaries: the start of each
     address family, and every address where a range of `sets` or one of `networks` begins or
-    just after one ends."""
+    just after one ends; more than `limit` are sampled evenly (None: never)."""
     points: set[int] = {0, 2**32}
     for addresses in sets:
         points.update(addresses.bounds)
@@ -145,9 +150,9 @@ def boundary_addresses(
         points.update((first, last + 1))
     points.discard(END)
     ordered = sorted(points)
-    if len(ordered) > MAX_SAMPLES:
-        step = len(ordered) / MAX_SAMPLES
-        ordered = [ordered[int(i * step)] for i in range(MAX_SAMPLES)]
+    if limit is not None and len(ordered) > limit:
+        step = len(ordered) / limit
+        ordered = [ordered[int(i * step)] for i in range(limit)]
     return [address_at(p) for p in ordered]
 
 

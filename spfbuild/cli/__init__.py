@@ -20,6 +20,7 @@ def application() -> typer.Typer:
     """The typer app with every command registered on it."""
     # Importing a command module registers its command on `app`.
     from spfbuild.cli import check as _check  # noqa: F401
+    from spfbuild.cli import diff as _diff  # noqa: F401
     from spfbuild.cli import eval as _eval  # noqa: F401
     from spfbuild.cli import flatten, lint, providers, render, rules  # noqa: F401
     from spfbuild.cli.app import app

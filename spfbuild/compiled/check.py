@@ -25,7 +25,7 @@ from spfbuild.evaluation import check_host
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
 from spfbuild.record import IPAddress
-from spfbuild.selfcheck import Overlay, _AddressView, networks_in, tree_networks
+from spfbuild.selfcheck import AddressView, Overlay, networks_in, tree_networks
 from spfbuild.tree import Fetched, Graph
 
 BATCH = 100  # evaluated together first; the rest in turn
@@ -59,11 +59,10 @@ async def check_compiled(
     networks = tree_networks(root, graph) + networks_in(original)
     spans += [(n.version, int(n.network_address), int(n.broadcast_address)) for n in networks]
     starts = _points(spans)
-    blocks = [(b.version, b.first, b.first + (1 << (_BITS[b.version] - b.prefixlen)) - 1)
-              for z in compiled.zones for b in z.blocks]
+    blocks = [(n.version, int(n.network_address), int(n.broadcast_address)) for n in block_networks(compiled)]
     points = sorted(set(starts) | set(_points(blocks)))
-    expected = await _evaluate(starts, lambda a: _AddressView(before, a), domain, sender, lifted=True)
-    got = await _evaluate(points, lambda a: ZoneResolver(zone, _AddressView(after, a)), domain, sender,
+    expected = await _evaluate(starts, lambda a: AddressView(before, a), domain, sender, lifted=True)
+    got = await _evaluate(points, lambda a: ZoneResolver(zone, AddressView(after, a)), domain, sender,
                           lifted=False)
     for point, (result, _, _) in zip(points, got, strict=True):
         want = expected[bisect.bisect_right(starts, point) - 1][0]
@@ -73,6 +72,17 @@ async def check_compiled(
                 "as declared; nothing was emitted"
             )
     return Checked(len(points), max(g[1] for g in got), max(g[2] for g in got))
+
+
+def block_networks(compiled: Compiled) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Every compiled block as a network: where the compiled side's result may change, so the
+    points any judge of a compiled publication must evaluate it at (with the declared side's)."""
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for zone in compiled.zones:
+        for b in zone.blocks:
+            networks.append(ipaddress.IPv4Network((b.first, b.prefixlen)) if b.version == 4
+                            else ipaddress.IPv6Network((b.first, b.prefixlen)))
+    return networks
 
 
 def _points(spans: Iterable[tuple[int, int, int]]) -> list[tuple[int, int]]:

@@ -13,6 +13,7 @@ import dns.query
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.CNAME
 import dns.rdtypes.ANY.MX
 import dns.rdtypes.ANY.PTR
 import dns.rdtypes.IN.A
@@ -67,6 +68,6 @@ def _value(rdata: dns.rdata.Rdata) -> RData:
         return str(rdata.address)
     if isinstance(rdata, dns.rdtypes.ANY.MX.MX):
         return MX(int(rdata.preference), labels_text(_labels(rdata.exchange)))
-    if isinstance(rdata, dns.rdtypes.ANY.PTR.PTR):
+    if isinstance(rdata, dns.rdtypes.ANY.PTR.PTR | dns.rdtypes.ANY.CNAME.CNAME):
         return labels_text(_labels(rdata.target))
     return str(rdata)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 from pathlib import Path
 
 import dns.message
@@ -233,3 +234,37 @@ def test_the_dmarc_record_takes_the_ttl_of_the_other_txt_records_at_its_name(ser
     assert ("spfbuild: warning: customer.test: _dmarc.customer.test: published with TTL 300, that of the other TXT "
             "records at the name (one TTL per RRset), not 1") in done.stderr.splitlines()
     assert cron(server, write(tmp_path), tmp_path).stdout == ""
+
+
+def test_per_zone_publishing_carries_each_domains_companions_and_a_clash_fails_that_domain_alone(
+        named_factory: NamedFactory, tmp_path: Path) -> None:
+    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+    for origin in ("one.test", "two.test"):
+        zones[origin] = (f"$TTL 300\n@ IN SOA ns.{origin}. hostmaster.{origin}. ( 1 3600 900 604800 300 )\n"
+                         f"@ IN NS ns.{origin}.\nns IN A 127.0.0.1\n")
+    zones["one.test"] += f'k1._domainkey.c01 IN TXT "{KEY}"\n'  # c01.one.test's CNAME would clash
+    server = named_factory(zones, updatable=["one.test", "two.test"])
+    server.tsig_key.path.chmod(0o600)
+    domains = ["one.test", "c01.one.test", "two.test"]
+    lines = ["defaults:", "  policy: fail", "  ttl: 1", "  dmarc: {policy: none}", "  publish:",
+             f'    rfc2136: "rfc2136://{server.host}:{server.port}"', f"    tsig_key: {server.tsig_key.path}",
+             "domains:"]
+    for domain in domains:
+        lines += [f"  {domain}:", "    senders:", "      - provider: mailchimp", "        dkim: true"]
+    config = write(tmp_path, "\n".join(lines) + "\n")
+    from bind.test_cron import spfbuild
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return spfbuild("flatten", config, "--nameserver", server.nameserver, "--state", tmp_path / "state.json")
+
+    done = run()
+    assert done.returncode == 1
+    assert [line for line in done.stderr.splitlines() if "spfbuild: " not in line] == [
+        "c01.one.test: k1._domainkey.c01.one.test: refused: the CNAME to dkim.mcsv.net. must be the only record at "
+        f'its name, and the zone holds TXT "{KEY[:60]}" there; nothing for c01.one.test was published']
+    for domain in ("one.test", "two.test"):
+        assert cname(server, f"k1._domainkey.{domain}") == "dkim.mcsv.net."
+        assert txt(server, f"_dmarc.{domain}") == ["v=DMARC1; p=none"]
+    assert txt(server, "_dmarc.c01.one.test") == [] and spf_at(server, "c01.one.test") == []
+    again = run()
+    assert again.returncode == 1 and again.stdout == ""  # the two published domains are unchanged

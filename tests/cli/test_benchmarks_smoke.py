@@ -65,6 +65,13 @@ def test_check_benchmark_reports_every_generated_domain() -> None:
     assert figures["with_errors"] > 0 and figures["peak_mb"] > 0
 
 
+def test_diff_benchmark_finds_the_drifted_domains_asking_each_question_once() -> None:
+    found = json.loads(script("bench_diff.py", "--domains", "20", "--latency", "5", "--no-compiled", "--json"))
+    figures = found["clients"]
+    assert (figures["in_sync"], figures["differs"], figures["other"]) == (18, 2, 0)
+    assert figures["queries"] == figures["distinct"] > 20 and found["compiled"] is None
+
+
 def test_startup_benchmark_times_each_command() -> None:
     figures = json.loads(script("bench_startup.py", "--runs", "1", "--json"))
     commands = ("lint", "render", "flatten", "check", "eval", "rules", "providers")

@@ -14,7 +14,7 @@ from spfbuild.cli import application
 
 app = application()
 runner = CliRunner()
-COMMANDS = ("lint", "render", "flatten", "check", "eval", "rules", "providers")
+COMMANDS = ("lint", "render", "flatten", "check", "diff", "eval", "rules", "providers")
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -44,7 +44,7 @@ def test_every_command_refuses_an_unknown_option_in_one_line(command: str) -> No
     assert err.startswith("spfbuild: error: unknown option '--no-such-option'") and len(err.splitlines()) == 1
 
 
-@pytest.mark.parametrize("command", ["lint", "render", "flatten", "check", "eval"])
+@pytest.mark.parametrize("command", ["lint", "render", "flatten", "check", "diff", "eval"])
 def test_help_states_the_usage_exit_status(command: str) -> None:
     code, out, _ = run(command, "--help")
     assert code == 0

@@ -12,7 +12,7 @@ import pytest
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample-configs"
 SAMPLE = str(SAMPLES / "office365-mailchimp.yaml")
-COMMANDS = ["render", "flatten", "lint", "check", "eval", "rules", "providers", "providers show"]
+COMMANDS = ["render", "flatten", "lint", "check", "diff", "eval", "rules", "providers", "providers show"]
 TABLE = [
     "Exit codes (every command):",
     "0   done; nothing to report or nothing changed",
@@ -32,6 +32,7 @@ def spfbuild(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     ("flatten", "Usage: spfbuild flatten [OPTIONS] CONFIG"),
     ("lint", "Usage: spfbuild lint [OPTIONS] [RECORD]"),
     ("check", "Usage: spfbuild check [OPTIONS] [DOMAIN]..."),
+    ("diff", "Usage: spfbuild diff [OPTIONS] CONFIG"),
     ("providers show", "Usage: spfbuild providers show [OPTIONS] ID"),
 ])
 def test_usage_lines_name_arguments_plainly(command: str, usage: str) -> None:

@@ -138,6 +138,16 @@ def test_compression_pointers_must_point_backwards() -> None:
         dns.message.from_wire(forward)
 
 
+def test_a_cname_question_is_left_to_dnspython_and_answered_by_the_cname_target() -> None:
+    query = dns.message.make_query("k1._domainkey.example.com", "CNAME")
+    response = dns.message.make_response(query)
+    response.answer.append(dns.rrset.from_text("k1._domainkey.example.com.", 300, "IN", "CNAME", "DKIM.mcsv.net."))
+    qname = labels(query)
+    assert read(response.to_wire(), query.id, qname, code("CNAME")) is None
+    expected = from_message(dns.message.from_wire(response.to_wire()), code("CNAME"))
+    assert interpret(expected, qname, code("CNAME")).records == ("DKIM.mcsv.net",)  # as PTR names: no final dot
+
+
 def test_a_txt_record_keeps_the_sizes_of_the_strings_it_was_published_in() -> None:
     query = dns.message.make_query("example.com", "TXT")
     response = dns.message.make_response(query)
