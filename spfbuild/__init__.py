@@ -35,6 +35,7 @@ _EXPORTS = {
     "evaluate": "spfbuild.api",
     "evaluate_async": "spfbuild.api",
     "DomainResult": "spfbuild.api",
+    "CompanionRecord": "spfbuild.api",
     "Record": "spfbuild.api",
     "LintResult": "spfbuild.linting",
     "Diagnostic": "spfbuild.diagnostics",
@@ -59,6 +60,7 @@ __all__ = [
     "ArgumentError",
     "CatalogueError",
     "CheckReport",
+    "CompanionRecord",
     "Config",
     "ConfigError",
     "Diagnostic",
@@ -91,6 +93,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from spfbuild.api import (
+        CompanionRecord,
         DomainResult,
         Record,
         check,

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from spfbuild.evaluation import Evaluation
 
 __all__ = [
+    "CompanionRecord",
     "DomainResult",
     "Record",
     "check",
@@ -55,12 +56,25 @@ class Record:
 
 
 @dataclass(frozen=True)
+class CompanionRecord:
+    """A DKIM or DMARC record published beside the SPF records: owner name, type (`CNAME` or
+    `TXT`), value (the CNAME's target, absolute without the final dot, or the TXT text), TTL."""
+
+    name: str
+    type: str
+    value: str
+    ttl: int
+
+
+@dataclass(frozen=True)
 class DomainResult:
-    """What `render` or `flatten` made of one domain: its records, or the one-line reason it failed."""
+    """What `render` or `flatten` made of one domain: its records (and the DKIM and DMARC records
+    beside them), or the one-line reason it failed."""
 
     domain: str
     records: tuple[Record, ...] = ()
     error: str | None = None
+    companions: tuple[CompanionRecord, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -207,4 +221,5 @@ def _resolver(nameservers: Sequence[str], timeout: float) -> Resolver:
 
 def _result(record_set: RecordSet) -> DomainResult:
     records = tuple(Record(r.name, r.value, r.ttl) for r in record_set.records)
-    return DomainResult(record_set.domain, records)
+    companions = tuple(CompanionRecord(c.name, c.type, c.value, c.ttl) for c in record_set.companions)
+    return DomainResult(record_set.domain, records, companions=companions)

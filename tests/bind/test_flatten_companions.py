@@ -204,3 +204,20 @@ def test_a_missing_dkim_parameter_fails_that_domain_alone(named: NamedServer, tm
     code, out, err = run(config, "--nameserver", named.nameserver)
     assert (code, out) == (1, "")
     assert "needs 'tenant'" in err and len(err.splitlines()) == 1
+
+
+def test_a_plan_reports_a_companion_change_and_writes_nothing(named: NamedServer, config: Path,
+                                                              tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    assert run(config, "--nameserver", named.nameserver, "--state", state)[0] == 0
+    saved = state.read_text(encoding="utf-8")
+    config.write_text(NL365PRO.replace("policy: none", "policy: quarantine")
+                      .replace("    dkim: true\n", ""), encoding="utf-8")
+    code, out, _ = run(config, "--nameserver", named.nameserver, "--state", state, "--check")
+    assert code == 2
+    assert out.splitlines() == [
+        "nl365pro.com: changed",
+        "  companion _dmarc.nl365pro.com TXT: " + DMARC.replace("p=none", "p=quarantine"),
+        "  companion k1._domainkey.nl365pro.com CNAME dropped from the config",
+    ]
+    assert state.read_text(encoding="utf-8") == saved
