@@ -23,6 +23,7 @@ import bench_capacity
 import bench_check
 import bench_diff
 import bench_flatten
+import bench_macro
 import bench_peer
 import bench_startup
 from benchlib import FIXTURE_ZONES, machine, ms, workdir
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_capacity.tenant(20.0, max(1, runs // 2 + 1), peer_python),
         *(bench_capacity.clients(20.0, min(1000, domains), budget) for budget in (None, 3)),
     ]
+    macro = bench_macro.bench(max(1, runs // 2 + 1))
     check = bench_check.bench(domains, 20.0, 200)
     drift = bench_diff.bench(min(300, domains), 20.0)
     drift_compiled = bench_diff.compiled(20.0)
@@ -71,15 +73,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({
             "machine": machine(), "seconds": elapsed, "flatten": [asdict(f) for f in flatten],
             "peer": [asdict(p) for p in peer],
-            "capacity": [asdict(c) for c in capacity], "check": asdict(check), "diff": asdict(drift),
-            "diff_compiled": asdict(drift_compiled),
+            "capacity": [asdict(c) for c in capacity], "macro": [asdict(m) for m in macro], "check": asdict(check),
+            "diff": asdict(drift), "diff_compiled": asdict(drift_compiled),
             "startup": asdict(startup),
         }, indent=2))
     elif args.markdown:
-        print(markdown(flatten, peer, check, startup, capacity, drift, drift_compiled))
+        print(markdown(flatten, peer, check, startup, capacity, macro, drift, drift_compiled))
     else:
         for block in [*(f.lines() for f in flatten), *(p.lines() for p in peer), *(c.lines() for c in capacity),
-                      check.lines(), drift.lines(), drift_compiled.lines(), startup.lines()]:
+                      ["macro-compiled SPF (in process, records answered from memory)", bench_macro.HEADER,
+                       *(m.row() for m in macro)], check.lines(), drift.lines(), drift_compiled.lines(),
+                      startup.lines()]:
             print("\n".join(block))
         print(f"\nmachine: {machine()}; all benchmarks took {elapsed:.0f} s")
     return 0
@@ -88,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 def markdown(flatten: list[bench_flatten.FlattenFigures], peer: list[bench_peer.PeerFigures],
              check: bench_check.CheckFigures, startup: bench_startup.StartupFigures,
              capacity: list[bench_capacity.TenantFigures | bench_capacity.ClientsFigures],
-             drift: bench_diff.DiffFigures, drift_compiled: bench_diff.CompiledFigures) -> str:
+             macro: list[bench_macro.MacroFigures], drift: bench_diff.DiffFigures,
+             drift_compiled: bench_diff.CompiledFigures) -> str:
     def met(ok: bool) -> str:
         return "met" if ok else "**missed**"
 
@@ -116,6 +121,7 @@ def markdown(flatten: list[bench_flatten.FlattenFigures], peer: list[bench_peer.
             f"{ms(p.peer_wall_s)}: {speed} | ≥ 3× | {met(p.speedup >= 3)} |"
         )
     rows += bench_capacity.markdown_rows(capacity)
+    rows += [m.markdown() for m in macro]
     rows.append(
         f"| Bulk check, {check.domains:,} domains, 20 ms | {check.domains_per_s:.0f} domains/s | ≥ 500/s | "
         f"{met(check.domains_per_s >= 500)} |"

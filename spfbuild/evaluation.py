@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from spfbuild.intervals import V6_BASE
 from spfbuild.macro import EXP_LETTERS, MacroError, expand, parse_macro_string
 from spfbuild.mechanisms import (
     MAX_DNS_LOOKUPS,
@@ -27,6 +28,7 @@ from spfbuild.mechanisms import (
     match,
 )
 from spfbuild.record import IPAddress, Mechanism, Record, is_spf_record, parse
+from spfbuild.regions import Region, region_of
 
 __all__ = [
     "MAX_DNS_LOOKUPS",
@@ -89,25 +91,60 @@ class _Shared:
 
 class SharedResults:
     """The results of included and redirected records, shared between evaluations that see the
-    same DNS: one record's result at one address is computed once, however many evaluations
-    (of however many domains) reach it.
+    same DNS: one record's result for one class of addresses is computed once, however many
+    evaluations (of however many domains, at however many addresses) reach it.
 
-    An entry is exact: the evaluator is deterministic given the answers, the address, and (when
-    a macro read them, which `Session.personal` counts) the sender and HELO name. It is used only
+    A class is an interval of the record's region (`spfbuild.regions`), inside which every
+    address gets the same result; a record whose tree has no region (macros, `ptr`), and a
+    redirect's target, whose explanation may spell the address, are keyed by address instead.
+    An entry is exact: the evaluator is deterministic given the answers, the class, and (when a
+    macro read them, which `Session.personal` counts) the sender and HELO name. It is used only
     when the evaluation has room left for the lookups and void lookups it cost (past a limit, the
     record is evaluated for real, to fail where a receiver would), never while tracing, and
     never stored when the resolver answered from its own records (`private_answers`: names whose
-    answers differ between the evaluations sharing it)."""
+    answers differ between the evaluations sharing it); a region is used only by a resolver that
+    has none of the names it read among its own (`private_names`)."""
 
     def __init__(self) -> None:
-        self._general: dict[tuple[str, int, int, bool], _Shared] = {}
-        self._personal: dict[tuple[str, int, int, bool, str, str], _Shared] = {}
+        self._general: dict[tuple[object, ...], _Shared] = {}
+        self._personal: dict[tuple[object, ...], _Shared] = {}
+        self._regions: dict[str, Region | None] = {}
 
-    def find(self, session: Session, target: str, explain: bool) -> _Shared | None:
+    def key(self, session: Session, target: str, explain: bool) -> tuple[object, ...] | None:
+        """What the result of `target` is shared under for this evaluation's address; None when
+        the target's region is not known yet (`learn_key`)."""
+        if explain:
+            return self._exact(session, target, explain)
+        if target not in self._regions:
+            return None
+        return self._key(session, target, self._regions[target])
+
+    async def learn_key(self, session: Session, target: str) -> tuple[object, ...]:
+        """`key` (for explain=False) once the target's region is found."""
+        resolver = session.resolver
+        private = getattr(resolver, "private_answers", 0)
+        region = await region_of(resolver, target)
+        if getattr(resolver, "private_answers", 0) != private:
+            # The tree reads records the resolver gives for itself alone (a flattening's chained
+            # records): keyed by address, and not walked again.
+            region = None
+        self._regions[target] = region
+        return self._key(session, target, region)
+
+    def _key(self, session: Session, target: str, region: Region | None) -> tuple[object, ...]:
+        if region is None or not region.names.isdisjoint(getattr(session.resolver, "private_names", ())):
+            return self._exact(session, target, False)
         ip = session.ip
-        found = self._general.get((target, ip.version, int(ip), explain))
+        return (target, region.index(int(ip) + (0 if ip.version == 4 else V6_BASE)))
+
+    @staticmethod
+    def _exact(session: Session, target: str, explain: bool) -> tuple[object, ...]:
+        return (target, session.ip.version, int(session.ip), explain)
+
+    def find(self, session: Session, key: tuple[object, ...]) -> _Shared | None:
+        found = self._general.get(key)
         if found is None and self._personal:
-            found = self._personal.get((target, ip.version, int(ip), explain, session.sender, session.helo))
+            found = self._personal.get((*key, session.sender, session.helo))
         if found is None:
             return None
         if session.lookups + found.lookups > session.max_lookups:
@@ -116,12 +153,11 @@ class SharedResults:
             return None
         return found
 
-    def keep(self, session: Session, target: str, explain: bool, entry: _Shared) -> None:
-        ip = session.ip
+    def keep(self, session: Session, key: tuple[object, ...], entry: _Shared) -> None:
         if entry.personal:
-            self._personal[(target, ip.version, int(ip), explain, session.sender, session.helo)] = entry
+            self._personal[(*key, session.sender, session.helo)] = entry
         else:
-            self._general[(target, ip.version, int(ip), explain)] = entry
+            self._general[key] = entry
 
 
 def sender_address(ip: str | IPAddress) -> IPAddress:
@@ -300,7 +336,8 @@ async def _below(session: Session, target: str, depth: int, *, explain: bool) ->
     shared = session.shared
     if not isinstance(shared, SharedResults) or session.tracing:
         return await _check(session, target, depth + 1, explain=explain)
-    found = shared.find(session, target, explain)
+    key = shared.key(session, target, explain) or await shared.learn_key(session, target)
+    found = shared.find(session, key)
     if found is not None:
         session.lookups += found.lookups
         session.void_lookups += found.voids
@@ -317,7 +354,7 @@ async def _below(session: Session, target: str, depth: int, *, explain: bool) ->
         if within and getattr(session.resolver, "private_answers", 0) == private:
             entry = _Shared(verdict, abort, session.lookups - lookups, session.void_lookups - voids,
                             session.personal != personal)
-            shared.keep(session, target, explain, entry)
+            shared.keep(session, key, entry)
 
     try:
         verdict = await _check(session, target, depth + 1, explain=explain)

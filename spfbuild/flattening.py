@@ -111,7 +111,7 @@ async def _flatten_records(
         from spfbuild.compiled import compile_domain
 
         compiled = functools.partial(compile_domain, spec, top, root, partition, main_budget, declared=declared,
-                                     warnings=composition.warnings)
+                                     warnings=composition.warnings + top.warnings)
         if spec.flatten.mode == "macro":
             return await compiled()
         try:
@@ -137,7 +137,7 @@ async def _flatten_records(
         origins=_origins(layout.groups),
         sources=_source_ranges(top, kept),
         checked=checked,
-        warnings=composition.warnings,
+        warnings=composition.warnings + top.warnings,
     )
 
 
@@ -202,10 +202,11 @@ def _resolve_top(
     failure = next((f for f in found if isinstance(f, Failure)), None)
     if failure is not None:
         raise FlattenError(failure.message)
-    problem = partition.problem(root)
+    sets = [f if isinstance(f, TermSet) else None for f in found]
+    broken = _broken_kept(partition, root, mechanisms, answers, sets)
+    problem = partition.problem(root, frozenset(broken))
     if problem is not None:
         raise FlattenError(problem)
-    sets = [f if isinstance(f, TermSet) else None for f in found]
     counts = [_cost(graph, a) for a in answers[: len(mechanisms)]]
     # A reason the config or the catalogue gives wins over the one found in DNS.
     reasons = {i: OPAQUE_REASON for i, s in enumerate(sets) if s is None}
@@ -225,8 +226,30 @@ def _resolve_top(
     return Top(list(composed), mechanisms, sets, [c.lookups for c in counts],
                [(c.void_ipv4, c.void_ipv6) for c in counts], reasons, redirect, redirect_claims, redirect_cost.lookups,
                (redirect_cost.void_ipv4, redirect_cost.void_ipv6), tail,
-               [_never_errs(graph, a) for a in answers[: len(mechanisms)]],
-               frozenset(i for i, c in enumerate(composed) if keeps_literal(c, spec.flatten.keep, catalogue)))
+               [_never_errs(partition, a) for a in answers[: len(mechanisms)]],
+               frozenset(i for i, c in enumerate(composed) if keeps_literal(c, spec.flatten.keep, catalogue)),
+               tuple(broken.values()))
+
+
+def _broken_kept(partition: Partition, root: Fetched, mechanisms: list[Mechanism], answers: list[Answered | None],
+                 sets: list[TermSet | None]) -> dict[str, str]:
+    """The targets of top-level includes kept as written (their result depends on the client)
+    whose trees are broken for every receiver alike (`Partition.lasting_problem`), each with a
+    warning: such a term gives permerror wherever it is evaluated, kept in place in the
+    flattened record as in the declared one, so every address keeps its result. A DNS failure
+    during the run still refuses."""
+    broken: dict[str, str] = {}
+    for mech, answer, term_set in zip(mechanisms, answers, sets, strict=False):
+        if term_set is not None or mech.kind != "include" or not isinstance(answer, Target):
+            continue
+        child = partition.graph.node(answer.followed) if answer.followed is not None else None
+        if child is None:
+            continue  # unresolved or never followed: `Partition.problem` judges it
+        why, lasting = partition.lasting_problem(child)
+        if why is not None and lasting:
+            broken[child.domain] = (f"{mech} in {root.domain}: {why}: permerror for every client that reaches it; "
+                                    "kept in place")
+    return broken
 
 
 def _cost(graph: Graph, answer: Answered | None) -> Cost:
@@ -247,9 +270,10 @@ def _cost(graph: Graph, answer: Answered | None) -> Cost:
     return Cost(1 + below.lookups, below.void_ipv4 + dynamic, below.void_ipv6 + dynamic)
 
 
-def _never_errs(graph: Graph, answer: Answered | None) -> bool:
+def _never_errs(partition: Partition, answer: Answered | None) -> bool:
     """Whether a term kept as written can only match or not match: pass ranges may move ahead of
-    it only then. Its tree was resolved and found valid (or flattening was refused), and a macro
+    it only then. Its tree was resolved and found valid (a tree broken for every receiver may be
+    kept, see `_broken_kept`: never one that never errs), and a macro
     in an `a`, `mx` or `exists` only decides match or no match (its void lookups are within the
     budget); but an include or redirect whose target a macro names leads to a record nobody has
     seen, which may not exist (permerror)."""
@@ -257,8 +281,9 @@ def _never_errs(graph: Graph, answer: Answered | None) -> bool:
         return True
     if answer.name is Status.DYNAMIC:
         return False
+    graph = partition.graph
     child = graph.node(answer.followed) if answer.followed is not None else None
-    if child is None:
+    if child is None or partition.problem(child) is not None:
         return False
     return all(t.name is not Status.DYNAMIC for node in graph.reachable(child) for t in node.targets)
 

@@ -13,6 +13,7 @@ writing an interval back as the fewest CIDR blocks.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -51,8 +52,7 @@ class Block(NamedTuple):
 
     def term(self) -> str:
         """The block as an SPF ip4/ip6 mechanism, a single address without its prefix."""
-        kind = "ip4" if self.version == 4 else "ip6"
-        return f"{kind}:{self.address}" if self.is_host else f"{kind}:{self.address}/{self.prefixlen}"
+        return _term(self)
 
     def network(self) -> IPNetwork:
         return ipaddress.ip_network(f"{self.address}/{self.prefixlen}")
@@ -161,6 +161,12 @@ class AddressSet:
     def size(self) -> int:
         bounds = self.bounds
         return sum(bounds[i + 1] - bounds[i] for i in range(0, len(bounds), 2))
+
+
+@functools.lru_cache(maxsize=1 << 16)  # layouts write the same blocks candidate after candidate
+def _term(block: Block) -> str:
+    kind = "ip4" if block.version == 4 else "ip6"
+    return f"{kind}:{block.address}" if block.is_host else f"{kind}:{block.address}/{block.prefixlen}"
 
 
 EMPTY = AddressSet()

@@ -52,6 +52,7 @@ class Top:
     tail: list[str]  # modifiers kept as written (exp, unknown)
     safe: list[bool]  # the term only matches or not, never ends the evaluation with an error
     literal: frozenset[int] = frozenset()  # kept terms that must stay in the published record's own text
+    warnings: tuple[str, ...] = ()  # kept terms whose trees are broken for every receiver
 
 
 def choose(top: Top, spec: DomainSpec, main_budget: int) -> tuple[set[int], Layout]:
@@ -105,11 +106,12 @@ def choose(top: Top, spec: DomainSpec, main_budget: int) -> tuple[set[int], Layo
 def _fit(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, budget: int) -> Layout | None:
     """The stable layout of `kept` if it is within the lookup budget, else the dense one if it
     is; None when neither is (or neither fits the bytes)."""
+    plan = _plan(top, kept)  # the same terms for every packing
     # Stable first; dense when stable needs more chained records than the budget allows; and
     # compact terms only when even dense does not fit, so records that fit stay as they were.
     for dense, compact in ((False, False), (True, False), (True, True)):
         try:
-            found = layout(top, kept, spec, main_budget, dense=dense, compact=compact)
+            found = _packed(top, kept, plan, spec, main_budget, dense=dense, compact=compact)
         except FlattenError:
             continue
         if found.lookups <= budget:
@@ -174,6 +176,42 @@ def layout(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, *, dens
     chained records full, ignoring which sender each range came from; `compact` writes the
     chained records' ranges as covering blocks after their exceptions where that is shorter
     (spfbuild.encoding): such terms stay out of the main record."""
+    return _packed(top, kept, _plan(top, kept), spec, main_budget, dense=dense, compact=compact)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A layout before packing: the main record's closing terms, the pass addresses movable to
+    the front by segment, and the result classes (the self-check's samples)."""
+
+    after: list[str]
+    pools: list[tuple[int, AddressSet]]
+    samples: list[AddressSet]
+
+
+def _packed(top: Top, kept: set[int], plan: _Plan, spec: DomainSpec, main_budget: int, *, dense: bool,
+            compact: bool) -> Layout:
+    after = plan.after
+    room = spec.flatten.max_record_bytes - size([]) - 2  # a compact term must fit one chained record
+    groups = _groups(top, plan.pools, room if compact else None)
+    names = functools.partial(chain_name, spec)
+    try:
+        try:
+            packed = pack([g.terms for g in groups], [], after, main_budget, spec.flatten.max_record_bytes, names,
+                          dense=dense)
+        except PackError:
+            if not compact:
+                raise
+            # Closing terms over the main record's budget: runs of them go to chained records of
+            # their own, behind qualified includes.
+            packed = pack_offloading([g.terms for g in groups], after, main_budget, spec.flatten.max_record_bytes,
+                                     names)
+    except PackError as exc:
+        raise FlattenError(f"{spec.domain}: {exc}") from None
+    return Layout(packed, lookups_before_chains(top, kept) + len(packed.chains), groups, plan.samples)
+
+
+def _plan(top: Top, kept: set[int]) -> _Plan:
     decided = EMPTY  # addresses an earlier segment already gives a result
     after: list[str] = []
     pools: list[tuple[int, AddressSet]] = []  # (segment start, pass addresses) movable to the front
@@ -203,23 +241,7 @@ def layout(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, *, dens
     if top.redirect is not None and top.redirect_claims is None:
         after.append(str(top.redirect))
     after += top.tail
-    room = spec.flatten.max_record_bytes - size([]) - 2  # a compact term must fit one chained record
-    groups = _groups(top, pools, room if compact else None)
-    names = functools.partial(chain_name, spec)
-    try:
-        try:
-            packed = pack([g.terms for g in groups], [], after, main_budget, spec.flatten.max_record_bytes, names,
-                          dense=dense)
-        except PackError:
-            if not compact:
-                raise
-            # Closing terms over the main record's budget: runs of them go to chained records of
-            # their own, behind qualified includes.
-            packed = pack_offloading([g.terms for g in groups], after, main_budget, spec.flatten.max_record_bytes,
-                                     names)
-    except PackError as exc:
-        raise FlattenError(f"{spec.domain}: {exc}") from None
-    return Layout(packed, lookups_before_chains(top, kept) + len(packed.chains), groups, samples)
+    return _Plan(after, pools, samples)
 
 
 def _default(top: Top, claims: list[Claim]) -> str | None:

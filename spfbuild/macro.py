@@ -193,7 +193,8 @@ def _dotted_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
 
 def transform(value: str, expand: Expand) -> str:
     delimiters = expand.delimiters or "."
-    parts = re.split("[" + re.escape(delimiters) + "]", value)
+    # The default delimiter needs no pattern: the common case, expanded per evaluated address.
+    parts = value.split(".") if delimiters == "." else re.split("[" + re.escape(delimiters) + "]", value)
     if expand.reverse:
         parts.reverse()
     if expand.digits is not None and expand.digits < len(parts):
@@ -236,6 +237,8 @@ def expand(macro: MacroString, ctx: MacroContext) -> str:
 
 
 def _unescape(text: str) -> str:
+    if "%" not in text:
+        return text
     return re.sub(r"%[%_-]", lambda m: _ESCAPES[m.group(0)], text)
 
 

@@ -145,7 +145,7 @@ class Session:
         carry it, which the caller treats as a name that does not exist."""
         if spec is None:
             return domain
-        literal, name = _literal_target(spec)
+        literal, name = literal_target(spec)
         if literal:
             return name
         parsed = parse_macro_string(spec, letters=DOMAIN_LETTERS)
@@ -182,7 +182,7 @@ class Session:
 
 
 @functools.lru_cache(maxsize=4096)
-def _literal_target(spec: str) -> tuple[bool, str | None]:
+def literal_target(spec: str) -> tuple[bool, str | None]:
     """(True, the <target-name>) for a domain-spec without macro-expands, the same in every
     evaluation (escapes such as %% still resolved); (False, None) for one with macro-expands or
     that does not parse."""
@@ -288,6 +288,10 @@ def dns_name_problem(name: str) -> str | None:
     if len(name) > 253:
         return "longer than 253 characters"
     labels = name.split(".")
+    if name.isascii():  # characters are octets: the common case, and asked per evaluated address
+        if "" in labels:
+            return "empty label"
+        return "label longer than 63 octets" if max(map(len, labels)) > 63 else None
     if any(not label for label in labels):
         return "empty label"
     if any(len(label.encode("utf-8", "surrogateescape")) > 63 for label in labels):

@@ -60,7 +60,12 @@ def pack(
     flat = [term for group in groups for term in group]
     if dense:
         groups = [flat]
-    for count in range(MAX_CHAINS + 1):
+    # Fewer chained records than the ranges' bytes need cannot hold them: those counts are not
+    # tried (the count of none is, for its message when even the kept terms do not fit).
+    fewest = max(0, -(-(sum(len(t) + 1 for t in flat) - main_budget) // chain_budget))
+    if fewest > 0:
+        _attempt(groups, flat, before, after, main_budget, chain_budget, chain_name, 0, measure_only=True)
+    for count in range(fewest, MAX_CHAINS + 1):
         packed = _attempt(groups, flat, before, after, main_budget, chain_budget, chain_name, count)
         if packed is not None:
             return packed
@@ -76,7 +81,11 @@ def _attempt(
     chain_budget: int,
     chain_name: Callable[[int], str],
     count: int,
+    *,
+    measure_only: bool = False,
 ) -> Packed | None:
+    """The packing with `count` chained records, or None when the ranges need more; with
+    `measure_only`, only the check that the main record's fixed terms fit."""
     includes = [f"include:{chain_name(i)}" for i in range(1, count + 1)]
     base = [*before, *includes, *after]
     if size(base) > main_budget:
@@ -86,6 +95,8 @@ def _attempt(
                 f"{main_budget}"
             )
         raise PackError(f"{count} chained records no longer fit in the main record's budget of {main_budget}")
+    if measure_only:
+        return None
     inline = _fill(flat, [*before], [*includes, *after], main_budget)
     rest = _regroup(groups, len(inline))
     chains = _chains(rest, chain_budget)

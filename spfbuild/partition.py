@@ -19,6 +19,7 @@ receiver could not evaluate.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from spfbuild.errors import SPFBuildError
@@ -136,20 +137,31 @@ class Partition:
             found = self._passing[name] = pass_set(below)
         return found
 
-    def problem(self, root: Fetched) -> str | None:
+    def problem(self, root: Fetched, skip: frozenset[str] = frozenset()) -> str | None:
         """The first broken record in `root`'s tree, depth first in evaluation order: what makes
-        a receiver's result temperror or permerror wherever the tree is kept as written."""
-        for node in self.graph.reachable(root):
+        a receiver's result temperror or permerror wherever the tree is kept as written. The
+        root's includes of the names in `skip` are not entered (`lasting_problem` reads them)."""
+        return next((why for why, _ in self._problems(root, skip)), None)
+
+    def lasting_problem(self, root: Fetched) -> tuple[str | None, bool]:
+        """The first broken record in `root`'s tree, and whether every problem in it is one that
+        every receiver meets alike whenever it evaluates the tree (no record, several, a syntax
+        error, a target DNS cannot carry: permerror), rather than one of this run (a DNS
+        failure, a record the walk did not reach)."""
+        found = list(self._problems(root))
+        return (found[0][0] if found else None), all(lasting for _, lasting in found)
+
+    def _problems(self, root: Fetched, skip: frozenset[str] = frozenset()) -> Iterator[tuple[str, bool]]:
+        for node in self.graph.reachable(root, skip):
             why = record_problem(node)
             if why is not None:
-                return why
+                yield why, node.status is not Status.TEMPERROR
             for target, child in self.graph.children(node):
                 if child is None:
-                    return _unreached(self.graph.unreached, target)
+                    yield _unreached(self.graph.unreached, target), False
             for target in node.targets:
                 if target.name is Status.INVALID:
-                    return f"{target.via} in {node.domain}: the target is not a valid domain name"
-        return None
+                    yield f"{target.via} in {node.domain}: the target is not a valid domain name", True
 
     def _compute(self, node: Fetched) -> Claims | Opaque | Failure:
         why = record_problem(node)

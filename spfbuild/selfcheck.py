@@ -31,6 +31,7 @@ from spfbuild.intervals import END, AddressSet, address_at, span
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
 from spfbuild.record import IPAddress, Mechanism, parse
+from spfbuild.regions import may_spell_an_address
 from spfbuild.tree import Fetched, Graph, TermLookup
 
 MAX_SAMPLES = 4000
@@ -48,8 +49,11 @@ class Overlay:
         self.own = frozenset(self.answers)  # the answers only this overlay gives
 
     async def query(self, name: str, rdtype: str) -> Answer:
+        return await self.ask((name.lower().rstrip("."), rdtype.upper()), name, rdtype)
+
+    async def ask(self, key: tuple[str, str], name: str, rdtype: str) -> Answer:
+        """The answer for `key`, the normal form of (`name`, `rdtype`)."""
         # Thousands of evaluations read the same few answers: each is asked of the resolver once.
-        key = (name.lower().rstrip("."), rdtype.upper())
         known = self.answers.get(key)
         if known is None:
             known = self.answers[key] = await self.base.query(name, rdtype)
@@ -63,22 +67,30 @@ class AddressView:
 
     def __init__(self, overlay: Overlay, address: IPAddress, asked: tuple[str, ...] = ()):
         self.overlay = overlay
-        self.forms = _address_forms(address)
+        self.address = address
         self.asked = asked
         # Answers given from the overlay's own records: an evaluation that read one is not shared
         # with other domains' (see evaluation.SharedResults). Answers naming the address are
         # the same for every evaluation of that address.
         self.private_answers = 0
 
+    @property
+    def private_names(self) -> frozenset[tuple[str, str]]:
+        """The (name, type) pairs this view answers from its own records (see SharedResults)."""
+        return self.overlay.own
+
     async def query(self, name: str, rdtype: str) -> Answer:
-        key = "." + name.lower().rstrip(".") + "."
-        if any(mark in key for mark in self.asked):
+        normal, rdtype_upper = name.lower().rstrip("."), rdtype.upper()
+        dotted = f".{normal}."
+        if any(mark in dotted for mark in self.asked):
             return await self.overlay.query(name, rdtype)
-        if rdtype.upper() == "PTR" or any(form in key for form in self.forms):
-            return Answer(key.strip("."), rdtype.upper(), Outcome.NXDOMAIN, server="self-check")
-        if (key.strip("."), rdtype.upper()) in self.overlay.own:
+        if rdtype_upper == "PTR" or (may_spell_an_address(normal)
+                                     and any(form in dotted for form in _address_forms(self.address))):
+            return Answer(normal, rdtype_upper, Outcome.NXDOMAIN, server="self-check")
+        key = (normal, rdtype_upper)
+        if key in self.overlay.own:
             self.private_answers += 1
-        return await self.overlay.query(name, rdtype)
+        return await self.overlay.ask(key, name, rdtype)
 
 
 @functools.lru_cache(maxsize=MAX_SAMPLES)  # asked for both sides of each sample address

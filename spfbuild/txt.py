@@ -44,7 +44,16 @@ def rdata_size(strings: tuple[str, ...] | list[str]) -> int:
 
 
 def record_size(value: str, limit: int = MAX_STRING_BYTES) -> int:
-    return rdata_size(split_strings(value, limit))
+    """`rdata_size(split_strings(value, limit))`, without building the strings for ASCII text
+    (one character, one octet): packing measures thousands of candidate records."""
+    if not value.isascii():
+        return rdata_size(split_strings(value, limit))
+    strings, start, length = 1, 0, len(value)
+    while length - start > limit:
+        cut = value.rfind(" ", start + 1, start + limit + 1)
+        start = cut if cut > 0 else start + limit
+        strings += 1
+    return length + strings
 
 
 def quote(string: str) -> str:

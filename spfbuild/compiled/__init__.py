@@ -77,7 +77,7 @@ async def _compile(spec: DomainSpec, top: Top, root: Fetched, partition: Partiti
     checked = None
     if declared is not None:
         checked = await check_compiled(root, partition.graph, segments, compiled, partition.walker.resolver,
-                                       declared)
+                                       declared, partition.verdicts)
     records = (main, *(TxtRecord(name, value, spec.ttl) for name, value in compiled.records()))
     return Flattened(
         domain=spec.domain,

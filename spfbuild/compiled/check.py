@@ -21,7 +21,7 @@ from spfbuild.compiled.blocks import FAMILIES
 from spfbuild.compiled.build import Compiled
 from spfbuild.compiled.source import Segments
 from spfbuild.compiled.zone import ServedZone, ZoneResolver
-from spfbuild.evaluation import check_host
+from spfbuild.evaluation import SharedResults, check_host
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
 from spfbuild.record import IPAddress
@@ -45,10 +45,12 @@ def served_zone(compiled: Compiled) -> ServedZone:
 
 async def check_compiled(
     root: Fetched, graph: Graph, segments: Segments, compiled: Compiled, resolver: DNSResolver,
-    declared: str | None = None,
+    declared: str | None = None, shared: SharedResults | None = None,
 ) -> Checked:
     """Raise FlattenError naming the first address whose result differs from `declared` (the
-    declaration as written; the composed record of `root` when not given); else what was checked."""
+    declaration as written; the composed record of `root` when not given); else what was checked.
+    `shared` (one per run) shares the declared side's included records' results per address class
+    (see `SharedResults`); the compiled side's names are answered by the zone, for it alone."""
     domain = root.domain
     sender = f"postmaster@{domain}"
     original = declared if declared is not None else root.record or ""
@@ -61,9 +63,10 @@ async def check_compiled(
     starts = _points(spans)
     blocks = [(n.version, int(n.network_address), int(n.broadcast_address)) for n in block_networks(compiled)]
     points = sorted(set(starts) | set(_points(blocks)))
-    expected = await _evaluate(starts, lambda a: AddressView(before, a), domain, sender, lifted=True)
+    expected = await _evaluate(starts, lambda a: AddressView(before, a), domain, sender, lifted=True,
+                               shared=shared or SharedResults())
     got = await _evaluate(points, lambda a: ZoneResolver(zone, AddressView(after, a)), domain, sender,
-                          lifted=False)
+                          lifted=False, shared=None)
     for point, (result, _, _) in zip(points, got, strict=True):
         want = expected[bisect.bisect_right(starts, point) - 1][0]
         if result != want:
@@ -101,12 +104,13 @@ def _address(point: tuple[int, int]) -> IPAddress:
 
 
 async def _evaluate(points: list[tuple[int, int]], view: Callable[[IPAddress], DNSResolver], domain: str,
-                    sender: str, *, lifted: bool) -> list[tuple[str, int, int]]:
+                    sender: str, *, lifted: bool, shared: SharedResults | None) -> list[tuple[str, int, int]]:
     limit = 10_000 if lifted else None
 
     async def one(point: tuple[int, int]) -> tuple[str, int, int]:
         ip = _address(point)
-        e = await check_host(ip, domain, sender, view(ip), max_lookups=limit, max_void_lookups=limit, keep_trace=False)
+        e = await check_host(ip, domain, sender, view(ip), max_lookups=limit, max_void_lookups=limit, keep_trace=False,
+                             shared=shared)
         return e.result, e.lookups, e.void_lookups
 
     # The first evaluations ask together for anything the walk did not already hold (exp= texts);

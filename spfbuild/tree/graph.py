@@ -57,8 +57,9 @@ class Graph:
             if target.followed is not None:
                 yield target, self.nodes.get(target.followed)
 
-    def reachable(self, root: Fetched) -> Iterator[Fetched]:
-        """`root`, then every resolved node below it, each once, depth first in evaluation order."""
+    def reachable(self, root: Fetched, skip: frozenset[str] = frozenset()) -> Iterator[Fetched]:
+        """`root`, then every resolved node below it, each once, depth first in evaluation order;
+        the root's own includes and redirect of the names in `skip` are not followed."""
         seen: set[str] = set()
         stack = [root]
         while stack:
@@ -67,7 +68,8 @@ class Graph:
                 continue
             seen.add(node.domain)
             yield node
-            below = [child for _, child in self.children(node) if child is not None and child.domain not in seen]
+            below = [child for _, child in self.children(node) if child is not None and child.domain not in seen
+                     and not (node is root and child.domain in skip)]
             stack.extend(reversed(below))
 
     def cycle(self, root: Fetched) -> tuple[str, ...] | None:

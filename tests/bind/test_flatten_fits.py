@@ -28,6 +28,8 @@ FAILS = " ".join(f"-ip4:198.18.{2 * n}.0/24" for n in range(30))  # thirty range
 SPREAD = " ".join(f"-ip4:10.{n}.1.1" for n in range(1, 21))  # one excepted host in each of twenty /16s
 PARTNER = " ".join(f"ip4:172.16.{n}.0/24" for n in range(30))
 
+NX_INCLUDE = "v=spf1 include:%{d}.nx.example ip4:198.51.100.0/24 -all"
+
 # Made-up records on documentation and private ranges, served as fits.test.
 FITS_RECORDS = [
     ("p.fits.test", quote_all(split_strings(f"v=spf1 {EXCLUSIONS} ip4:10.0.0.0/8 -all"))),
@@ -58,6 +60,9 @@ CASES = {
     # `exists:` without macros does not depend on the client: flattened like `a`.
     "exists": 'existing: "v=spf1 exists:host.flat.test exists:v2.fits.test ip4:192.0.2.0/24 ~all"\n'
               "flatten:\n  max_lookups: 0\n",
+    # An include whose target does not exist is permerror for every client that reaches it: kept
+    # where it stands, with nothing moved ahead of it.
+    "nxinclude": f'existing: "{NX_INCLUDE}"\n',
 }
 
 
@@ -66,6 +71,7 @@ def _zones(extra: dict[str, str] | None = None) -> dict[str, str]:
     zones |= {origin: worlds.zone_text(origin, records) for origin, records in worlds.EXTRA_ZONES.items()
               if origin != worlds.TENANT}
     zones["fits.test"] = zone("fits.test", FITS_RECORDS)
+    zones["nx.example"] = zone("nx.example", [])  # served, so its names do not exist (NXDOMAIN)
     return zones | (extra or {})
 
 
@@ -124,3 +130,13 @@ def test_a_declaration_that_fits_is_flattened_and_keeps_every_result(name: str, 
         != (now := oracle.result(ip, f"{name}.after.test"))
     ]
     assert differ == []
+
+
+def test_an_include_of_a_name_that_does_not_exist_keeps_its_place(named_factory: NamedFactory,
+                                                                   tmp_path: Path) -> None:
+    world = named_factory(_zones())
+    path = tmp_path / "nx.yaml"
+    path.write_text(f'domain: nx.after.test\nexisting: "{NX_INCLUDE}"\n', encoding="utf-8")
+    (flattened,) = spfbuild.flatten(spfbuild.load_config(path), nameservers=[world.nameserver])
+    assert flattened.error is None, flattened.error
+    assert [r.text for r in flattened.records] == [NX_INCLUDE]
