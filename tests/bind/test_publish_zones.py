@@ -6,6 +6,7 @@ at a name kept."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -201,3 +202,26 @@ def test_the_publishing_benchmark_sends_one_update_per_zone() -> None:
     (figures,) = json.loads(done.stdout)
     assert (figures["domains"], figures["zones"], figures["updates"]) == (20, 2, 2)
     assert figures["exit_codes"] == [0, 0, 0]
+
+
+def test_two_keys_for_one_zone_both_publish(named_factory: NamedFactory, tmp_path: Path) -> None:
+    # Two UPDATEs for one zone, each guarded by the SOA the other changes: they go one after the other.
+    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+    zones |= {zone: zone_text(zone) for zone in ZONES}
+    server = named_factory(zones, updatable=ZONES, other_keys=["spfbuild-second-key"])
+    (tmp_path / "keys").mkdir()
+    keys = {"push.key": server.tsig_key.path, "second.key": server.other_keys["spfbuild-second-key"].path}
+    for name, source in keys.items():
+        shutil.copy(source, tmp_path / "keys" / name)
+        (tmp_path / "keys" / name).chmod(0o600)
+    second = {d: publish_to(server, "keys/second.key") for d in domains()[1::2]}
+    config = write_config(tmp_path, config_text(publish_to(server), broken=None, overrides=second))
+    done = cron(server, config, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert all(spf_at(server, domain) for domain in domains())
+    assert len(updates_logged(server)) == 2 * len(ZONES), "one UPDATE per zone and key"
+
+
+def updates_logged(server: NamedServer) -> set[str]:
+    """The UPDATE messages named logged (one connection each; it logs every record it changes)."""
+    return set(re.findall(r"client @\S+ (\S+) \S+: updating zone", server.log_path.read_text(errors="replace")))

@@ -217,7 +217,8 @@ class NamedServer:
 
     *zones* is a directory of ``<origin>.zone`` files, or a mapping
     ``origin -> zone text``.  Zones whose origin is in *updatable* accept
-    dynamic updates signed with :attr:`tsig_key`
+    dynamic updates signed with :attr:`tsig_key`, or with any of the keys named in
+    *other_keys* (:attr:`other_keys`)
     (``update-policy { grant <key> zonesub ANY; }``); all others refuse them.
 
     Use as a context manager, or call :meth:`start` and :meth:`close`.
@@ -231,6 +232,7 @@ class NamedServer:
         *,
         updatable: Iterable[str] = (),
         key_name: str = "spfbuild-update-key",
+        other_keys: Iterable[str] = (),
         key_algorithm: str = "hmac-sha256",
         named_binary: str | None = None,
         start_timeout: float = 10.0,
@@ -258,6 +260,10 @@ class NamedServer:
             self.zone_file(origin).write_text(text, encoding="utf-8")
 
         self.tsig_key: TsigKey = _generate_tsig_key(key_name, key_algorithm, self.workdir / f"{key_name}.key")
+        #: More keys the updatable zones accept, by name (``other_keys``).
+        self.other_keys: dict[str, TsigKey] = {
+            name: _generate_tsig_key(name, key_algorithm, self.workdir / f"{name}.key") for name in other_keys
+        }
         self._rndc_key_name = "spfbuild-rndc-key"
         self._rndc_secret = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
@@ -351,6 +357,7 @@ class NamedServer:
             "};",
             "",
             f'include "{self.tsig_key.path}";',
+            *(f'include "{key.path}";' for key in self.other_keys.values()),
             "",
         ]
         for origin in self._zones:
@@ -359,7 +366,9 @@ class NamedServer:
             parts.append(f'\tfile "{self.zone_file(origin)}";')
             if origin in self._updatable:
                 parts.append(f'\tjournal "{self.journal_file(origin)}";')
-                parts.append(f'\tupdate-policy {{ grant "{self.tsig_key.name}" zonesub ANY; }};')
+                keys = (self.tsig_key, *self.other_keys.values())
+                grants = "".join(f' grant "{key.name}" zonesub ANY;' for key in keys)
+                parts.append(f"\tupdate-policy {{{grants} }};")
             parts.append("};")
         return "\n".join(parts) + "\n"
 
