@@ -12,6 +12,7 @@ import dns.zone
 import pytest
 from octodns.provider import yaml as octodns_yaml
 from octodns.zone import Zone
+from support import nl365pro
 from support.named import NamedServer
 from typer.testing import CliRunner
 
@@ -21,30 +22,8 @@ app = application()
 runner = CliRunner()
 
 # The write-up's configuration; Mailchimp's include is flattened, so the SPF record is flatten's own.
-NL365PRO = """\
-domain: nl365pro.com
-policy: fail
-senders:
-  - provider: office365
-    dkim: {tenant: exchangelabsnl}
-  - provider: mailchimp
-    dkim: true
-  - ip4: [178.251.192.3]
-dmarc:
-  policy: none
-  subdomain_policy: reject
-  pct: 100
-  rua: [mailto:NL365Dmarc@nl365pro.com]
-flatten:
-  max_lookups: 1
-  reserve_bytes: 0
-"""
-DMARC = "v=DMARC1; p=none; sp=reject; pct=100; rua=mailto:NL365Dmarc@nl365pro.com"
-CNAMES = {
-    "selector1._domainkey.nl365pro.com": "selector1-nl365pro-com._domainkey.exchangelabsnl.onmicrosoft.com",
-    "selector2._domainkey.nl365pro.com": "selector2-nl365pro-com._domainkey.exchangelabsnl.onmicrosoft.com",
-    "k1._domainkey.nl365pro.com": "dkim.mcsv.net",
-}
+NL365PRO = nl365pro.CONFIG + "flatten:\n  max_lookups: 1\n  reserve_bytes: 0\n"
+DMARC, CNAMES = nl365pro.DMARC, nl365pro.CNAMES
 MAILCHIMP_ADVICE = ("spfbuild: note: nl365pro.com: provider mailchimp: SPF never aligns: its return-path is its own "
                     "domain; DMARC passes only through DKIM: publish k1._domainkey and authenticate the domain in "
                     "Mailchimp")

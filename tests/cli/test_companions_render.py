@@ -11,6 +11,7 @@ import dns.zone
 import pytest
 from octodns.provider import yaml as octodns_yaml
 from octodns.zone import Zone
+from support import nl365pro
 from typer.testing import CliRunner
 
 from spfbuild.cli import application
@@ -18,29 +19,8 @@ from spfbuild.cli import application
 app = application()
 runner = CliRunner()
 
-NL365PRO = """\
-domain: nl365pro.com
-policy: fail
-senders:
-  - provider: office365
-    dkim: {tenant: exchangelabsnl}     # the tenant's initial onmicrosoft.com name
-  - provider: mailchimp
-    dkim: true
-  - ip4: [178.251.192.3]
-dmarc:
-  policy: none
-  subdomain_policy: reject
-  pct: 100
-  rua: [mailto:NL365Dmarc@nl365pro.com]
-"""
-SPF = "v=spf1 include:spf.protection.outlook.com include:servers.mcsv.net ip4:178.251.192.3 -all"
-DMARC = "v=DMARC1; p=none; sp=reject; pct=100; rua=mailto:NL365Dmarc@nl365pro.com"
 # The records published in the NL365Pro write-up.
-CNAMES = {
-    "selector1._domainkey.nl365pro.com": "selector1-nl365pro-com._domainkey.exchangelabsnl.onmicrosoft.com",
-    "selector2._domainkey.nl365pro.com": "selector2-nl365pro-com._domainkey.exchangelabsnl.onmicrosoft.com",
-    "k1._domainkey.nl365pro.com": "dkim.mcsv.net",
-}
+NL365PRO, SPF, DMARC, CNAMES = nl365pro.CONFIG, nl365pro.SPF, nl365pro.DMARC, nl365pro.CNAMES
 MAILCHIMP_ADVICE = ("provider mailchimp: SPF never aligns: its return-path is its own domain; DMARC passes only "
                     "through DKIM: publish k1._domainkey and authenticate the domain in Mailchimp")
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import nl365pro
 
 import spfbuild
 from spfbuild.config import DomainSpec, Sender
@@ -15,23 +16,6 @@ from spfbuild.record import Qualifier
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample-configs"
 
-
-NL365PRO = """\
-domain: nl365pro.com
-policy: fail
-senders:
-  - provider: office365
-    dkim: {tenant: exchangelabsnl}
-  - provider: mailchimp
-    dkim: true
-  - ip4: [178.251.192.3]
-dmarc:
-  policy: none
-  subdomain_policy: reject
-  pct: 100
-  rua: [mailto:NL365Dmarc@nl365pro.com]
-"""
-DMARC = "v=DMARC1; p=none; sp=reject; pct=100; rua=mailto:NL365Dmarc@nl365pro.com"
 
 def test_every_public_name_is_listed_in_all_and_resolves() -> None:
     for name in spfbuild.__all__:
@@ -122,13 +106,10 @@ def test_a_bad_address_or_nameserver_is_an_argument_error() -> None:
 
 def test_render_returns_the_dkim_and_dmarc_records_beside_the_spf_record(tmp_path: Path) -> None:
     config = tmp_path / "nl365pro.yaml"
-    config.write_text(NL365PRO, encoding="utf-8")
+    config.write_text(nl365pro.CONFIG, encoding="utf-8")
     (result,) = spfbuild.render(spfbuild.load_config(config))
-    assert result.records[0].text == "v=spf1 include:spf.protection.outlook.com include:servers.mcsv.net " \
-                                     "ip4:178.251.192.3 -all"
+    assert result.records[0].text == nl365pro.SPF
     assert [(c.name, c.type, c.value) for c in result.companions] == [
-        ("selector1._domainkey.nl365pro.com", "CNAME", "selector1-nl365pro-com._domainkey.exchangelabsnl.onmicrosoft.com"),
-        ("selector2._domainkey.nl365pro.com", "CNAME", "selector2-nl365pro-com._domainkey.exchangelabsnl.onmicrosoft.com"),
-        ("k1._domainkey.nl365pro.com", "CNAME", "dkim.mcsv.net"),
-        ("_dmarc.nl365pro.com", "TXT", DMARC),
+        *((name, "CNAME", target) for name, target in nl365pro.CNAMES.items()),
+        ("_dmarc.nl365pro.com", "TXT", nl365pro.DMARC),
     ]
