@@ -31,6 +31,11 @@ def flatten_once(cfg: Config, catalogue: Catalogue, resolver: Resolver, fmt: For
     """Flatten, self-check and emit every domain; the exit status."""
     from spfbuild.failure import DomainFailure
 
+    if any(spec.publish is not None for spec in cfg.domains):
+        # Publishing needs the state (what was pushed, what to retire): say so, never skip it silently.
+        print("spfbuild: note: publish: takes effect in cron mode (flatten --state FILE); nothing was published",
+              file=sys.stderr)
+
     progress = Progress(len(cfg.domains), sys.stderr, "flattened")
     try:
         results = asyncio.run(_flatten_all(cfg, catalogue, resolver, progress.advance))

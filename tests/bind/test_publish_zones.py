@@ -225,3 +225,14 @@ def test_two_keys_for_one_zone_both_publish(named_factory: NamedFactory, tmp_pat
 def updates_logged(server: NamedServer) -> set[str]:
     """The UPDATE messages named logged (one connection each; it logs every record it changes)."""
     return set(re.findall(r"client @\S+ (\S+) \S+: updating zone", server.log_path.read_text(errors="replace")))
+
+
+def test_publish_without_state_says_that_nothing_was_published(server: NamedServer, key: Path,
+                                                               tmp_path: Path) -> None:
+    config = write_config(tmp_path, config_text(publish_to(server), broken=None))
+    done = subprocess.run([sys.executable, "-m", "spfbuild", "flatten", str(config), "--nameserver",
+                           server.nameserver, "--timeout", "2"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "spfbuild: note: publish: takes effect in cron mode (flatten --state FILE); nothing was published" \
+        in done.stderr.splitlines()
+    assert all(spf_at(server, domain) == [] for domain in domains())
