@@ -42,13 +42,18 @@ flatten:
 """
 
 
-@pytest.fixture
-def server(named_factory: NamedFactory) -> NamedServer:
+def customer_server(named_factory: NamedFactory, customer: str = CUSTOMER) -> NamedServer:
+    """BIND serving the fixture zones and `customer` as customer.test, updatable with its key."""
     zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
-    zones["customer.test"] = CUSTOMER
+    zones["customer.test"] = customer
     server = named_factory(zones, updatable=["customer.test"])
     server.tsig_key.path.chmod(0o600)
     return server
+
+
+@pytest.fixture
+def server(named_factory: NamedFactory) -> NamedServer:
+    return customer_server(named_factory)
 
 
 @pytest.fixture

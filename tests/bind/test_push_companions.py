@@ -18,7 +18,7 @@ import dns.update
 import pytest
 from support.named import FIXTURE_ZONES, NamedFactory, NamedServer
 
-from bind.test_cron import cron, spf_at
+from bind.test_cron import cron, customer_server, spf_at
 
 CUSTOMER = """\
 $TTL 300
@@ -48,11 +48,7 @@ KEY = "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"
 
 
 def make_server(named_factory: NamedFactory, customer: str = CUSTOMER) -> NamedServer:
-    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
-    zones["customer.test"] = customer
-    server = named_factory(zones, updatable=["customer.test"])
-    server.tsig_key.path.chmod(0o600)
-    return server
+    return customer_server(named_factory, customer)
 
 
 @pytest.fixture
