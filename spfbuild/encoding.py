@@ -35,11 +35,11 @@ def chained_terms(mine: AddressSet, passing: AddressSet, room: int) -> tuple[str
         # Every interval is one block already: a covering block would spend an exception per gap
         # to save a term per interval, no shorter (and the search costs time on every layout).
         return tuple(b.term() for b in mine.blocks)
-    return _chained(mine.bounds, passing.bounds, room)
+    return _chained(mine, passing, room)
 
 
 @functools.lru_cache(maxsize=1024)  # layouts of one run ask again for the same sender's ranges
-def _chained(mine: tuple[int, ...], passing: tuple[int, ...], room: int) -> tuple[str, ...]:
+def _chained(mine: AddressSet, passing: AddressSet, room: int) -> tuple[str, ...]:
     out: list[str] = []
     for version, base, bits in _FAMILIES:
         _, terms = _best(Block(version, 0, 0), base, bits, mine, passing, room)
@@ -47,21 +47,21 @@ def _chained(mine: tuple[int, ...], passing: tuple[int, ...], room: int) -> tupl
     return tuple(out)
 
 
-def _best(block: Block, base: int, bits: int, mine: tuple[int, ...], passing: tuple[int, ...],
+def _best(block: Block, base: int, bits: int, mine: AddressSet, passing: AddressSet,
           room: int) -> tuple[int, list[str]]:
     """(bytes, terms) of the shortest writing of `mine` within `block`."""
     first = base + block.first
     last = first + (1 << (bits - block.prefixlen)) - 1
-    if not _meets(mine, first, last):
+    if not mine.meets(first, last):
         return 0, []
-    if _covers(mine, first, last):
+    if mine.covers(first, last):
         term = block.term()
         return len(term) + 1, [term]
     half = 1 << (bits - block.prefixlen - 1)
     low = _best(Block(block.version, block.first, block.prefixlen + 1), base, bits, mine, passing, room)
     high = _best(Block(block.version, block.first + half, block.prefixlen + 1), base, bits, mine, passing, room)
     best = (low[0] + high[0], low[1] + high[1])
-    exceptions = _gaps(passing, first, last)
+    exceptions = _gaps(passing.bounds, first, last)
     if exceptions is None or block.prefixlen == 0:
         return best
     term = block.term()
@@ -73,16 +73,6 @@ def _best(block: Block, base: int, bits: int, mine: tuple[int, ...], passing: tu
         if len(covering) + 1 < best[0] and len(covering.encode()) <= room:
             return len(covering) + 1, [covering]
     return best
-
-
-def _meets(bounds: tuple[int, ...], first: int, last: int) -> bool:
-    index = bisect.bisect_right(bounds, first)
-    return index % 2 == 1 or (index < len(bounds) and bounds[index] <= last)
-
-
-def _covers(bounds: tuple[int, ...], first: int, last: int) -> bool:
-    index = bisect.bisect_right(bounds, first)
-    return index % 2 == 1 and bounds[index] > last
 
 
 def _gaps(bounds: tuple[int, ...], first: int, last: int) -> list[tuple[int, int]] | None:
