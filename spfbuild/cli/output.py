@@ -112,12 +112,13 @@ def _shared_zones(sets: Sequence[RecordSet]) -> tuple[list[RecordSet], dict[str,
     bases: dict[str, dict[str, TxtRecord]] = {}
     for record_set in sets:
         suffix = "." + record_set.domain
-        kept = tuple(r for r in record_set.records if r.name == record_set.domain or r.name.endswith(suffix))
+        kept: list[TxtRecord] = []
         for record in record_set.records:
-            base = shared_base(record.name) if record not in kept else None
-            if base is not None:
+            if record.name == record_set.domain or record.name.endswith(suffix):
+                kept.append(record)
+            elif (base := shared_base(record.name)) is not None:
                 bases.setdefault(base, {})[record.name] = record
-        inside.append(replace(record_set, records=kept))
+        inside.append(replace(record_set, records=tuple(kept)))
     shared = {base: render_zone([RecordSet(base, tuple(records[n] for n in sorted(records)))])
               for base, records in bases.items()}
     return inside, shared
