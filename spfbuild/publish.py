@@ -143,7 +143,9 @@ def _keyring(key: TsigKey) -> Any:
     return dns.tsig.Key(dns.name.from_text(key.name), key.secret, dns.name.from_text(key.algorithm))
 
 
-def _ask(target: PushServer | PushTarget, name: str, rdtype: str, timeout: float) -> Any:
+def ask(target: PushServer | PushTarget, name: str, rdtype: str, timeout: float) -> Any:
+    """The push server's answer about its own data (over TCP, recursion off); PublishError when
+    it gives none."""
     import dns.message
     import dns.query
 
@@ -182,7 +184,7 @@ def read_txt(target: PushTarget, name: str, timeout: float) -> Live:
     import dns.rcode
     import dns.rdatatype
 
-    response = _ask(target, name, "TXT", timeout)
+    response = ask(target, name, "TXT", timeout)
     rcode = response.rcode()
     if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         raise PublishError(f"{target}: {dns.rcode.to_text(rcode)} for {name} TXT")
@@ -201,7 +203,7 @@ def find_zone(server: PushServer, name: str, timeout: float) -> str:
     import dns.rcode
     import dns.rdatatype
 
-    response = _ask(server, name, "SOA", timeout)
+    response = ask(server, name, "SOA", timeout)
     rcode = response.rcode()
     if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN) and response.flags & dns.flags.AA:
         for rrset in (*response.answer, *response.authority):
@@ -218,7 +220,7 @@ def find_zone(server: PushServer, name: str, timeout: float) -> str:
 def read_soa(target: PushTarget, timeout: float) -> Any:
     import dns.rdatatype
 
-    response = _ask(target, target.zone, "SOA", timeout)
+    response = ask(target, target.zone, "SOA", timeout)
     for rrset in response.answer:
         if rrset.rdtype == dns.rdatatype.SOA:
             return rrset
@@ -292,7 +294,7 @@ def send_update(target: PushTarget, key: TsigKey, changes: Sequence[Change], soa
         bulk.present(soa.name, dns.rdataset.from_rdata_list(0, list(soa)))
         for record in chunk:
             bulk.delete(record.name + ".", "TXT")
-            bulk.add(record.name + ".", record.ttl, _txt(record.value))
+            bulk.add(record.name + ".", record.ttl, txt_rdata(record.value))
         _send(target, bulk, timeout)
         soa = read_soa(target, timeout)
     update = dns.update.UpdateMessage(target.zone, keyring=_keyring(key))
@@ -302,12 +304,12 @@ def send_update(target: PushTarget, key: TsigKey, changes: Sequence[Change], soa
         for chain in change.records[1:]:
             if chain.name not in change.present and not change.compiled:
                 update.delete(chain.name + ".", "TXT")
-                update.add(chain.name + ".", chain.ttl, _txt(chain.value))
+                update.add(chain.name + ".", chain.ttl, txt_rdata(chain.value))
         main = change.records[0]
         if change.old_spf != (main.value,):
             for old in change.old_spf:
-                update.delete(main.name + ".", _txt(old))
-            update.add(main.name + ".", main.ttl, _txt(main.value))
+                update.delete(main.name + ".", txt_rdata(old))
+            update.add(main.name + ".", main.ttl, txt_rdata(main.value))
         for name in change.delete if not change.compiled else ():
             update.delete(name + ".", "TXT")
         if change.companions is not None:
@@ -355,7 +357,8 @@ def _tsig_hint(exc: BaseException) -> str:
     return _describe(exc)
 
 
-def _txt(value: str) -> Any:
+def txt_rdata(value: str) -> Any:
+    """A TXT value as dnspython's rdata, in strings of at most 255 bytes."""
     import dns.rdata
     import dns.rdataclass
     import dns.rdatatype

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from spfbuild.dmarc import is_dmarc_record
 from spfbuild.failure import Kind
-from spfbuild.publish import Change, PublishError, PushTarget
+from spfbuild.publish import Change, PublishError, PushTarget, ask, txt_rdata
 from spfbuild.txt import quote_all, split_strings
 
 if TYPE_CHECKING:
@@ -102,18 +102,10 @@ def _managed(name: str, domain: str, value: str) -> bool:
 def read_name(target: PushTarget, name: str, timeout: float) -> LiveName:
     """Every record at `name`, asked of the push server (type ANY over TCP, where an
     authoritative server answers with all of them)."""
-    import dns.message
-    import dns.query
     import dns.rcode
     import dns.rdatatype
 
-    query = dns.message.make_query(name, "ANY")
-    query.flags &= ~0x0100  # RD off: the primary's own data
-    try:
-        response = dns.query.tcp(query, target.host, port=target.port, timeout=timeout)
-    except Exception as exc:  # timeouts, refused connections, malformed answers
-        why = "timed out" if "timed out" in str(exc).lower() or type(exc).__name__ == "Timeout" else str(exc)
-        raise PublishError(f"{target}: cannot query {name}: {why or type(exc).__name__}") from None
+    response = ask(target, name, "ANY", timeout)
     if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         raise PublishError(f"{target}: {dns.rcode.to_text(response.rcode())} for {name}")
     owner = name.lower().rstrip(".")
@@ -229,21 +221,13 @@ def add_to_update(update: Any, plan: CompanionPlan) -> None:
     for edit in plan.edits:
         owner = edit.name + "."
         for value in edit.delete_txt:
-            update.delete(owner, _txt(value))
+            update.delete(owner, txt_rdata(value))
         if edit.delete_cname:
             update.delete(owner, "CNAME")
         if edit.add is not None:
             rdtype = dns.rdatatype.from_text(edit.add.type)
             text = quote_all(split_strings(edit.add.value)) if edit.add.type == "TXT" else f"{edit.add.value}."
             update.add(owner, edit.add.ttl, dns.rdata.from_text(dns.rdataclass.IN, rdtype, text))
-
-
-def _txt(value: str) -> Any:
-    import dns.rdata
-    import dns.rdataclass
-    import dns.rdatatype
-
-    return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, quote_all(split_strings(value)))
 
 
 def verify_companions(target: PushTarget, plan: CompanionPlan, timeout: float) -> None:
