@@ -35,6 +35,9 @@ from spfbuild.regions import may_spell_an_address
 from spfbuild.tree import Fetched, Graph, TermLookup
 
 MAX_SAMPLES = 4000
+# The declaration's lookup limits when it is evaluated as the reference: its intent, whatever its
+# size (a declaration over 10 lookups is what flattening is for).
+LIFTED = 10_000
 
 
 class Overlay:
@@ -141,7 +144,7 @@ async def self_check(
 
 async def _result(address: IPAddress, domain: str, sender: str, resolver: AddressView, shared: SharedResults,
                   *, lifted: bool) -> str:
-    limit = 10_000 if lifted else None
+    limit = LIFTED if lifted else None
     evaluation = await check_host(address, domain, sender, resolver, max_lookups=limit, max_void_lookups=limit,
                                   keep_trace=False, shared=shared)
     return evaluation.result

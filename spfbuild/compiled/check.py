@@ -25,7 +25,7 @@ from spfbuild.evaluation import SharedResults, check_host
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
 from spfbuild.record import IPAddress
-from spfbuild.selfcheck import AddressView, Overlay, networks_in, tree_networks
+from spfbuild.selfcheck import LIFTED, AddressView, Overlay, networks_in, tree_networks
 from spfbuild.tree import Fetched, Graph
 
 BATCH = 100  # evaluated together first; the rest in turn
@@ -105,7 +105,7 @@ def _address(point: tuple[int, int]) -> IPAddress:
 
 async def _evaluate(points: list[tuple[int, int]], view: Callable[[IPAddress], DNSResolver], domain: str,
                     sender: str, *, lifted: bool, shared: SharedResults | None) -> list[tuple[str, int, int]]:
-    limit = 10_000 if lifted else None
+    limit = LIFTED if lifted else None
 
     async def one(point: tuple[int, int]) -> tuple[str, int, int]:
         ip = _address(point)

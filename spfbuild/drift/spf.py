@@ -26,10 +26,9 @@ from spfbuild.evaluation import Evaluation, SharedResults, check_host
 from spfbuild.intervals import END, V6_BASE, IPNetwork, address_at, point
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.record import IPAddress
-from spfbuild.selfcheck import AddressView, Overlay, boundary_addresses, networks_in, tree_networks
+from spfbuild.selfcheck import LIFTED, AddressView, Overlay, boundary_addresses, networks_in, tree_networks
 from spfbuild.tree import Fetched, Graph
 
-LIFTED = 10_000  # the declaration's lookup limits: its intent, whatever its size
 CONCURRENT = 256  # evaluations that ask DNS per address, in flight at once (sockets, for a run)
 
 
