@@ -20,9 +20,10 @@ import json
 import re
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import worlds
-from benchlib import FIXTURE_ZONES, DNSServer, ms, query_stats, run, spfbuild_command, workdir
+from benchlib import FIXTURE_ZONES, DNSServer, QueryStats, Run, ms, query_stats, run, spfbuild_command, workdir
 
 DRIFTED_EVERY = 10
 TARGET_S = 10.0
@@ -81,24 +82,35 @@ def bench(domains: int, latency_ms: float) -> DiffFigures:
         worlds.write_clients_zone(zones, domains)
         config = tmp / "clients.yaml"
         config.write_text(worlds.clients_config(domains, MAX_LOOKUPS))
-        with DNSServer([FIXTURE_ZONES, zones], 0) as server:
-            flat = run([*spfbuild_command(), "flatten", str(config), "--format", "zone",
-                        "--nameserver", server.nameserver])
-        if flat.returncode != 0:
-            raise SystemExit(f"spfbuild flatten failed ({flat.returncode}): {flat.stderr[-2000:]}")
+        flat = _flattened(config, zones)
         clients = zones / f"{worlds.CLIENTS_ZONE}.zone"
-        clients.write_text(clients.read_text() + _published(flat.stdout, domains))
-        with DNSServer([FIXTURE_ZONES, zones], latency_ms) as server:
-            mark = server.mark()
-            done = run([*spfbuild_command(), "diff", str(config), "--json", "--nameserver", server.nameserver,
-                        "--timeout", "10"])
-            stats = query_stats(server.queries(mark))
-    if done.returncode not in (0, 2):
-        raise SystemExit(f"spfbuild diff failed ({done.returncode}): {done.stderr[-2000:]}")
+        clients.write_text(clients.read_text() + _published(flat, domains))
+        done, stats = _diffed(config, zones, latency_ms)
     statuses = [item["status"] for item in json.loads(done.stdout)]
     in_sync, differs = statuses.count("in sync"), statuses.count("differs")
     return DiffFigures(domains, latency_ms, done.seconds, done.cpu_seconds, done.max_rss_kb / 1024, in_sync,
                        differs, len(statuses) - in_sync - differs, stats.sent, stats.distinct)
+
+
+def _flattened(config: Path, zones: Path) -> str:
+    """`spfbuild flatten --format zone` of `config` against the zones, without latency."""
+    with DNSServer([FIXTURE_ZONES, zones], 0) as server:
+        flat = run([*spfbuild_command(), "flatten", str(config), "--format", "zone", "--nameserver", server.nameserver])
+    if flat.returncode != 0:
+        raise SystemExit(f"spfbuild flatten failed ({flat.returncode}): {flat.stderr[-2000:]}")
+    return flat.stdout
+
+
+def _diffed(config: Path, zones: Path, latency_ms: float) -> tuple[Run, QueryStats]:
+    """`spfbuild diff --json` of `config` at `latency_ms`, and the questions it asked."""
+    with DNSServer([FIXTURE_ZONES, zones], latency_ms) as server:
+        mark = server.mark()
+        done = run([*spfbuild_command(), "diff", str(config), "--json", "--nameserver", server.nameserver,
+                    "--timeout", "10"])
+        stats = query_stats(server.queries(mark))
+    if done.returncode not in (0, 2):
+        raise SystemExit(f"spfbuild diff failed ({done.returncode}): {done.stderr[-2000:]}")
+    return done, stats
 
 
 @dataclass(frozen=True)
@@ -133,21 +145,11 @@ def compiled(latency_ms: float) -> CompiledFigures:
         worlds.write_tenant_zones(zones)
         config = tmp / "tenant.yaml"
         config.write_text(config_text)
-        with DNSServer([FIXTURE_ZONES, zones], 0) as server:
-            flat = run([*spfbuild_command(), "flatten", str(config), "--format", "zone",
-                        "--nameserver", server.nameserver])
-        if flat.returncode != 0:
-            raise SystemExit(f"spfbuild flatten failed ({flat.returncode}): {flat.stderr[-2000:]}")
-        published = [line for line in flat.stdout.splitlines() if line and not line.startswith(("$", ";"))]
+        flat = _flattened(config, zones)
+        published = [line for line in flat.splitlines() if line and not line.startswith(("$", ";"))]
         tenant = zones / f"{worlds.TENANT}.zone"
         tenant.write_text(tenant.read_text() + "\n".join(published) + "\n")
-        with DNSServer([FIXTURE_ZONES, zones], latency_ms) as server:
-            mark = server.mark()
-            done = run([*spfbuild_command(), "diff", str(config), "--json", "--nameserver", server.nameserver,
-                        "--timeout", "10"])
-            stats = query_stats(server.queries(mark))
-    if done.returncode not in (0, 2):
-        raise SystemExit(f"spfbuild diff failed ({done.returncode}): {done.stderr[-2000:]}")
+        done, stats = _diffed(config, zones, latency_ms)
     (item,) = json.loads(done.stdout)
     return CompiledFigures(latency_ms, len(published) - 1, done.seconds, done.cpu_seconds, item["status"],
                            item["checked_intervals"], stats.sent, stats.distinct)
