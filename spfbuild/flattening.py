@@ -276,11 +276,8 @@ def _never_errs(partition: Partition, answer: Answered | None) -> bool:
         return True
     if answer.name is Status.DYNAMIC:
         return False
-    graph = partition.graph
-    child = graph.node(answer.followed) if answer.followed is not None else None
-    if child is None or partition.problem(child) is not None:
-        return False
-    return all(t.name is not Status.DYNAMIC for node in graph.reachable(child) for t in node.targets)
+    child = partition.graph.node(answer.followed) if answer.followed is not None else None
+    return child is not None and partition.never_errs(child)
 
 
 def _dynamic_below(graph: Graph, node: Fetched, known: dict[str, int]) -> int:
