@@ -104,7 +104,9 @@ def compose(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None,
     rest = declared.terms[len(mechanisms):]
     merged = _dedupe(_drop_covered_regions(mechanisms, spec.senders, catalogue))
     merged = merge_ranges(merged, lambda c: c.term, _range_item)
-    return Composition(spec.domain, (*(_cost(c, catalogue) for c in merged), *rest), declared.warnings)
+    costed = {id(c) for c in mechanisms}  # declare counted these: only merged items need counting
+    return Composition(spec.domain, (*(c if id(c) in costed else _cost(c, catalogue) for c in merged), *rest),
+                       declared.warnings)
 
 
 def existing_problem(text: str) -> str | None:
