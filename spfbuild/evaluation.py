@@ -50,6 +50,10 @@ __all__ = [
 ]
 
 RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperror")
+# Nesting past this ends the evaluation with permerror. Under RFC 7208's limits it is never
+# reached (10 lookups nest 10 deep); with the limits lifted (a declaration's intent) it stops an
+# include loop where Python's stack would, with the result the lookup limit would give.
+MAX_DEPTH = 100
 
 Decided = tuple[Session, Verdict]  # a lane and the result of all its points
 # A term's outcome for a lane: None (no match), the steps of a match, or a verdict ending it.
@@ -362,6 +366,8 @@ async def _include(lane: Session, term: Mechanism, domain: str, depth: int) -> l
 async def _below(lane: Session, target: str, depth: int, *, explain: bool) -> list[Decided]:
     """check_host() of an include's or redirect's target, from `lane.shared` for the points whose
     result it holds; the others are evaluated once per key, and kept."""
+    if depth >= MAX_DEPTH:
+        return [(lane, Verdict("permerror", problem=f"{target}: includes and redirects nest over {MAX_DEPTH} deep"))]
     shared = lane.shared
     if not isinstance(shared, SharedResults) or lane.tracing:
         return await _check(lane, target, depth + 1, explain=explain)
