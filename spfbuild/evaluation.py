@@ -123,7 +123,8 @@ async def check_host(
     address = sender_address(ip)
     lane = _lane(resolver, address.version, (int(address),), _full_sender(sender, domain), helo, receiver,
                  timestamp, max_lookups, max_void_lookups, shared)
-    lane.observer, lane.recording, lane._ip = trace, keep_trace, address
+    lane.watch(trace, keep_trace)
+    lane._ip = address
     ((done, verdict),) = await _evaluate(lane, domain.removesuffix("."), explain=True)
     return _evaluation(done, verdict, domain.removesuffix("."))
 
@@ -158,7 +159,8 @@ async def check_hosts(
             continue
         lane = _lane(resolver, version, values, sender, helo, receiver, timestamp, max_lookups, max_void_lookups,
                      shared)
-        lane.recording, lane.views = False, views
+        lane.watch(None, False)
+        lane.views = views
         lanes = [lane]
         if views is not None and (len(values) == 1 or may_spell_an_address(name)):
             lanes = [lane.alone(i) for i in range(len(values))]
@@ -227,6 +229,8 @@ def _ended(abort: Abort) -> Verdict:
 async def _check(lane: Session, domain: str, depth: int, *, explain: bool) -> list[Decided]:
     """check_host() for one domain: select its record, then evaluate it (4.4 to 4.7), term by
     term for every lane still undecided."""
+    if depth > lane.deepest:
+        lane.deepest = depth
     try:
         record = await _record(lane, domain, depth)
     except Abort as abort:
@@ -304,12 +308,18 @@ async def _matched(lane: Session, term: Mechanism, via: tuple[Step, ...], record
     result = term.qualifier.result
     if lane.tracing:
         lane.emit(depth, domain, "match", f"{term} matched: {result}")
-    steps = (Step(domain, str(term)), *via)
     if not explain or result != "fail" or record.exp is None:
-        return [(lane, Verdict(result, None, steps))]
+        return [(lane, _decision(domain, str(term), result) if not via
+                 else Verdict(result, None, (Step(domain, str(term)), *via)))]
+    steps = (Step(domain, str(term)), *via)
     # The explanation may spell the address: written for each point.
     lanes = [lane] if len(lane.values) == 1 else [lane.alone(i) for i in range(len(lane.values))]
     return [(one, Verdict(result, await _explain(one, record, domain, depth), steps)) for one in lanes]
+
+
+@functools.lru_cache(maxsize=16384)  # a flattened record's every range decides some boundary's result
+def _decision(domain: str, term: str, result: str) -> Verdict:
+    return Verdict(result, None, (Step(domain, term),))
 
 
 async def _record(session: Session, domain: str, depth: int) -> Record | None:
@@ -367,6 +377,7 @@ async def _below(lane: Session, target: str, depth: int, *, explain: bool) -> li
     """check_host() of an include's or redirect's target, from `lane.shared` for the points whose
     result it holds; the others are evaluated once per key, and kept."""
     if depth >= MAX_DEPTH:
+        lane.deepest = depth + 1
         return [(lane, Verdict("permerror", problem=f"{target}: includes and redirects nest over {MAX_DEPTH} deep"))]
     shared = lane.shared
     if not isinstance(shared, SharedResults) or lane.tracing:
@@ -376,7 +387,7 @@ async def _below(lane: Session, target: str, depth: int, *, explain: bool) -> li
     missing: dict[int, Key] = {}  # the point evaluated for a class -> the class's key
     members: dict[Key, tuple[int, ...]] = {}
     for key, values in classes:
-        found = shared.find(lane, key)
+        found = shared.find(lane, key, MAX_DEPTH - depth)
         if found is None:
             missing[values[0]] = key
             members[key] = values
@@ -395,10 +406,11 @@ async def _below(lane: Session, target: str, depth: int, *, explain: bool) -> li
     private = getattr(lane.resolver, "private_answers", 0)
     for sub, verdict in await _check(lane.fork(tuple(sorted(missing))), target, depth + 1, explain=explain):
         storable = (sub.lookups <= sub.max_lookups and sub.void_lookups <= sub.max_void_lookups
-                    and getattr(lane.resolver, "private_answers", 0) == private)
+                    and sub.deepest <= MAX_DEPTH and getattr(lane.resolver, "private_answers", 0) == private)
         sub_keys = [missing[value] for value in sub.values]
         if storable:
-            entry = Shared(verdict, sub.lookups - lookups, sub.void_lookups - voids, sub.personal != personal)
+            entry = Shared(verdict, sub.lookups - lookups, sub.void_lookups - voids, sub.personal != personal,
+                           max(sub.deepest - depth, 1))
             for key in sub_keys:
                 shared.keep(sub, key, entry)
         every = tuple(sorted(value for key in sub_keys for value in members[key]))

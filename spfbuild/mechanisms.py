@@ -96,6 +96,8 @@ class Session:
     shared: object | None = None  # a sharing.SharedResults, when sub-evaluations are shared between sessions
     views: Callable[[IPAddress], DNSResolver] | None = None  # per-address resolvers of a lane of many
     _ip: IPAddress | None = None  # `ip`, once made
+    deepest: int = 0  # the deepest nesting of includes and redirects reached so far
+    tracing: bool = field(init=False, default=True)
 
     @property
     def ip(self) -> IPAddress:
@@ -112,10 +114,14 @@ class Session:
     def address_type(self) -> str:
         return "A" if self.version == 4 else "AAAA"
 
-    @property
-    def tracing(self) -> bool:
-        """Whether anyone sees trace events: callers skip building the text of one otherwise."""
-        return self.recording or self.observer is not None
+    def __post_init__(self) -> None:
+        self.watch(self.observer, self.recording)
+
+    def watch(self, observer: Callable[[TraceEvent], None] | None, recording: bool) -> None:
+        """Who sees the trace: `observer`, and `events` when `recording`."""
+        self.observer, self.recording = observer, recording
+        # Whether anyone sees trace events: callers skip building the text of one otherwise.
+        self.tracing = recording or observer is not None
 
     def fork(self, values: tuple[int, ...]) -> Session:
         """A lane of the points `values` (ascending, some of this lane's), with its counters so far."""

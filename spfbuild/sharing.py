@@ -56,13 +56,15 @@ class Shared:
     lookups: int
     voids: int
     personal: bool  # a macro read the sender or the HELO name
+    nesting: int  # how deep below the include or redirect the evaluation went
 
 
 class SharedResults:
     """The shared results of a run. An entry is exact: the evaluator is deterministic given the
     answers, the class, and (when a macro read them, which `Session.personal` counts) the sender
     and HELO name. It is used only when the lane has room left for the lookups and void lookups it
-    cost (past a limit, the record is evaluated for real, to fail where a receiver would), never
+    cost (past a limit, the record is evaluated for real, to fail where a receiver would; the same
+    for nesting, which only evaluations with the limits lifted can exhaust), never
     while tracing, and never stored when the resolver answered from its own records
     (`private_answers`: names whose answers differ between the evaluations sharing it); a region
     is used only by a resolver that has none of the names it read among its own
@@ -113,7 +115,8 @@ class SharedResults:
     def _exact(lane: Session, target: str, explain: bool) -> list[tuple[Key, tuple[int, ...]]]:
         return [((target, lane.version, value, explain), (value,)) for value in lane.values]
 
-    def find(self, lane: Session, key: Key) -> Shared | None:
+    def find(self, lane: Session, key: Key, room: int) -> Shared | None:
+        """The entry for `key`, if `lane` has room for what it cost (`room`: the nesting left)."""
         found = self._general.get(key)
         if found is None and self._personal:
             found = self._personal.get((*key, lane.sender, lane.helo))
@@ -121,7 +124,7 @@ class SharedResults:
             return None
         if lane.lookups + found.lookups > lane.max_lookups:
             return None
-        if lane.void_lookups + found.voids > lane.max_void_lookups:
+        if lane.void_lookups + found.voids > lane.max_void_lookups or found.nesting > room:
             return None
         return found
 
