@@ -163,7 +163,7 @@ async def check_hosts(
         lane.views = views
         lanes = [lane]
         if views is not None and (len(values) == 1 or may_spell_an_address(name)):
-            lanes = [lane.alone(i) for i in range(len(values))]
+            lanes = lane.apart()
         for start in lanes:
             for done, verdict in await _evaluate(start, name, explain=explain):
                 evaluation = _evaluation(done, verdict, name)
@@ -291,8 +291,8 @@ async def _try(lane: Session, term: Mechanism, domain: str, depth: int) -> list[
         return [(sub, outcome) for sub, outcome in ((inside, ()), (outside, None)) if sub is not None]
     if per_address(lane, term):
         tried: list[Tried] = []
-        for index in range(len(lane.values)):
-            tried += await _try(lane.alone(index), term, domain, depth)
+        for one in lane.apart():
+            tried += await _try(one, term, domain, depth)
         return tried
     try:
         if term.kind == "include":
@@ -313,8 +313,7 @@ async def _matched(lane: Session, term: Mechanism, via: tuple[Step, ...], record
                  else Verdict(result, None, (Step(domain, str(term)), *via)))]
     steps = (Step(domain, str(term)), *via)
     # The explanation may spell the address: written for each point.
-    lanes = [lane] if len(lane.values) == 1 else [lane.alone(i) for i in range(len(lane.values))]
-    return [(one, Verdict(result, await _explain(one, record, domain, depth), steps)) for one in lanes]
+    return [(one, Verdict(result, await _explain(one, record, domain, depth), steps)) for one in lane.apart()]
 
 
 @functools.lru_cache(maxsize=16384)  # a flattened record's every range decides some boundary's result
@@ -423,10 +422,10 @@ async def _below(lane: Session, target: str, depth: int, *, explain: bool) -> li
 async def _redirect(lane: Session, spec: str, domain: str, depth: int, *, explain: bool) -> list[Decided]:
     """6.1: the result is that of the target's policy; a target without one is permerror.
     The explanation, if any, comes from the target's exp= (6.2)."""
-    if len(lane.values) > 1 and names_an_address(lane, spec):
+    if not lane.single and names_an_address(lane, spec):
         decided: list[Decided] = []
-        for index in range(len(lane.values)):
-            decided += await _redirect(lane.alone(index), spec, domain, depth, explain=explain)
+        for one in lane.apart():
+            decided += await _redirect(one, spec, domain, depth, explain=explain)
         return decided
     term = f"redirect={spec}"
     try:

@@ -130,12 +130,22 @@ class Session:
         lane.values, lane._ip = values, None
         return lane
 
-    def alone(self, index: int) -> Session:
-        """A lane of the one point at `index`, asking through its own view."""
-        lane = self.fork((self.values[index],))
-        if self.views is not None:
-            lane.resolver, lane.views = self.views(lane.ip), None
-        return lane
+    @property
+    def single(self) -> bool:
+        """Whether this is a lane of one address asking through that address's own resolver."""
+        return self.views is None and len(self.values) == 1
+
+    def apart(self) -> list[Session]:
+        """Each point in a lane of its own, asking through its own view."""
+        if self.single:
+            return [self]
+        lanes = []
+        for value in self.values:
+            lane = self.fork((value,))
+            if self.views is not None:
+                lane.resolver, lane.views = self.views(lane.ip), None
+            lanes.append(lane)
+        return lanes
 
     def absorb(self, other: Session) -> None:
         """Take in the points of `other`, a lane in the same state (counters and resolver)."""
@@ -292,7 +302,7 @@ Matches = list[tuple[Session, "bool | Abort"]]  # each lane's outcome: matched, 
 def per_address(session: Session, mech: Mechanism) -> bool:
     """Whether `mech` must be tried address by address in this lane: a macro or `ptr` asks per
     address, and so does a name that may spell an address where each address has its own view."""
-    if len(session.values) == 1:
+    if session.single:
         return False
     if mech.kind == "ptr" or mech.has_macros:
         return True
@@ -364,10 +374,10 @@ async def _match_mx(session: Session, mech: Mechanism, target: str, depth: int, 
         # A null MX (RFC 7505) or a name DNS cannot carry has no addresses to compare.
         if name and name != "." and dns_name_problem(name) is None and name not in names:
             names.append(name)
-    if len(session.values) > 1 and session.views is not None and any(map(may_spell_an_address, names)):
+    if session.views is not None and any(map(may_spell_an_address, names)):
         found: Matches = []
-        for index in range(len(session.values)):
-            found += await _exchanges(session.alone(index), mech, names, depth, domain)
+        for lane in session.apart():
+            found += await _exchanges(lane, mech, names, depth, domain)
         return found
     return await _exchanges(session, mech, names, depth, domain)
 
