@@ -12,6 +12,13 @@ The choice is made per CIDR block, bottom up: a block is written as its exact pa
 itself after an exception per block of addresses it holds that no range of the record passes,
 whichever takes fewer bytes. Covering addresses that other terms of the same records pass costs
 nothing, so they are not exceptions.
+
+A block is worth covering only when no more than MAX_EXCEPTIONS gaps of the passed addresses
+fall inside it, and a block inside it has no more gaps than it: above the largest such blocks
+the writing is only the concatenation of theirs. Each such block's writing depends only on the
+addresses inside it, so it is computed from those alone and remembered: the chooser lays out
+many candidates whose ranges differ elsewhere, and a provider's ranges come back unchanged in
+every domain that uses it.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ MAX_EXCEPTIONS = 24  # a covering term and its exceptions must fit in one chaine
 _FAMILIES = ((4, 0, 32), (6, V6_BASE, 128))  # version, start on the line, address bits
 _SHORTEST_EXCEPTION = len("-ip6:::") + 1  # no exception term is shorter, with its space
 
+Bounds = tuple[int, ...]  # an AddressSet's boundaries (spfbuild.intervals)
+
 
 def chained_terms(mine: AddressSet, passing: AddressSet, room: int) -> tuple[str, ...]:
     """Terms that, in a chained record, pass every address of `mine` and none outside `passing`
@@ -33,73 +42,114 @@ def chained_terms(mine: AddressSet, passing: AddressSet, room: int) -> tuple[str
     bytes of terms."""
     if len(mine.blocks) <= len(mine.bounds) // 2:
         # Every interval is one block already: a covering block would spend an exception per gap
-        # to save a term per interval, no shorter (and the search costs time on every layout).
+        # to save a term per interval, no shorter.
         return tuple(b.term() for b in mine.blocks)
-    return _chained(mine, passing, room)
-
-
-@functools.lru_cache(maxsize=1024)  # layouts of one run ask again for the same sender's ranges
-def _chained(mine: AddressSet, passing: AddressSet, room: int) -> tuple[str, ...]:
     out: list[str] = []
-    for version, base, bits in _FAMILIES:
-        _, terms = _best(Block(version, 0, 0), base, bits, mine, passing, room)
-        out += terms
+    for version, _, _ in _FAMILIES:
+        _walk(out, version, 0, 0, mine.bounds, passing.bounds, room)
     return tuple(out)
 
 
-def _best(block: Block, base: int, bits: int, mine: AddressSet, passing: AddressSet,
-          room: int) -> tuple[int, list[str]]:
-    """(bytes, terms) of the shortest writing of `mine` within `block`."""
-    first = base + block.first
-    last = first + (1 << (bits - block.prefixlen)) - 1
-    if not mine.meets(first, last):
-        return 0, []
-    if mine.covers(first, last):
-        term = block.term()
-        return len(term) + 1, [term]
-    half = 1 << (bits - block.prefixlen - 1)
-    low = _best(Block(block.version, block.first, block.prefixlen + 1), base, bits, mine, passing, room)
-    high = _best(Block(block.version, block.first + half, block.prefixlen + 1), base, bits, mine, passing, room)
-    best = (low[0] + high[0], low[1] + high[1])
-    exceptions = _gaps(passing.bounds, first, last)
-    if exceptions is None or block.prefixlen == 0:
-        return best
-    term = block.term()
-    if len(term) + 1 + _SHORTEST_EXCEPTION * len(exceptions) >= best[0]:
+def _walk(out: list[str], version: int, first: int, prefixlen: int, mine: Bounds, passing: Bounds,
+          room: int) -> None:
+    """Append the writing of `mine` within the block to `out`, for a block that may hold more
+    than MAX_EXCEPTIONS gaps of `passing` (the whole family at first)."""
+    low, high = _span(version, first, prefixlen)
+    if not _meets(mine, low, high):
+        return
+    if _covers(mine, low, high):
+        out.append(Block(version, first, prefixlen).term())
+        return
+    if prefixlen > 0 and _gap_count(passing, low, high) <= MAX_EXCEPTIONS:
+        out += _best(version, first, prefixlen, _clip(mine, low, high), _clip(passing, low, high), room)[1]
+        return
+    half = 1 << (_bits(version) - prefixlen - 1)
+    _walk(out, version, first, prefixlen + 1, mine, passing, room)
+    _walk(out, version, first + half, prefixlen + 1, mine, passing, room)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _best(version: int, first: int, prefixlen: int, mine: Bounds, passing: Bounds,
+          room: int) -> tuple[int, tuple[str, ...]]:
+    """(bytes, terms) of the shortest writing of `mine` within the block, `mine` and `passing`
+    clipped to the block and holding at most MAX_EXCEPTIONS gaps of `passing` (so the block's
+    children qualify too, and the call is remembered by what decides its answer)."""
+    if not mine:
+        return 0, ()
+    low, high = _span(version, first, prefixlen)
+    term = Block(version, first, prefixlen).term()
+    if mine == (low, high + 1):
+        return len(term) + 1, (term,)
+    half = 1 << (_bits(version) - prefixlen - 1)
+    middle = low + half
+    below = _best(version, first, prefixlen + 1, _clip(mine, low, middle - 1), _clip(passing, low, middle - 1),
+                  room)
+    above = _best(version, first + half, prefixlen + 1, _clip(mine, middle, high), _clip(passing, middle, high),
+                  room)
+    best = (below[0] + above[0], below[1] + above[1])
+    gaps = _gaps(passing, low, high)
+    if len(term) + 1 + _SHORTEST_EXCEPTION * len(gaps) >= best[0]:
         return best  # even the shortest exceptions would not make it shorter
-    terms = _exception_terms(block.version, base, exceptions)
-    if terms is not None:
-        covering = " ".join([*terms, term])
+    exceptions = _exception_terms(version, gaps)
+    if exceptions is not None:
+        covering = " ".join([*exceptions, term])
         if len(covering) + 1 < best[0] and len(covering.encode()) <= room:
-            return len(covering) + 1, [covering]
+            return len(covering) + 1, (covering,)
     return best
 
 
-def _gaps(bounds: tuple[int, ...], first: int, last: int) -> list[tuple[int, int]] | None:
-    """The inclusive intervals of `first..last` outside the set `bounds`, or None when there
-    are more than MAX_EXCEPTIONS of them (such a block is not worth covering)."""
-    gaps: list[tuple[int, int]] = []
+def _bits(version: int) -> int:
+    return 32 if version == 4 else 128
+
+
+def _span(version: int, first: int, prefixlen: int) -> tuple[int, int]:
+    """The block's inclusive interval on the line."""
+    bits = _bits(version)
+    start = first + (0 if version == 4 else V6_BASE)
+    return start, start + (1 << (bits - prefixlen)) - 1
+
+
+def _meets(bounds: Bounds, first: int, last: int) -> bool:
     index = bisect.bisect_right(bounds, first)
-    at = first
-    if index % 2 == 1:  # `first` is inside an interval: the first gap starts at its end
-        at = bounds[index]
-        index += 1
-    while at <= last:  # `index` is even here: bounds[index] is the next interval's start
-        end = min(bounds[index] if index < len(bounds) else last + 1, last + 1)
-        if end > at:
-            gaps.append((at, end - 1))
-            if len(gaps) > MAX_EXCEPTIONS:
-                return None
-        if index + 1 >= len(bounds):
-            break
-        at = bounds[index + 1]
-        index += 2
-    return gaps
+    return index % 2 == 1 or (index < len(bounds) and bounds[index] <= last)
 
 
-def _exception_terms(version: int, base: int, gaps: list[tuple[int, int]]) -> list[str] | None:
+def _covers(bounds: Bounds, first: int, last: int) -> bool:
+    index = bisect.bisect_right(bounds, first)
+    return index % 2 == 1 and bounds[index] > last
+
+
+def _gap_count(bounds: Bounds, first: int, last: int) -> int:
+    """How many intervals of `first..last` lie outside the set: one where the span starts
+    outside it, and one at each end of an interval inside the span."""
+    start = bisect.bisect_right(bounds, first)
+    stop = bisect.bisect_right(bounds, last)
+    ends = stop // 2 - start // 2  # odd indices (interval ends) in start..stop-1
+    return ends + (1 if start % 2 == 0 else 0)
+
+
+def _clip(bounds: Bounds, first: int, last: int) -> Bounds:
+    """The set's boundaries within the inclusive span."""
+    start = bisect.bisect_right(bounds, first)
+    stop = bisect.bisect_left(bounds, last + 1)
+    inside = bounds[start:stop]
+    if start % 2 == 1:
+        inside = (first, *inside)
+    if stop % 2 == 1:
+        inside = (*inside, last + 1)
+    return inside
+
+
+def _gaps(clipped: Bounds, first: int, last: int) -> list[tuple[int, int]]:
+    """The inclusive intervals of `first..last` outside the set clipped to that span."""
+    edges = (first, *clipped, last + 1)
+    return [(edges[i], edges[i + 1] - 1) for i in range(0, len(edges), 2) if edges[i] < edges[i + 1]]
+
+
+def _exception_terms(version: int, gaps: list[tuple[int, int]]) -> list[str] | None:
     """`-ip4:`/`-ip6:` terms for the gaps, or None past MAX_EXCEPTIONS (counted as they come: a
     gap across a large block would take many)."""
+    base = 0 if version == 4 else V6_BASE
     terms: list[str] = []
     for first, last in gaps:
         for block in blocks_between(version, first - base, last - base):

@@ -64,11 +64,11 @@ def choose(top: Top, spec: DomainSpec, main_budget: int) -> tuple[set[int], Layo
     kept = set(top.forced) | set(candidates)  # the declared record as it stands
     flattened: list[int] = []
     found: Layout | None = None
+    fits = _Fits(top, spec, main_budget, budget)
     while True:
-        if lookups_before_chains(top, kept) <= budget and not _voids_over(top, kept):
-            found = _fit(top, kept, spec, main_budget, budget)
-            if found is not None:
-                break
+        found = fits(kept)
+        if found is not None:
+            break
         left = [i for i in candidates if i in kept]
         if not left:
             break
@@ -95,23 +95,40 @@ def choose(top: Top, spec: DomainSpec, main_budget: int) -> tuple[set[int], Layo
     # A term flattened early may fit kept now that later ones are flattened.
     for index in reversed(flattened):
         trial_kept = kept | {index}
-        if lookups_before_chains(top, trial_kept) > budget or _voids_over(top, trial_kept):
-            continue
-        trial = _fit(top, trial_kept, spec, main_budget, budget)
+        trial = fits(trial_kept)
         if trial is not None:
             kept, found = trial_kept, trial
     return kept, found
+
+
+class _Fits:
+    """The layout of a set of kept terms within the budgets, or None, each set laid out once
+    (the search comes back to sets it has tried)."""
+
+    def __init__(self, top: Top, spec: DomainSpec, main_budget: int, budget: int) -> None:
+        self._top, self._spec, self._main_budget, self._budget = top, spec, main_budget, budget
+        self._tried: dict[frozenset[int], Layout | None] = {}
+
+    def __call__(self, kept: set[int]) -> Layout | None:
+        key = frozenset(kept)
+        if key not in self._tried:
+            top = self._top
+            within = lookups_before_chains(top, kept) <= self._budget and not _voids_over(top, kept)
+            self._tried[key] = _fit(top, kept, self._spec, self._main_budget, self._budget) if within else None
+        return self._tried[key]
 
 
 def _fit(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, budget: int) -> Layout | None:
     """The stable layout of `kept` if it is within the lookup budget, else the dense one if it
     is; None when neither is (or neither fits the bytes)."""
     plan = _plan(top, kept)  # the same terms for every packing
+    exact = _groups(top, plan.pools)  # the same groups for stable and dense packing
     # Stable first; dense when stable needs more chained records than the budget allows; and
     # compact terms only when even dense does not fit, so records that fit stay as they were.
     for dense, compact in ((False, False), (True, False), (True, True)):
         try:
-            found = _packed(top, kept, plan, spec, main_budget, dense=dense, compact=compact)
+            found = _packed(top, kept, plan, spec, main_budget, dense=dense, compact=compact,
+                            groups=None if compact else exact)
         except FlattenError:
             continue
         if found.lookups <= budget:
@@ -190,10 +207,12 @@ class _Plan:
 
 
 def _packed(top: Top, kept: set[int], plan: _Plan, spec: DomainSpec, main_budget: int, *, dense: bool,
-            compact: bool) -> Layout:
+            compact: bool, groups: list[Group] | None = None) -> Layout:
+    """`layout` from the plan of `kept`, and its groups when the caller has them already."""
     after = plan.after
     room = spec.flatten.max_record_bytes - size([]) - 2  # a compact term must fit one chained record
-    groups = _groups(top, plan.pools, room if compact else None)
+    if groups is None:
+        groups = _groups(top, plan.pools, room if compact else None)
     names = functools.partial(chain_name, spec)
     try:
         try:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spfbuild.encoding import chained_terms
-from spfbuild.intervals import EMPTY, AddressSet
+from spfbuild.intervals import EMPTY, AddressSet, Block, block_span
 from spfbuild.pack import pack
 
 ROOM = 430
@@ -77,3 +77,50 @@ def test_a_chained_record_passes_exactly_what_it_is_asked_to(
     result = passed(chained_terms(mine, passing, ROOM))
     assert mine - result == EMPTY  # every address asked for
     assert result - passing == EMPTY  # and none that no record passes
+
+
+def shortest(block: Block, mine: AddressSet, passing: AddressSet, room: int) -> tuple[int, list[str]]:
+    """The module's rule written out plainly, block by block from the whole family down: the
+    exact pass ranges, or the block after one exception per block of addresses no record
+    passes (at most 24), whichever is shorter in bytes (with a space each)."""
+    whole = AddressSet.of([block_span(block)])
+    if not mine & whole:
+        return 0, []
+    if not whole - mine:
+        return len(block.term()) + 1, [block.term()]
+    half = 1 << (block.bits - block.prefixlen - 1)
+    low = shortest(Block(block.version, block.first, block.prefixlen + 1), mine, passing, room)
+    high = shortest(Block(block.version, block.first + half, block.prefixlen + 1), mine, passing, room)
+    best = (low[0] + high[0], low[1] + high[1])
+    holes = whole - passing
+    exceptions = [f"-{b.term()}" for b in holes.blocks]
+    if block.prefixlen == 0 or len(holes.bounds) // 2 > 24 or len(exceptions) > 24:
+        return best
+    covering = " ".join([*exceptions, block.term()])
+    if len(covering) + 1 < best[0] and len(covering) <= room:
+        return len(covering) + 1, [covering]
+    return best
+
+
+addresses = st.tuples(st.sampled_from([10, 11, 172]), st.integers(0, 3), st.integers(0, 255), st.integers(12, 32))
+addresses6 = st.tuples(st.integers(0, 15), st.integers(0, 3), st.sampled_from([32, 36, 48, 64, 127, 128]))
+
+
+@given(st.lists(addresses, max_size=12), st.lists(addresses, max_size=12), st.lists(addresses, max_size=6),
+       st.lists(addresses6, max_size=4), st.lists(addresses6, max_size=4), st.sampled_from([60, 120, 430]))
+def test_the_terms_are_the_shortest_writing_block_by_block(
+    wanted: list[tuple[int, int, int, int]], holes: list[tuple[int, int, int, int]],
+    others: list[tuple[int, int, int, int]], wanted6: list[tuple[int, int, int]],
+    holes6: list[tuple[int, int, int]], room: int,
+) -> None:
+    def networks(items: list[tuple[int, int, int, int]], items6: list[tuple[int, int, int]]) -> AddressSet:
+        return AddressSet.parse([*(f"{a}.{b}.{c}.{c}/{p}" for a, b, c, p in items),
+                                 *(f"2001:db8:{a:x}::{b:x}/{p}" for a, b, p in items6)])
+
+    mine = networks(wanted, wanted6) - networks(holes, holes6)
+    passing = mine | (networks(others, []) - networks(holes, holes6))
+    if len(mine.blocks) == len(mine.bounds) // 2:  # every interval one block: written as they are
+        expected = [b.term() for b in mine.blocks]
+    else:
+        expected = [term for version in (4, 6) for term in shortest(Block(version, 0, 0), mine, passing, room)[1]]
+    assert chained_terms(mine, passing, room) == tuple(expected)
