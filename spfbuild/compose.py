@@ -15,6 +15,7 @@ An existing record with a term that never takes effect (after `all`, or `redirec
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Collection
 from dataclasses import dataclass, replace
@@ -93,9 +94,12 @@ def declare(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None)
     return Composition(spec.domain, tuple(_cost(c, catalogue) for c in terms), warnings)
 
 
-def compose(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None) -> Composition:
-    """Merge the declared senders into the existing record (if any) for `spec.domain`."""
-    declared = declare(spec, catalogue, existing)
+def compose(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None, *,
+            declared: Composition | None = None) -> Composition:
+    """Merge the declared senders into the existing record (if any) for `spec.domain`.
+    `declared` is `declare(spec, catalogue, existing)` when the caller has it already (flatten's
+    self-check compares with it), so that it is not built twice."""
+    declared = declared if declared is not None else declare(spec, catalogue, existing)
     mechanisms = [c for c in declared.terms if isinstance(c.term, Mechanism) and c.term.kind != "all"]
     rest = declared.terms[len(mechanisms):]
     merged = _dedupe(_drop_covered_regions(mechanisms, spec.senders, catalogue))
@@ -178,9 +182,7 @@ def _sender_terms(sender: Sender, catalogue: Catalogue, domain: str) -> list[Com
         assert sender.value is not None
         provider = catalogue.get(sender.value)
         source = Source(sender.label, line, provider.id)
-        includes = provider.include_for(sender.region, sender.variant, dict(sender.parameters))
-        terms: list[Term] = [Mechanism(provider.mechanism, sender.qualifier, domain=d) for d in includes]
-        terms += [_ip_mechanism(ipaddress.ip_network(n), sender.qualifier) for n in (*provider.ip4, *provider.ip6)]
+        terms = _provider_terms(provider, sender.region, sender.variant, sender.parameters, sender.qualifier)
         return [Composed(t, (source,), 0) for t in terms]
     source = Source(sender.label, line)
     if sender.kind in ("ip4", "ip6"):
@@ -189,6 +191,17 @@ def _sender_terms(sender: Sender, catalogue: Catalogue, domain: str) -> list[Com
     target = None if sender.value is not None and _norm(sender.value) == domain else sender.value
     mech = Mechanism(sender.kind, sender.qualifier, domain=target, prefix4=sender.prefix4, prefix6=sender.prefix6)
     return [Composed(mech, (source,), 0)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _provider_terms(provider: Provider, region: str | None, variant: str | None,
+                    parameters: tuple[tuple[str, str], ...], qualifier: Qualifier) -> tuple[Term, ...]:
+    """A provider sender's terms, once per run for every domain that declares it alike: the
+    same term objects, so what they compute of themselves (networks, text) is computed once."""
+    includes = provider.include_for(region, variant, dict(parameters))
+    terms: list[Term] = [Mechanism(provider.mechanism, qualifier, domain=d) for d in includes]
+    terms += [_ip_mechanism(ipaddress.ip_network(n), qualifier) for n in (*provider.ip4, *provider.ip6)]
+    return tuple(terms)
 
 
 def _ip_mechanism(network: IPNetwork, qualifier: Qualifier) -> Mechanism:

@@ -2,9 +2,11 @@
 
 `check_host()` never raises for anything DNS or the records do: every outcome is one of the
 seven results, with the problem that caused a permerror or temperror, the lookups counted and a
-trace of each record fetched and term tried. The mechanisms that query DNS are in
-`spfbuild.mechanisms`; this module does record selection (4.4, 4.5), the term loop (4.6),
-include (5.2), redirect (6.1) and explanations (6.2).
+trace of each record fetched and term tried. `check_hosts()` is the same evaluation for many
+addresses at once: one walk of the records, in lanes of addresses that take the same path
+(`spfbuild.mechanisms.Session`), giving each address what check_host() gives it. The mechanisms
+that query DNS are in `spfbuild.mechanisms`; this module does record selection (4.4, 4.5), the
+term loop (4.6), include (5.2), redirect (6.1) and explanations (6.2).
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ from __future__ import annotations
 import functools
 import ipaddress
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from spfbuild.intervals import V6_BASE
 from spfbuild.macro import EXP_LETTERS, MacroError, expand, parse_macro_string
 from spfbuild.mechanisms import (
     MAX_DNS_LOOKUPS,
@@ -26,9 +27,12 @@ from spfbuild.mechanisms import (
     TraceEvent,
     domain_problem,
     match,
+    may_spell_an_address,
+    names_an_address,
+    per_address,
 )
 from spfbuild.record import IPAddress, Mechanism, Record, is_spf_record, parse
-from spfbuild.regions import Region, region_of
+from spfbuild.sharing import Key, Shared, SharedResults, Step, Verdict
 
 __all__ = [
     "MAX_DNS_LOOKUPS",
@@ -40,22 +44,20 @@ __all__ = [
     "Step",
     "TraceEvent",
     "check_host",
+    "check_hosts",
     "sender_address",
     "spf_identity",
 ]
 
 RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperror")
+# Nesting past this ends the evaluation with permerror. Under RFC 7208's limits it is never
+# reached (10 lookups nest 10 deep); with the limits lifted (a declaration's intent) it stops an
+# include loop where Python's stack would, with the result the lookup limit would give.
+MAX_DEPTH = 100
 
-
-@dataclass(frozen=True)
-class Step:
-    """A term that decided a record's result: the mechanism that matched, or the redirect."""
-
-    domain: str
-    term: str
-
-    def __str__(self) -> str:
-        return f"{self.term} in {self.domain}"
+Decided = tuple[Session, Verdict]  # a lane and the result of all its points
+# A term's outcome for a lane: None (no match), the steps of a match, or a verdict ending it.
+Tried = tuple[Session, "tuple[Step, ...] | Verdict | None"]
 
 
 @dataclass(frozen=True)
@@ -68,96 +70,6 @@ class Evaluation:
     problem: str | None  # why: permerror, temperror, or none
     domain: str = ""
     matched: tuple[Step, ...] = ()  # outermost first: include/redirect, then what matched inside
-
-
-@dataclass(frozen=True)
-class _Verdict:
-    result: str
-    explanation: str | None = None
-    matched: tuple[Step, ...] = ()
-    problem: str | None = None
-
-
-@dataclass(frozen=True)
-class _Shared:
-    """A sub-evaluation's outcome and what it cost."""
-
-    verdict: _Verdict | None
-    abort: tuple[str, str] | None  # (result, problem) when it ended the evaluation
-    lookups: int
-    voids: int
-    personal: bool  # a macro read the sender or the HELO name
-
-
-class SharedResults:
-    """The results of included and redirected records, shared between evaluations that see the
-    same DNS: one record's result for one class of addresses is computed once, however many
-    evaluations (of however many domains, at however many addresses) reach it.
-
-    A class is an interval of the record's region (`spfbuild.regions`), inside which every
-    address gets the same result; a record whose tree has no region (macros, `ptr`), and a
-    redirect's target, whose explanation may spell the address, are keyed by address instead.
-    An entry is exact: the evaluator is deterministic given the answers, the class, and (when a
-    macro read them, which `Session.personal` counts) the sender and HELO name. It is used only
-    when the evaluation has room left for the lookups and void lookups it cost (past a limit, the
-    record is evaluated for real, to fail where a receiver would), never while tracing, and
-    never stored when the resolver answered from its own records (`private_answers`: names whose
-    answers differ between the evaluations sharing it); a region is used only by a resolver that
-    has none of the names it read among its own (`private_names`)."""
-
-    def __init__(self) -> None:
-        self._general: dict[tuple[object, ...], _Shared] = {}
-        self._personal: dict[tuple[object, ...], _Shared] = {}
-        self._regions: dict[str, Region | None] = {}
-
-    def key(self, session: Session, target: str, explain: bool) -> tuple[object, ...] | None:
-        """What the result of `target` is shared under for this evaluation's address; None when
-        the target's region is not known yet (`learn_key`)."""
-        if explain:
-            return self._exact(session, target, explain)
-        if target not in self._regions:
-            return None
-        return self._key(session, target, self._regions[target])
-
-    async def learn_key(self, session: Session, target: str) -> tuple[object, ...]:
-        """`key` (for explain=False) once the target's region is found."""
-        resolver = session.resolver
-        private = getattr(resolver, "private_answers", 0)
-        region = await region_of(resolver, target)
-        if getattr(resolver, "private_answers", 0) != private:
-            # The tree reads records the resolver gives for itself alone (a flattening's chained
-            # records): keyed by address, and not walked again.
-            region = None
-        self._regions[target] = region
-        return self._key(session, target, region)
-
-    def _key(self, session: Session, target: str, region: Region | None) -> tuple[object, ...]:
-        if region is None or not region.names.isdisjoint(getattr(session.resolver, "private_names", ())):
-            return self._exact(session, target, False)
-        ip = session.ip
-        return (target, region.index(int(ip) + (0 if ip.version == 4 else V6_BASE)))
-
-    @staticmethod
-    def _exact(session: Session, target: str, explain: bool) -> tuple[object, ...]:
-        return (target, session.ip.version, int(session.ip), explain)
-
-    def find(self, session: Session, key: tuple[object, ...]) -> _Shared | None:
-        found = self._general.get(key)
-        if found is None and self._personal:
-            found = self._personal.get((*key, session.sender, session.helo))
-        if found is None:
-            return None
-        if session.lookups + found.lookups > session.max_lookups:
-            return None
-        if session.void_lookups + found.voids > session.max_void_lookups:
-            return None
-        return found
-
-    def keep(self, session: Session, key: tuple[object, ...], entry: _Shared) -> None:
-        if entry.personal:
-            self._personal[(*key, session.sender, session.helo)] = entry
-        else:
-            self._general[key] = entry
 
 
 def sender_address(ip: str | IPAddress) -> IPAddress:
@@ -208,37 +120,95 @@ async def check_host(
     evaluate many addresses and want only results. `shared` shares included and redirected
     records' results with other evaluations (see `SharedResults`). Raises ValueError only when
     `ip` is not an IP address."""
-    session = Session(
+    address = sender_address(ip)
+    lane = _lane(resolver, address.version, (int(address),), _full_sender(sender, domain), helo, receiver,
+                 timestamp, max_lookups, max_void_lookups, shared)
+    lane.watch(trace, keep_trace)
+    lane._ip = address
+    ((done, verdict),) = await _evaluate(lane, domain.removesuffix("."), explain=True)
+    return _evaluation(done, verdict, domain.removesuffix("."))
+
+
+async def check_hosts(
+    ips: Iterable[str | IPAddress],
+    domain: str,
+    sender: str,
+    resolver: DNSResolver,
+    *,
+    views: Callable[[IPAddress], DNSResolver] | None = None,
+    helo: str = "",
+    receiver: str = "unknown",
+    timestamp: int | None = None,
+    max_lookups: int | None = None,
+    max_void_lookups: int | None = None,
+    shared: SharedResults | None = None,
+    explain: bool = True,
+) -> list[Evaluation]:
+    """`check_host()` of each of `ips`, in order, in one walk of the records: each address gets
+    what check_host() gives it alone, without a trace. `views(ip)`, when given, is the resolver
+    as the evaluation of `ip` sees it (it may answer a question that names the address as it
+    would for that address alone); `resolver` answers the questions that name no address. With
+    `explain=False` no exp= explanation is fetched (results, lookups and matches are the same)."""
+    addresses = [sender_address(ip) for ip in ips]
+    name = domain.removesuffix(".")
+    sender = _full_sender(sender, domain)
+    found: dict[tuple[int, int], Evaluation] = {}
+    for version in (4, 6):
+        values = tuple(sorted({int(a) for a in addresses if a.version == version}))
+        if not values:
+            continue
+        lane = _lane(resolver, version, values, sender, helo, receiver, timestamp, max_lookups, max_void_lookups,
+                     shared)
+        lane.watch(None, False)
+        lane.views = views
+        lanes = [lane]
+        if views is not None and (len(values) == 1 or may_spell_an_address(name)):
+            lanes = lane.apart()
+        for start in lanes:
+            for done, verdict in await _evaluate(start, name, explain=explain):
+                evaluation = _evaluation(done, verdict, name)
+                for value in done.values:
+                    found[version, value] = evaluation
+    return [found[a.version, int(a)] for a in addresses]
+
+
+def _lane(resolver: DNSResolver, version: int, values: tuple[int, ...], sender: str, helo: str, receiver: str,
+          timestamp: int | None, max_lookups: int | None, max_void_lookups: int | None,
+          shared: SharedResults | None) -> Session:
+    return Session(
         resolver=resolver,
-        ip=sender_address(ip),
-        sender=_full_sender(sender, domain),
+        version=version,
+        values=values,
+        sender=sender,
         helo=helo,
         receiver=receiver,
         timestamp=int(time.time()) if timestamp is None else timestamp,
-        observer=trace,
-        recording=keep_trace,
         max_lookups=MAX_DNS_LOOKUPS if max_lookups is None else max_lookups,
         max_void_lookups=MAX_VOID_LOOKUPS if max_void_lookups is None else max_void_lookups,
         shared=shared,
     )
-    domain = domain.removesuffix(".")
+
+
+async def _evaluate(lane: Session, domain: str, *, explain: bool) -> list[Decided]:
     problem = domain_problem(domain)
     if problem is not None:
-        verdict = _Verdict("none", problem=f"{domain!r} is not a valid domain name: {problem}")
+        decided = [(lane, Verdict("none", problem=f"{domain!r} is not a valid domain name: {problem}"))]
     else:
-        try:
-            verdict = await _check(session, domain, 0, explain=True)
-        except Abort as abort:
-            verdict = _Verdict(abort.result, problem=abort.problem)
-    if session.tracing:
-        summary = verdict.result if verdict.problem is None else f"{verdict.result}: {verdict.problem}"
-        session.emit(0, domain, "result", summary)
+        decided = await _check(lane, domain, 0, explain=explain)
+    for done, verdict in decided:
+        if done.tracing:
+            summary = verdict.result if verdict.problem is None else f"{verdict.result}: {verdict.problem}"
+            done.emit(0, domain, "result", summary)
+    return decided
+
+
+def _evaluation(lane: Session, verdict: Verdict, domain: str) -> Evaluation:
     return Evaluation(
         result=verdict.result,
         explanation=verdict.explanation,
-        lookups=session.lookups,
-        void_lookups=session.void_lookups,
-        trace=tuple(session.events),
+        lookups=lane.lookups,
+        void_lookups=lane.void_lookups,
+        trace=tuple(lane.events),
         problem=verdict.problem,
         domain=domain,
         matched=verdict.matched,
@@ -252,36 +222,103 @@ def _full_sender(sender: str, domain: str) -> str:
     return f"{local or 'postmaster'}@{rest}"
 
 
-async def _check(session: Session, domain: str, depth: int, *, explain: bool) -> _Verdict:
-    """check_host() for one domain: select its record, then evaluate it (4.4 to 4.7)."""
-    record = await _record(session, domain, depth)
+def _ended(abort: Abort) -> Verdict:
+    return Verdict(abort.result, problem=abort.problem)
+
+
+async def _check(lane: Session, domain: str, depth: int, *, explain: bool) -> list[Decided]:
+    """check_host() for one domain: select its record, then evaluate it (4.4 to 4.7), term by
+    term for every lane still undecided."""
+    if depth > lane.deepest:
+        lane.deepest = depth
+    try:
+        record = await _record(lane, domain, depth)
+    except Abort as abort:
+        return [(lane, _ended(abort))]
     if record is None:
-        return _Verdict("none", problem=f"{domain} has no SPF record")
-    tracing = session.tracing
-    version, value = session.ip.version, int(session.ip)
+        return [(lane, Verdict("none", problem=f"{domain} has no SPF record"))]
+    decided: list[Decided] = []
+    pending = [lane]
     for term in record.mechanisms:
-        if tracing:
-            counted = f" (DNS lookup {session.lookups + 1})" if term.queries_dns else ""
-            session.emit(depth, domain, "term", f"trying {term}{counted}")
-        via: tuple[Step, ...] = ()
-        span = term.span  # ip4/ip6: compared here, as integers; most terms tried are these
-        if span is not None:
-            matched = span[0] == version and span[1] <= value <= span[2]
-        elif term.kind == "include":
-            matched, via = await _include(session, term, domain, depth)
+        reached: list[Session] = []
+        for current in pending:
+            if current.tracing:
+                counted = f" (DNS lookup {current.lookups + 1})" if term.queries_dns else ""
+                current.emit(depth, domain, "term", f"trying {term}{counted}")
+            for sub, outcome in await _try(current, term, domain, depth):
+                if outcome is None:
+                    reached.append(sub)
+                elif isinstance(outcome, Verdict):
+                    decided.append((sub, outcome))
+                else:
+                    decided += await _matched(sub, term, outcome, record, domain, depth, explain=explain)
+        pending = _merged(reached)
+        if not pending:
+            return decided
+    for current in pending:
+        # An `all` always matches, so a redirect is only reached (and only used) without one (5.1, 6.1).
+        if record.redirect is not None:
+            decided += await _redirect(current, record.redirect, domain, depth, explain=explain)
         else:
-            matched = await match(session, term, domain, depth)
-        if matched:
-            result = term.qualifier.result
-            if tracing:
-                session.emit(depth, domain, "match", f"{term} matched: {result}")
-            explanation = await _explain(session, record, domain, depth) if explain and result == "fail" else None
-            return _Verdict(result, explanation, (Step(domain, str(term)), *via))
-    # An `all` always matches, so a redirect is only reached (and only used) without one (5.1, 6.1).
-    if record.redirect is not None:
-        return await _redirect(session, record.redirect, domain, depth, explain=explain)
-    session.emit(depth, domain, "match", "no mechanism matched: neutral")
-    return _Verdict("neutral")
+            current.emit(depth, domain, "match", "no mechanism matched: neutral")
+            decided.append((current, Verdict("neutral")))
+    return decided
+
+
+def _merged(lanes: list[Session]) -> list[Session]:
+    """Lanes in the same state (counters, resolver) joined again: the rest of the record is tried
+    once for all their points."""
+    if len(lanes) < 2:
+        return lanes
+    first: dict[tuple[int, int, int, int], Session] = {}
+    out: list[Session] = []
+    for lane in lanes:
+        key = (id(lane.resolver), lane.lookups, lane.void_lookups, lane.personal)
+        joined = first.get(key)
+        if joined is None:
+            first[key] = lane
+            out.append(lane)
+        else:
+            joined.absorb(lane)
+    return out
+
+
+async def _try(lane: Session, term: Mechanism, domain: str, depth: int) -> list[Tried]:
+    """The outcome of one term for each point of the lane."""
+    span = term.span  # ip4/ip6: compared as integers; most terms tried are these
+    if span is not None:
+        inside, outside = lane.split((span,))
+        return [(sub, outcome) for sub, outcome in ((inside, ()), (outside, None)) if sub is not None]
+    if per_address(lane, term):
+        tried: list[Tried] = []
+        for one in lane.apart():
+            tried += await _try(one, term, domain, depth)
+        return tried
+    try:
+        if term.kind == "include":
+            return await _include(lane, term, domain, depth)
+        return [(sub, _ended(hit) if isinstance(hit, Abort) else () if hit else None)
+                for sub, hit in await match(lane, term, domain, depth)]
+    except Abort as abort:
+        return [(lane, _ended(abort))]
+
+
+async def _matched(lane: Session, term: Mechanism, via: tuple[Step, ...], record: Record, domain: str,
+                   depth: int, *, explain: bool) -> list[Decided]:
+    result = term.qualifier.result
+    if lane.tracing:
+        lane.emit(depth, domain, "match", f"{term} matched: {result}")
+    if not explain or result != "fail" or record.exp is None:
+        return [(lane, _decision(domain, str(term), result) if not via
+                 else Verdict(result, None, (Step(domain, str(term)), *via)))]
+    steps = (Step(domain, str(term)), *via)
+    # The explanation may spell the address: written for each point.
+    return [(one, Verdict(result, await _explain(one, record, domain, depth), steps)) for one in lane.apart()]
+
+
+@functools.lru_cache(maxsize=16384)  # a flattened record's every range decides some boundary's result
+def _decision(domain: str, term: str, result: str) -> Verdict:
+    return Verdict(result, None, (Step(domain, term),))
 
 
 async def _record(session: Session, domain: str, depth: int) -> Record | None:
@@ -313,71 +350,100 @@ def _spf_texts(strings: tuple[str, ...]) -> tuple[str, ...]:  # cached: the self
     return tuple(text for text in strings if is_spf_record(text))
 
 
-async def _include(
-    session: Session, term: Mechanism, domain: str, depth: int
-) -> tuple[bool, tuple[Step, ...]]:
+async def _include(lane: Session, term: Mechanism, domain: str, depth: int) -> list[Tried]:
     """5.2: pass matches; fail, softfail and neutral do not; temperror and permerror end the
-    evaluation (they propagate as Abort); none is permerror."""
-    session.count_lookup(str(term), depth, domain)
-    target = await session.target(term.domain, domain)
+    evaluation; none is permerror."""
+    lane.count_lookup(str(term), depth, domain)
+    target = await lane.target(term.domain, domain)
     if target is None:
         raise Abort("permerror", f"{term} in {domain}: the target is not a valid domain name")
-    inner = await _below(session, target, depth, explain=False)
-    if inner.result == "none":
-        raise Abort("permerror", f"{term} in {domain}: {target} has no SPF record")
-    matched = inner.result == "pass"
-    if session.tracing:
-        session.emit(depth, domain, "include", f"{target} gave {inner.result}: {'match' if matched else 'no match'}")
-    return matched, inner.matched
+    tried: list[Tried] = []
+    for sub, inner in await _below(lane, target, depth, explain=False):
+        if inner.ends_evaluation:
+            tried.append((sub, inner))
+        elif inner.result == "none":
+            tried.append((sub, Verdict("permerror", problem=f"{term} in {domain}: {target} has no SPF record")))
+        else:
+            matched = inner.result == "pass"
+            if sub.tracing:
+                said = "match" if matched else "no match"
+                sub.emit(depth, domain, "include", f"{target} gave {inner.result}: {said}")
+            tried.append((sub, inner.matched if matched else None))
+    return tried
 
 
-async def _below(session: Session, target: str, depth: int, *, explain: bool) -> _Verdict:
-    """check_host() of an include's or redirect's target, from `session.shared` when it holds it."""
-    shared = session.shared
-    if not isinstance(shared, SharedResults) or session.tracing:
-        return await _check(session, target, depth + 1, explain=explain)
-    key = shared.key(session, target, explain) or await shared.learn_key(session, target)
-    found = shared.find(session, key)
-    if found is not None:
-        session.lookups += found.lookups
-        session.void_lookups += found.voids
-        session.personal += found.personal  # what includes this record is personal too
-        if found.abort is not None:
-            raise Abort(*found.abort)
-        assert found.verdict is not None
-        return found.verdict
-    lookups, voids, personal = session.lookups, session.void_lookups, session.personal
-    private = getattr(session.resolver, "private_answers", 0)
+async def _below(lane: Session, target: str, depth: int, *, explain: bool) -> list[Decided]:
+    """check_host() of an include's or redirect's target, from `lane.shared` for the points whose
+    result it holds; the others are evaluated once per key, and kept."""
+    if depth >= MAX_DEPTH:
+        lane.deepest = depth + 1
+        return [(lane, Verdict("permerror", problem=f"{target}: includes and redirects nest over {MAX_DEPTH} deep"))]
+    shared = lane.shared
+    if not isinstance(shared, SharedResults) or lane.tracing:
+        return await _check(lane, target, depth + 1, explain=explain)
+    classes = shared.classes(lane, target, explain) or await shared.learn_classes(lane, target)
+    known: dict[int, tuple[Shared, list[int]]] = {}
+    missing: dict[int, Key] = {}  # the point evaluated for a class -> the class's key
+    members: dict[Key, tuple[int, ...]] = {}
+    for key, values in classes:
+        found = shared.find(lane, key, MAX_DEPTH - depth)
+        if found is None:
+            missing[values[0]] = key
+            members[key] = values
+        else:
+            known.setdefault(id(found), (found, []))[1].extend(values)
+    decided: list[Decided] = []
+    for entry, points in known.values():
+        sub = lane.fork(tuple(points))  # ascending: the classes come in order
+        sub.lookups += entry.lookups
+        sub.void_lookups += entry.voids
+        sub.personal += entry.personal  # what includes this record is personal too
+        decided.append((sub, entry.verdict))
+    if not missing:
+        return decided
+    lookups, voids, personal = lane.lookups, lane.void_lookups, lane.personal
+    private = getattr(lane.resolver, "private_answers", 0)
+    for sub, verdict in await _check(lane.fork(tuple(sorted(missing))), target, depth + 1, explain=explain):
+        storable = (sub.lookups <= sub.max_lookups and sub.void_lookups <= sub.max_void_lookups
+                    and sub.deepest <= MAX_DEPTH and getattr(lane.resolver, "private_answers", 0) == private)
+        sub_keys = [missing[value] for value in sub.values]
+        if storable:
+            entry = Shared(verdict, sub.lookups - lookups, sub.void_lookups - voids, sub.personal != personal,
+                           max(sub.deepest - depth, 1))
+            for key in sub_keys:
+                shared.keep(sub, key, entry)
+        every = tuple(sorted(value for key in sub_keys for value in members[key]))
+        if len(every) != len(sub.values):  # the rest of each class the evaluated points stood for
+            sub.cover(every)
+        decided.append((sub, verdict))
+    return decided
 
-    def keep(verdict: _Verdict | None, abort: tuple[str, str] | None) -> None:
-        within = session.lookups <= session.max_lookups and session.void_lookups <= session.max_void_lookups
-        if within and getattr(session.resolver, "private_answers", 0) == private:
-            entry = _Shared(verdict, abort, session.lookups - lookups, session.void_lookups - voids,
-                            session.personal != personal)
-            shared.keep(session, key, entry)
 
-    try:
-        verdict = await _check(session, target, depth + 1, explain=explain)
-    except Abort as abort:
-        keep(None, (abort.result, abort.problem))
-        raise
-    keep(verdict, None)
-    return verdict
-
-
-async def _redirect(session: Session, spec: str, domain: str, depth: int, *, explain: bool) -> _Verdict:
+async def _redirect(lane: Session, spec: str, domain: str, depth: int, *, explain: bool) -> list[Decided]:
     """6.1: the result is that of the target's policy; a target without one is permerror.
     The explanation, if any, comes from the target's exp= (6.2)."""
+    if not lane.single and names_an_address(lane, spec):
+        decided: list[Decided] = []
+        for one in lane.apart():
+            decided += await _redirect(one, spec, domain, depth, explain=explain)
+        return decided
     term = f"redirect={spec}"
-    session.count_lookup(term, depth, domain)
-    target = await session.target(spec, domain)
+    try:
+        lane.count_lookup(term, depth, domain)
+        target = await lane.target(spec, domain)
+    except Abort as abort:
+        return [(lane, _ended(abort))]
     if target is None:
-        raise Abort("permerror", f"{term} in {domain}: the target is not a valid domain name")
-    session.emit(depth, domain, "redirect", f"no mechanism matched: redirect to {target}")
-    inner = await _below(session, target, depth, explain=explain)
-    if inner.result == "none":
-        raise Abort("permerror", f"{term} in {domain}: {target} has no SPF record")
-    return _Verdict(inner.result, inner.explanation, (Step(domain, term), *inner.matched), inner.problem)
+        return [(lane, Verdict("permerror", problem=f"{term} in {domain}: the target is not a valid domain name"))]
+    lane.emit(depth, domain, "redirect", f"no mechanism matched: redirect to {target}")
+    decided = []
+    for sub, inner in await _below(lane, target, depth, explain=explain):
+        if inner.result == "none":
+            inner = Verdict("permerror", problem=f"{term} in {domain}: {target} has no SPF record")
+        elif not inner.ends_evaluation:
+            inner = Verdict(inner.result, inner.explanation, (Step(domain, term), *inner.matched), inner.problem)
+        decided.append((sub, inner))
+    return decided
 
 
 async def _explain(session: Session, record: Record, domain: str, depth: int) -> str | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from spfbuild.alignment import advise
 from spfbuild.catalogue import Catalogue
 from spfbuild.companions import CompanionError, companions_for
-from spfbuild.compose import Composed, compose, keep_reason, keeps_literal
+from spfbuild.compose import Composed, compose, declare, keep_reason, keeps_literal
 from spfbuild.config import DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.failure import DomainFailure, failure
@@ -95,7 +95,8 @@ async def _flatten_records(
             "{hash}, e.g. '_spf-{hash}'"
         )
     spec = replace(spec, flatten=replace(spec.flatten, chain_name=template))
-    composition = compose(spec, catalogue, existing)
+    declaration = declare(spec, catalogue, existing)
+    composition = compose(spec, catalogue, existing, declared=declaration)
     partition = partition or Partition(Walker(resolver))
     walker = partition.walker
     # The other TXT records at the name are asked alongside the senders' trees, not one round trip
@@ -106,7 +107,7 @@ async def _flatten_records(
     main_budget = _main_budget(spec, published)
     # The self-check compares with the declaration as written (compose.declare), so that a
     # rewrite in composing cannot hide from it.
-    declared = _declared(spec, catalogue, existing) if spec.flatten.self_check else None
+    declared = str(declaration.record) if spec.flatten.self_check else None
     if spec.flatten.mode != "ranges":  # macro, or auto: macro when ranges do not fit
         from spfbuild.compiled import compile_domain
 
@@ -139,12 +140,6 @@ async def _flatten_records(
         checked=checked,
         warnings=composition.warnings + top.warnings,
     )
-
-
-def _declared(spec: DomainSpec, catalogue: Catalogue, existing: str | None) -> str:
-    from spfbuild.compose import declare
-
-    return str(declare(spec, catalogue, existing).record)
 
 
 async def flatten_or_error(
@@ -281,11 +276,8 @@ def _never_errs(partition: Partition, answer: Answered | None) -> bool:
         return True
     if answer.name is Status.DYNAMIC:
         return False
-    graph = partition.graph
-    child = graph.node(answer.followed) if answer.followed is not None else None
-    if child is None or partition.problem(child) is not None:
-        return False
-    return all(t.name is not Status.DYNAMIC for node in graph.reachable(child) for t in node.targets)
+    child = partition.graph.node(answer.followed) if answer.followed is not None else None
+    return child is not None and partition.never_errs(child)
 
 
 def _dynamic_below(graph: Graph, node: Fetched, known: dict[str, int]) -> int:

@@ -8,6 +8,7 @@ record-level flow (record selection, include, redirect, exp) lives in `spfbuild.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import functools
 import ipaddress
 import re
@@ -64,8 +65,21 @@ class Abort(Exception):  # control flow inside the evaluator; never escapes chec
 
 @dataclass
 class Session:
+    """One lane of an evaluation: the addresses (`points`, one family, ascending) that have taken
+    the same path through the records so far, so share the DNS-lookup and void-lookup counters of
+    section 4.6.4 and the trace; and what the whole evaluation shares: the resolver, the
+    connection facts macros expand from, the limits.
+
+    check_host() of one address is a lane of one. Evaluating many addresses at once, a term is
+    tried once for the whole lane where its outcome can differ between addresses only through the
+    ranges it compares them with (ip4/ip6, the addresses of `a` and `mx`, an include's result):
+    the lane splits where outcomes differ. A term whose question depends on the address (a macro,
+    `ptr`, a name that may spell an address, explanations) is tried address by address, each in a
+    lane of its own that asks through `views` (the resolver as one address's evaluation sees it)."""
+
     resolver: DNSResolver
-    ip: IPAddress  # IPv4-mapped IPv6 already turned into IPv4
+    version: int  # the points' family
+    values: tuple[int, ...]  # the points as integers, ascending
     sender: str  # local-part@domain
     helo: str
     receiver: str
@@ -77,18 +91,98 @@ class Session:
     lookups: int = 0
     void_lookups: int = 0
     events: list[TraceEvent] = field(default_factory=list)
-    _validated: dict[str, str] = field(default_factory=dict)  # %{p} per <domain>
+    _validated: dict[tuple[IPAddress, str], str] = field(default_factory=dict)  # %{p} per (<ip>, <domain>)
     personal: int = 0  # macro expansions that read more of the session than the address and the domain
-    shared: object | None = None  # an evaluation.SharedResults, when sub-evaluations are shared between sessions
+    shared: object | None = None  # a sharing.SharedResults, when sub-evaluations are shared between sessions
+    views: Callable[[IPAddress], DNSResolver] | None = None  # per-address resolvers of a lane of many
+    _ip: IPAddress | None = None  # `ip`, once made
+    deepest: int = 0  # the deepest nesting of includes and redirects reached so far
+    tracing: bool = field(init=False, default=True)
+
+    @property
+    def ip(self) -> IPAddress:
+        """The address of a lane of one (what macros, `ptr` and explanations read)."""
+        if self._ip is None:
+            self._ip = address_of(self.version, self.values[0])
+        return self._ip
+
+    @property
+    def points(self) -> tuple[IPAddress, ...]:
+        return tuple(address_of(self.version, value) for value in self.values)
 
     @property
     def address_type(self) -> str:
-        return "A" if self.ip.version == 4 else "AAAA"
+        return "A" if self.version == 4 else "AAAA"
+
+    def __post_init__(self) -> None:
+        self.watch(self.observer, self.recording)
+
+    def watch(self, observer: Callable[[TraceEvent], None] | None, recording: bool) -> None:
+        """Who sees the trace: `observer`, and `events` when `recording`."""
+        self.observer, self.recording = observer, recording
+        # Whether anyone sees trace events: callers skip building the text of one otherwise.
+        self.tracing = recording or observer is not None
+
+    def fork(self, values: tuple[int, ...]) -> Session:
+        """A lane of the points `values` (ascending, some of this lane's), with its counters so far."""
+        lane = object.__new__(Session)  # a plain copy: lanes split at nearly every matching term
+        lane.__dict__.update(self.__dict__)
+        lane.values, lane._ip = values, None
+        return lane
 
     @property
-    def tracing(self) -> bool:
-        """Whether anyone sees trace events: callers skip building the text of one otherwise."""
-        return self.recording or self.observer is not None
+    def single(self) -> bool:
+        """Whether this is a lane of one address asking through that address's own resolver."""
+        return self.views is None and len(self.values) == 1
+
+    def apart(self) -> list[Session]:
+        """Each point in a lane of its own, asking through its own view."""
+        if self.single:
+            return [self]
+        lanes = []
+        for value in self.values:
+            lane = self.fork((value,))
+            if self.views is not None:
+                lane.resolver, lane.views = self.views(lane.ip), None
+            lanes.append(lane)
+        return lanes
+
+    def absorb(self, other: Session) -> None:
+        """Take in the points of `other`, a lane in the same state (counters and resolver)."""
+        self.cover(tuple(sorted(self.values + other.values)))
+
+    def cover(self, values: tuple[int, ...]) -> None:
+        """Make the lane's points `values` (ascending): points known to share its state."""
+        self.values, self._ip = values, None
+
+    def split(self, spans: Iterable[tuple[int, int, int] | None]) -> tuple[Session | None, Session | None]:
+        """(the lane of the points inside any of `spans`, the lane of the others); either is None
+        when empty, and the one that holds every point is this lane itself."""
+        version, values = self.version, self.values
+        if len(values) == 1:  # check_host() of one address: most terms tried are this
+            value = values[0]
+            hit = any(s is not None and s[0] == version and s[1] <= value <= s[2] for s in spans)
+            return (self, None) if hit else (None, self)
+        cuts = sorted((bisect.bisect_left(values, s[1]), bisect.bisect_right(values, s[2]))
+                      for s in spans if s is not None and s[0] == version)
+        inside: list[int] = []
+        outside: list[int] = []
+        at = 0
+        for low, high in cuts:
+            if high <= at:
+                continue
+            low = max(low, at)
+            outside.extend(values[at:low])
+            inside.extend(values[low:high])
+            at = high
+        if not inside:
+            return None, self
+        if len(inside) == len(values):
+            return self, None
+        outside.extend(values[at:])
+        matched = self.fork(tuple(inside))
+        self.cover(tuple(outside))
+        return matched, self
 
     def emit(self, depth: int, domain: str, kind: str, text: str) -> None:
         if not self.tracing:
@@ -156,7 +250,8 @@ class Session:
     async def validated_name(self, domain: str) -> str:
         """%{p}: a PTR name of <ip> that resolves back to it; <domain> itself or a subdomain of it
         preferred; "unknown" when there is none or DNS fails (7.3)."""
-        if domain not in self._validated:
+        key = (self.ip, domain)
+        if key not in self._validated:
             names = await self.ptr_names(0, domain, count_void=False)
             ranked = sorted(names, key=lambda n: 0 if n == domain else 1 if is_subdomain(n, domain) else 2)
             found = "unknown"
@@ -164,8 +259,8 @@ class Session:
                 if await self.validates(name):
                     found = name
                     break
-            self._validated[domain] = found
-        return self._validated[domain]
+            self._validated[key] = found
+        return self._validated[key]
 
     async def ptr_names(self, depth: int, domain: str, *, count_void: bool) -> list[str]:
         """The first 10 names the PTR lookup of <ip> gives (4.6.4); none when DNS fails (5.5)."""
@@ -201,44 +296,76 @@ def _target_name(name: str) -> str | None:
 
 # ---------------------------------------------------------------------- mechanisms
 
+Matches = list[tuple[Session, "bool | Abort"]]  # each lane's outcome: matched, not, or the end of it
 
-async def match(session: Session, mech: Mechanism, domain: str, depth: int) -> bool:
-    """Whether a mechanism other than include matches <ip> (RFC 7208 sections 5.1 and 5.3-5.7)."""
-    if mech.kind == "all":
+
+def per_address(session: Session, mech: Mechanism) -> bool:
+    """Whether `mech` must be tried address by address in this lane: a macro or `ptr` asks per
+    address, and so does a name that may spell an address where each address has its own view."""
+    if session.single:
+        return False
+    if mech.kind == "ptr" or mech.has_macros:
         return True
+    return mech.domain is not None and names_an_address(session, mech.domain)
+
+
+def names_an_address(session: Session, spec: str) -> bool:
+    """Whether a lane of many must ask the target of the domain-spec `spec` per address."""
+    if "%" in spec:
+        return True
+    if session.views is None:
+        return False
+    _, name = literal_target(spec)
+    return name is not None and may_spell_an_address(name)
+
+
+async def match(session: Session, mech: Mechanism, domain: str, depth: int) -> Matches:
+    """Whether a mechanism other than include matches each point of the lane (RFC 7208 sections
+    5.1 and 5.3-5.7); raises Abort when it ends the evaluation of the whole lane."""
+    if mech.kind == "all":
+        return [(session, True)]
     if mech.kind in ("ip4", "ip6"):
-        span = mech.span
-        ip = session.ip
-        return span is not None and span[0] == ip.version and span[1] <= int(ip) <= span[2]
+        return _outcomes(session.split((mech.span,)))
     session.count_lookup(str(mech), depth, domain)
     target = await session.target(mech.domain, domain)
     if target is None:
         session.emit(depth, domain, "dns", f"{mech.domain!r} does not expand to a valid DNS name")
         session.count_void(str(mech.domain), depth, domain)
-        return False
+        return [(session, False)]
     if mech.kind == "a":
         return await _match_a(session, mech, target, depth, domain)
     if mech.kind == "mx":
         return await _match_mx(session, mech, target, depth, domain)
     if mech.kind == "ptr":
-        return await _match_ptr(session, target, depth, domain)
+        return [(session, await _match_ptr(session, target, depth, domain))]
     if mech.kind == "exists":
-        return await _match_exists(session, target, depth, domain)
+        return [(session, await _match_exists(session, target, depth, domain))]
     raise ValueError(f"not a mechanism match() evaluates: {mech.kind}")
 
 
-async def _match_a(session: Session, mech: Mechanism, target: str, depth: int, domain: str) -> bool:
+def _outcomes(parts: tuple[Session | None, Session | None]) -> Matches:
+    inside, outside = parts
+    found: Matches = []
+    if inside is not None:
+        found.append((inside, True))
+    if outside is not None:
+        found.append((outside, False))
+    return found
+
+
+async def _match_a(session: Session, mech: Mechanism, target: str, depth: int, domain: str) -> Matches:
     answer = await session.required(target, session.address_type, depth, domain)
     if answer.is_void:
         session.count_void(target, depth, domain)
-    return _in_any(session.ip, answer.strings, _prefix(mech, session.ip))
+    prefix = _prefix(mech, session.ip.version)
+    return _outcomes(session.split(_span(text, prefix) for text in answer.strings))
 
 
-async def _match_mx(session: Session, mech: Mechanism, target: str, depth: int, domain: str) -> bool:
+async def _match_mx(session: Session, mech: Mechanism, target: str, depth: int, domain: str) -> Matches:
     answer = await session.required(target, "MX", depth, domain)
     if answer.is_void:
         session.count_void(target, depth, domain)
-        return False
+        return [(session, False)]
     if len(answer.exchanges) > MAX_NAMES:
         raise Abort("permerror", f"{target} has {len(answer.exchanges)} MX names; the limit is {MAX_NAMES}")
     names: list[str] = []
@@ -247,15 +374,29 @@ async def _match_mx(session: Session, mech: Mechanism, target: str, depth: int, 
         # A null MX (RFC 7505) or a name DNS cannot carry has no addresses to compare.
         if name and name != "." and dns_name_problem(name) is None and name not in names:
             names.append(name)
+    if session.views is not None and any(map(may_spell_an_address, names)):
+        found: Matches = []
+        for lane in session.apart():
+            found += await _exchanges(lane, mech, names, depth, domain)
+        return found
+    return await _exchanges(session, mech, names, depth, domain)
+
+
+async def _exchanges(session: Session, mech: Mechanism, names: list[str], depth: int, domain: str) -> Matches:
     # Asked together; judged in preference order, so the first error or match decides.
     answers = await asyncio.gather(*(session.query(n, session.address_type, depth, domain) for n in names))
-    prefix = _prefix(mech, session.ip)
-    for found in answers:
-        if found.is_temperror:
-            raise Abort("temperror", found.message)
-        if _in_any(session.ip, found.strings, prefix):
-            return True
-    return False
+    prefix = _prefix(mech, session.ip.version)
+    found: Matches = []
+    rest: Session | None = session
+    for answer in answers:
+        if rest is None:
+            break
+        if answer.is_temperror:
+            return [*found, (rest, Abort("temperror", answer.message))]
+        inside, rest = rest.split(_span(text, prefix) for text in answer.strings)
+        if inside is not None:
+            found.append((inside, True))
+    return found if rest is None else [*found, (rest, False)]
 
 
 async def _match_ptr(session: Session, target: str, depth: int, domain: str) -> bool:
@@ -279,6 +420,21 @@ async def _match_exists(session: Session, target: str, depth: int, domain: str) 
 
 
 # ---------------------------------------------------------------------- names and addresses
+
+
+@functools.lru_cache(maxsize=8192)  # the same names are asked by evaluation after evaluation
+def may_spell_an_address(name: str) -> bool:
+    """Whether a name holds four decimal labels in a row, eight single-hex-digit labels in a
+    row, or a colon: how an IPv4 or IPv6 address is written into a name."""
+    if ":" in name:
+        return True
+    decimal = nibbles = 0
+    for label in name.split("."):
+        decimal = decimal + 1 if label.isdigit() and len(label) <= 3 else 0
+        nibbles = nibbles + 1 if len(label) == 1 and label in "0123456789abcdefABCDEF" else 0
+        if decimal >= 4 or nibbles >= 8:
+            return True
+    return False
 
 
 def dns_name_problem(name: str) -> str | None:
@@ -317,19 +473,10 @@ def is_subdomain(name: str, parent: str) -> bool:
     return name.lower().endswith("." + parent.lower().removesuffix("."))
 
 
-def _prefix(mech: Mechanism, ip: IPAddress) -> int:
-    if ip.version == 4:
+def _prefix(mech: Mechanism, version: int) -> int:
+    if version == 4:
         return 32 if mech.prefix4 is None else mech.prefix4
     return 128 if mech.prefix6 is None else mech.prefix6
-
-
-def _in_any(ip: IPAddress, addresses: Iterable[str], prefix: int) -> bool:
-    version, value = ip.version, int(ip)
-    for text in addresses:
-        span = _span(text, prefix)
-        if span is not None and span[0] == version and span[1] <= value <= span[2]:
-            return True
-    return False
 
 
 @functools.lru_cache(maxsize=8192)  # the same A/AAAA answers are compared with address after address
@@ -341,6 +488,10 @@ def _span(text: str, prefix: int) -> tuple[int, int, int] | None:
     except ValueError:
         return None
     return network.version, int(network.network_address), int(network.broadcast_address)
+
+
+def address_of(version: int, value: int) -> IPAddress:
+    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
 
 
 def _same_address(text: str, ip: IPAddress) -> bool:

@@ -27,7 +27,7 @@ from spfbuild.evaluation import SharedResults
 from spfbuild.intervals import EMPTY, FULL, AddressSet, span
 from spfbuild.limits import MAX_MX_NAMES
 from spfbuild.record import Mechanism, Modifier, Term
-from spfbuild.tree import Answered, Fetched, Status, Target, TermLookup, Walker
+from spfbuild.tree import Answered, Fetched, Graph, Status, Target, TermLookup, Walker
 
 __all__ = ["EMPTY", "FULL", "Claim", "Failure", "FlattenError", "Opaque", "Origin", "Partition", "Span", "TermSet",
            "classes", "pass_set", "record_problem"]
@@ -89,6 +89,7 @@ class Partition:
         self.graph = walker.graph
         self._claims: dict[str, Claims | Opaque | Failure] = {}
         self._passing: dict[str, TermSet] = {}  # an include target's pass set, by name
+        self._trees: dict[str, _Tree] = {}  # what a settled node's tree holds, by name
         self.verdicts = SharedResults()  # the self-check's evaluations of included records, for the run
 
     def claims(self, node: Fetched) -> Claims | Opaque | Failure:
@@ -151,17 +152,44 @@ class Partition:
         found = list(self._problems(root))
         return (found[0][0] if found else None), all(lasting for _, lasting in found)
 
+    def never_errs(self, node: Fetched) -> bool:
+        """Whether `node`'s tree can only give a result, never an error: every record in it
+        resolved and valid, and no include or redirect whose target a macro names."""
+        if self.graph.settled(node):
+            tree = self._tree(node)
+            return not tree.problems and not tree.dynamic
+        return self.problem(node) is None and all(
+            t.name is not Status.DYNAMIC for below in self.graph.reachable(node) for t in below.targets)
+
     def _problems(self, root: Fetched, skip: frozenset[str] = frozenset()) -> Iterator[tuple[str, bool]]:
-        for node in self.graph.reachable(root, skip):
-            why = record_problem(node)
-            if why is not None:
-                yield why, node.status is not Status.TEMPERROR
-            for target, child in self.graph.children(node):
-                if child is None:
-                    yield _unreached(self.graph.unreached, target), False
-            for target in node.targets:
-                if target.name is Status.INVALID:
-                    yield f"{target.via} in {node.domain}: the target is not a valid domain name", True
+        """The problems of `root`'s tree, depth first in evaluation order. When every tree below
+        the root is settled, each is read once per run (`_tree`): a provider included by a
+        thousand domains is not searched a thousand times. (A record met again on another path
+        then adds its problems again, which changes neither the first problem nor whether all
+        are lasting.)"""
+        graph = self.graph
+        below = [child for _, child in graph.children(root) if child is not None and child.domain not in skip]
+        if all(graph.settled(c) and (root.published or root.domain not in graph.names_below(c)) for c in below):
+            yield from _own_problems(graph, root)
+            for child in below:
+                yield from self._tree(child).problems
+            return
+        for node in graph.reachable(root, skip):
+            yield from _own_problems(graph, node)
+
+    def _tree(self, node: Fetched) -> _Tree:
+        """The problems (deduplicated, in order) and macro targets of a settled node's tree."""
+        found = self._trees.get(node.domain)
+        if found is None:
+            problems = list(_own_problems(self.graph, node))
+            dynamic = any(t.name is Status.DYNAMIC for t in node.targets)
+            for _, child in self.graph.children(node):
+                assert child is not None  # settled: every node below is resolved
+                below = self._tree(child)
+                problems += below.problems
+                dynamic = dynamic or below.dynamic
+            found = self._trees[node.domain] = _Tree(tuple(dict.fromkeys(problems)), dynamic)
+        return found
 
     def _compute(self, node: Fetched) -> Claims | Opaque | Failure:
         why = record_problem(node)
@@ -205,6 +233,25 @@ class Partition:
         if child is None:
             return Failure(_unreached(self.graph.unreached, target))
         return self.claims(child)
+
+
+@dataclass(frozen=True)
+class _Tree:
+    problems: tuple[tuple[str, bool], ...]  # (why, lasting), as `Partition._problems` gives them
+    dynamic: bool  # some include or redirect in the tree has a target a macro names
+
+
+def _own_problems(graph: Graph, node: Fetched) -> Iterator[tuple[str, bool]]:
+    """The problems of one node's record and its edges (not of the records below)."""
+    why = record_problem(node)
+    if why is not None:
+        yield why, node.status is not Status.TEMPERROR
+    for target, child in graph.children(node):
+        if child is None:
+            yield _unreached(graph.unreached, target), False
+    for target in node.targets:
+        if target.name is Status.INVALID:
+            yield f"{target.via} in {node.domain}: the target is not a valid domain name", True
 
 
 def record_problem(node: Fetched) -> str | None:

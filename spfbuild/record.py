@@ -69,11 +69,15 @@ class Mechanism:
     @functools.cached_property
     def span(self) -> tuple[int, int, int] | None:
         """(IP version, first, last address as integers) of an ip4/ip6 mechanism's network: the
-        evaluator's membership test, which runs for nearly every term it tries."""
-        network = self.network
-        if network is None:
+        evaluator's membership test, which runs for nearly every term it tries. Computed from the
+        address's integer, without a network object: every flattened record is read for it."""
+        if self.address is None:
             return None
-        return network.version, int(network.network_address), int(network.broadcast_address)
+        bits = self.address.max_prefixlen
+        prefix = self.prefix4 if self.kind == "ip4" else self.prefix6
+        host = (1 << (bits - (bits if prefix is None else prefix))) - 1
+        first = int(self.address) & ~host
+        return self.address.version, first, first | host
 
     @property
     def queries_dns(self) -> bool:

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import functools
 import ipaddress
 from dataclasses import dataclass
 
 from spfbuild.dns import Answer
 from spfbuild.intervals import END, V6_BASE
-from spfbuild.mechanisms import DNSResolver, literal_target
+from spfbuild.mechanisms import DNSResolver, literal_target, may_spell_an_address
 from spfbuild.record import is_spf_record, parse
 
 __all__ = ["Region", "may_spell_an_address", "region_of"]
@@ -145,18 +144,3 @@ class _Walk:
     def _add(self, version: int, first: int, last: int) -> None:
         base = 0 if version == 4 else V6_BASE
         self.points.update((base + first, base + last + 1))
-
-
-@functools.lru_cache(maxsize=8192)  # the same names are asked by evaluation after evaluation
-def may_spell_an_address(name: str) -> bool:
-    """Whether a name holds four decimal labels in a row, eight single-hex-digit labels in a
-    row, or a colon: how an IPv4 or IPv6 address is written into a name."""
-    if ":" in name:
-        return True
-    decimal = nibbles = 0
-    for label in name.split("."):
-        decimal = decimal + 1 if label.isdigit() and len(label) <= 3 else 0
-        nibbles = nibbles + 1 if len(label) == 1 and label in "0123456789abcdefABCDEF" else 0
-        if decimal >= 4 or nibbles >= 8:
-            return True
-    return False

@@ -26,12 +26,11 @@ from collections.abc import Iterable
 
 from spfbuild.dns import Answer, Outcome
 from spfbuild.emit import RecordSet
-from spfbuild.evaluation import SharedResults, check_host
-from spfbuild.intervals import END, AddressSet, address_at, span
-from spfbuild.mechanisms import DNSResolver
+from spfbuild.evaluation import SharedResults, check_hosts
+from spfbuild.intervals import END, V6_BASE, AddressSet, address_at, span
+from spfbuild.mechanisms import DNSResolver, may_spell_an_address
 from spfbuild.partition import FlattenError
 from spfbuild.record import IPAddress, Mechanism, parse
-from spfbuild.regions import may_spell_an_address
 from spfbuild.tree import Fetched, Graph, TermLookup
 
 MAX_SAMPLES = 4000
@@ -50,6 +49,18 @@ class Overlay:
             for key, values in ((name.lower().rstrip("."), values) for name, values in records.items())
         }
         self.own = frozenset(self.answers)  # the answers only this overlay gives
+        # Answers given from its own records, through it or any of its views: an evaluation that
+        # read one is not shared with other domains' (see sharing.SharedResults).
+        self.private_answers = 0
+
+    @property
+    def private_names(self) -> frozenset[tuple[str, str]]:
+        """The (name, type) pairs this overlay answers from its own records (see SharedResults)."""
+        return self.own
+
+    def view(self, address: IPAddress) -> AddressView:
+        """The overlay as the evaluation of `address` sees it."""
+        return AddressView(self, address)
 
     async def query(self, name: str, rdtype: str) -> Answer:
         return await self.ask((name.lower().rstrip("."), rdtype.upper()), name, rdtype)
@@ -60,6 +71,8 @@ class Overlay:
         known = self.answers.get(key)
         if known is None:
             known = self.answers[key] = await self.base.query(name, rdtype)
+        elif key in self.own:
+            self.private_answers += 1
         return known
 
 
@@ -72,14 +85,15 @@ class AddressView:
         self.overlay = overlay
         self.address = address
         self.asked = asked
-        # Answers given from the overlay's own records: an evaluation that read one is not shared
-        # with other domains' (see evaluation.SharedResults). Answers naming the address are
-        # the same for every evaluation of that address.
-        self.private_answers = 0
+
+    @property
+    def private_answers(self) -> int:
+        """The overlay's count: answers naming the address are the same for every evaluation of
+        that address, so only the overlay's own records make an evaluation private."""
+        return self.overlay.private_answers
 
     @property
     def private_names(self) -> frozenset[tuple[str, str]]:
-        """The (name, type) pairs this view answers from its own records (see SharedResults)."""
         return self.overlay.own
 
     async def query(self, name: str, rdtype: str) -> Answer:
@@ -90,10 +104,7 @@ class AddressView:
         if rdtype_upper == "PTR" or (may_spell_an_address(normal)
                                      and any(form in dotted for form in _address_forms(self.address))):
             return Answer(normal, rdtype_upper, Outcome.NXDOMAIN, server="self-check")
-        key = (normal, rdtype_upper)
-        if key in self.overlay.own:
-            self.private_answers += 1
-        return await self.overlay.ask(key, name, rdtype)
+        return await self.overlay.ask((normal, rdtype_upper), name, rdtype)
 
 
 @functools.lru_cache(maxsize=MAX_SAMPLES)  # asked for both sides of each sample address
@@ -119,50 +130,43 @@ async def self_check(
     original = declared if declared is not None else root.record or ""
     before = Overlay(resolver, {domain: (original,)})
     after = Overlay(resolver, {r.name: (r.value,) for r in flattened.records})
-    networks = [n for r in flattened.records for n in networks_in(r.value)]
-    networks += tree_networks(root, graph) + networks_in(original)
-    addresses = boundary_addresses(sets, networks)
+    texts = [*(r.value for r in flattened.records), original]
+    spans = [m.span for text in texts for m in parse(text).record.mechanisms if m.span is not None]
+    addresses = boundary_addresses(sets, tree_networks(root, graph), spans=spans)
     sender = f"postmaster@{domain}"
-    for index, address in enumerate(addresses):
-        before_view, after_view = AddressView(before, address), AddressView(after, address)
-        if index == 0:
-            # The first evaluations ask together for anything the walk did not already hold
-            # (exp= texts); after them every answer is at hand, and awaiting each evaluation in
-            # turn costs less than a task each.
-            was, now = await asyncio.gather(_result(address, domain, sender, before_view, shared, lifted=True),
-                                            _result(address, domain, sender, after_view, shared, lifted=False))
-        else:
-            was = await _result(address, domain, sender, before_view, shared, lifted=True)
-            now = await _result(address, domain, sender, after_view, shared, lifted=False)
-        if was != now:
+    # Each side in one walk for every address (check_hosts), both sides at once: the first
+    # questions the walk did not already hold are asked together.
+    was, now = await asyncio.gather(
+        check_hosts(addresses, domain, sender, before, views=before.view, max_lookups=LIFTED,
+                    max_void_lookups=LIFTED, shared=shared, explain=False),
+        check_hosts(addresses, domain, sender, after, views=after.view, shared=shared, explain=False),
+    )
+    for address, old, new in zip(addresses, was, now, strict=True):
+        if old.result != new.result:
             raise FlattenError(
-                f"{domain}: self-check failed: {address} gives {now} after flattening but {was} before; "
-                "nothing was emitted"
+                f"{domain}: self-check failed: {address} gives {new.result} after flattening but {old.result} "
+                "before; nothing was emitted"
             )
     return len(addresses)
 
 
-async def _result(address: IPAddress, domain: str, sender: str, resolver: AddressView, shared: SharedResults,
-                  *, lifted: bool) -> str:
-    limit = LIFTED if lifted else None
-    evaluation = await check_host(address, domain, sender, resolver, max_lookups=limit, max_void_lookups=limit,
-                                  keep_trace=False, shared=shared)
-    return evaluation.result
-
-
 def boundary_addresses(
     sets: Iterable[AddressSet], networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = (),
-    limit: int | None = MAX_SAMPLES,
+    limit: int | None = MAX_SAMPLES, spans: Iterable[tuple[int, int, int]] = (),
 ) -> list[IPAddress]:
     """The first address of each interval between consecutive range boundaries: the start of each
-    address family, and every address where a range of `sets` or one of `networks` begins or
-    just after one ends; more than `limit` are sampled evenly (None: never)."""
+    address family, and every address where a range of `sets`, one of `networks` or one of
+    `spans` ((version, first, last), as `Mechanism.span`) begins or just after one ends; more
+    than `limit` are sampled evenly (None: never)."""
     points: set[int] = {0, 2**32}
     for addresses in sets:
         points.update(addresses.bounds)
     for network in networks:
         first, last = span(network)
         points.update((first, last + 1))
+    for version, low, high in spans:
+        base = 0 if version == 4 else V6_BASE
+        points.update((base + low, base + high + 1))
     points.discard(END)
     ordered = sorted(points)
     if limit is not None and len(ordered) > limit:

@@ -21,14 +21,13 @@ from spfbuild.compiled.blocks import FAMILIES
 from spfbuild.compiled.build import Compiled
 from spfbuild.compiled.source import Segments
 from spfbuild.compiled.zone import ServedZone, ZoneResolver
-from spfbuild.evaluation import SharedResults, check_host
+from spfbuild.evaluation import SharedResults, check_hosts
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
 from spfbuild.record import IPAddress
 from spfbuild.selfcheck import LIFTED, AddressView, Overlay, networks_in, tree_networks
 from spfbuild.tree import Fetched, Graph
 
-BATCH = 100  # evaluated together first; the rest in turn
 _BITS = {family.version: family.bits for family in FAMILIES}
 
 
@@ -63,10 +62,11 @@ async def check_compiled(
     starts = _points(spans)
     blocks = [(n.version, int(n.network_address), int(n.broadcast_address)) for n in block_networks(compiled)]
     points = sorted(set(starts) | set(_points(blocks)))
-    expected = await _evaluate(starts, lambda a: AddressView(before, a), domain, sender, lifted=True,
-                               shared=shared or SharedResults())
-    got = await _evaluate(points, lambda a: ZoneResolver(zone, AddressView(after, a)), domain, sender,
-                          lifted=False, shared=None)
+    expected, got = await asyncio.gather(
+        _evaluate(starts, before, before.view, domain, sender, lifted=True, shared=shared or SharedResults()),
+        _evaluate(points, ZoneResolver(zone, after), lambda a: ZoneResolver(zone, AddressView(after, a)), domain,
+                  sender, lifted=False, shared=None),
+    )
     for point, (result, _, _) in zip(points, got, strict=True):
         want = expected[bisect.bisect_right(starts, point) - 1][0]
         if result != want:
@@ -103,17 +103,10 @@ def _address(point: tuple[int, int]) -> IPAddress:
     return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
 
 
-async def _evaluate(points: list[tuple[int, int]], view: Callable[[IPAddress], DNSResolver], domain: str,
-                    sender: str, *, lifted: bool, shared: SharedResults | None) -> list[tuple[str, int, int]]:
+async def _evaluate(points: list[tuple[int, int]], resolver: DNSResolver, view: Callable[[IPAddress], DNSResolver],
+                    domain: str, sender: str, *, lifted: bool,
+                    shared: SharedResults | None) -> list[tuple[str, int, int]]:
     limit = LIFTED if lifted else None
-
-    async def one(point: tuple[int, int]) -> tuple[str, int, int]:
-        ip = _address(point)
-        e = await check_host(ip, domain, sender, view(ip), max_lookups=limit, max_void_lookups=limit, keep_trace=False,
-                             shared=shared)
-        return e.result, e.lookups, e.void_lookups
-
-    # The first evaluations ask together for anything the walk did not already hold (exp= texts);
-    # after them every answer is at hand, and awaiting each evaluation in turn costs less than a task each.
-    first = await asyncio.gather(*(one(p) for p in points[:BATCH]))
-    return [*first, *[await one(p) for p in points[BATCH:]]]
+    found = await check_hosts([_address(p) for p in points], domain, sender, resolver, views=view,
+                              max_lookups=limit, max_void_lookups=limit, shared=shared, explain=False)
+    return [(e.result, e.lookups, e.void_lookups) for e in found]

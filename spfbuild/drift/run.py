@@ -48,8 +48,9 @@ async def diff_domain(spec: DomainSpec, catalogue: Catalogue, partition: Partiti
 
     domain = spec.domain
     try:
-        declaration = declare(spec, catalogue).record
-        composed = str(compose(spec, catalogue).record)
+        declared = declare(spec, catalogue)
+        declaration = declared.record
+        composed = str(compose(spec, catalogue, declared=declared).record)
         companions = companions_for(spec, catalogue)
     except (ComposeError, CompanionError) as exc:
         message = str(exc)

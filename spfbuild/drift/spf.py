@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from spfbuild.compiled.names import COMPILED_MARK
 from spfbuild.drift.model import Difference
-from spfbuild.evaluation import Evaluation, SharedResults, check_host
+from spfbuild.evaluation import Evaluation, SharedResults, check_host, check_hosts
 from spfbuild.intervals import END, V6_BASE, IPNetwork, address_at, point
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.record import IPAddress
@@ -91,12 +91,13 @@ async def _evaluate(addresses: list[IPAddress], domain: str, overlay: Overlay, s
 
     if not addresses:
         return []
-    # The first evaluation asks for anything the walk did not hold (exp= texts); after it, with
-    # every answer at hand, awaiting each in turn costs less than a task each. Per-address DNS
-    # questions (a compiled zone's names) are asked together instead, a bounded number at a time.
+    if gate is None:  # every answer is the tree's own: one walk for every address (check_hosts)
+        found = await check_hosts(addresses, domain, sender, overlay, views=lambda a: AddressView(overlay, a, asked),
+                                  max_lookups=limit, max_void_lookups=limit, shared=shared, explain=False)
+        return [Outcome(e.result, deciding_term(e), e.problem) for e in found]
+    # A compiled publication asks DNS per address (its names): together, a bounded number at a
+    # time; the first alone, for anything the walk did not hold.
     first = await one(addresses[0])
-    if gate is None:
-        return [first, *[await one(a) for a in addresses[1:]]]
 
     async def gated(address: IPAddress) -> Outcome:
         assert gate is not None

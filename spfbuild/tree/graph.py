@@ -42,6 +42,7 @@ class Graph:
         self.unreached: dict[str, str] = {}  # name -> why a walk stopped before resolving it
         self._costs: dict[str, Cost] = {}  # nodes with a complete, acyclic subgraph
         self._acyclic: set[str] = set()  # likewise: no cycle is reachable from them
+        self._below: dict[str, frozenset[str]] = {}  # names reachable from an acyclic node, itself included
 
     def add(self, node: Fetched) -> None:
         self.nodes[node.domain] = node
@@ -101,7 +102,7 @@ class Graph:
             assert name is not None
             if name in on_path:
                 return (*path[path.index(name):], name)
-            if name in self._acyclic and root.published:
+            if name in self._acyclic and (root.published or root.domain not in self.names_below(self.nodes[name])):
                 continue  # (an unpublished root's own name may still lie below: look)
             if name in done:
                 complete[-1] = complete[-1] and done[name]
@@ -114,6 +115,23 @@ class Graph:
             on_path.add(name)
             complete.append(True)
         return None
+
+    def settled(self, node: Fetched) -> bool:
+        """Whether `node` is the graph's node of its name and every node below it is resolved,
+        with no cycle reachable: what is computed of its tree then holds for the rest of the run
+        (nodes are only ever added)."""
+        return self._memoised(node, self._acyclic)
+
+    def names_below(self, node: Fetched) -> frozenset[str]:
+        """The names reachable from `node`, itself included; once per run for a settled node:
+        an unpublished root (a composed record) need not enter a provider's tree again to know
+        that its own name is not in it."""
+        if not self.settled(node):
+            return frozenset(n.domain for n in self.reachable(node))
+        found = self._below.get(node.domain)
+        if found is None:
+            found = self._below[node.domain] = frozenset(n.domain for n in self.reachable(node))
+        return found
 
     def cost(self, root: Fetched) -> Cost:
         """The lookups and void lookups of evaluating `root`'s record; `root` must reach no cycle."""

@@ -77,6 +77,9 @@ class NamedStartError(RuntimeError):
     """``named`` exited, failed to load a zone, or never answered."""
 
 
+_PORT_TAKEN = ("address in use", "unable to listen on any configured interfaces")
+
+
 class _PortInUseError(NamedStartError):
     """``named`` could not bind its port (somebody took it after we chose it)."""
 
@@ -459,10 +462,12 @@ class NamedServer:
             assert self._proc is not None
             code = self._proc.poll()
             log = self._new_log()
+            # Another process took the port between choosing it and named binding it: named says
+            # so in one of these ways, and exits; a fresh port is tried.
+            if any(sign in log for sign in _PORT_TAKEN):
+                raise _PortInUseError(f"named could not bind port {self.port}:\n{self.log_tail()}")
             if code is not None:
                 raise NamedStartError(f"named exited with status {code}:\n{self.log_tail()}")
-            if "address in use" in log:
-                raise _PortInUseError(f"named could not bind port {self.port}:\n{self.log_tail()}")
             if "not loaded due to errors" in log:
                 self._terminate()
                 raise NamedStartError(f"named failed to load a zone:\n{self.log_tail()}")

@@ -143,3 +143,34 @@ class TestTheDeclarationAsWritten:
                          "senders: [provider: mimecast, ip4: [203.0.113.0/24]]\n")
         assert str(declare(spec, CATALOGUE).record) == (  # type: ignore[arg-type]
             "v=spf1 include:_netblocks.mimecast.com mx ip4:203.0.113.0/24 ~all")
+
+    def test_composing_from_a_declaration_already_built_gives_the_same_record(self) -> None:
+        spec = self.spec("domain: example.com\nexisting: 'v=spf1 include:eu._netblocks.mimecast.com mx ~all'\n"
+                         "senders: [provider: mimecast, provider: google, ip4: [203.0.113.0/25, 203.0.113.128/25]]\n")
+        declared = declare(spec, CATALOGUE)  # type: ignore[arg-type]
+        assert compose(spec, CATALOGUE, declared=declared) == compose(spec, CATALOGUE)  # type: ignore[arg-type]
+
+
+class TestSharedProviderTerms:
+    """Every domain that declares a provider alike gets the same term objects: what a term computes
+    of itself (its network, its text) is computed once per run, not once per domain."""
+
+    def specs(self, count: int, provider: str = "  - provider: amazon-ses\n") -> list[object]:
+        indented = "".join(f"    {line}\n" for line in provider.splitlines())
+        text = "defaults:\n  policy: fail\ndomains:\n" + "".join(
+            f"  c{n}.example:\n    senders:\n{indented}      - ip4: [10.0.0.{n}]\n"
+            for n in range(count))
+        return list(parse_config(text, "t.yaml", CATALOGUE).domains)
+
+    def test_two_domains_share_their_providers_terms_but_not_their_own(self) -> None:
+        first, second = (declare(s, CATALOGUE).terms for s in self.specs(2))  # type: ignore[arg-type]
+        assert first[0].term is second[0].term  # include:amazonses.com
+        assert first[1].term != second[1].term  # each domain's own range
+        assert first[0].sources[0].line != second[0].sources[0].line  # each domain's own config line
+
+    def test_a_provider_declared_with_another_qualifier_gets_its_own_terms(self) -> None:
+        (plain,) = self.specs(1)
+        (soft,) = self.specs(1, "  - provider: amazon-ses\n    qualifier: softfail\n")
+        a = declare(plain, CATALOGUE).terms[0].term  # type: ignore[arg-type]
+        b = declare(soft, CATALOGUE).terms[0].term  # type: ignore[arg-type]
+        assert str(a) == "include:amazonses.com" and str(b) == "~include:amazonses.com"

@@ -330,3 +330,13 @@ def test_4_the_trace_shows_records_terms_and_the_match() -> None:
     assert [e.kind for e in evaluation.trace] == seen
     assert seen == ["record", "term", "term", "dns", "match", "result"]
     assert str(evaluation.trace[0]) == "[example.com] record: v=spf1 ip4:198.51.100.0/24 a -all"
+
+
+def test_an_include_loop_with_the_limits_lifted_ends_in_permerror_not_a_crash() -> None:
+    resolver = MemoryResolver()
+    resolver.txt("loop.test", "v=spf1 ip4:192.0.2.1 include:loop.test -all")
+    looping = asyncio.run(check_host("192.0.2.9", "loop.test", "postmaster@loop.test", resolver,
+                                     max_lookups=10_000, max_void_lookups=10_000))
+    assert looping.result == "permerror" and "nest over" in (looping.problem or "")
+    matched = asyncio.run(check_host("192.0.2.1", "loop.test", "postmaster@loop.test", resolver, max_lookups=10_000))
+    assert matched.result == "pass"

@@ -1,0 +1,136 @@
+"""What an evaluation decides, and the results of included and redirected records shared between
+evaluations that see the same DNS.
+
+One record's result for one class of addresses is computed once, however many evaluations (of
+however many domains, at however many addresses) reach it. A class is an interval of the
+record's region (`spfbuild.regions`), inside which every address gets the same result; a record
+whose tree has no region (macros, `ptr`), and a redirect's target, whose explanation may spell
+the address, are keyed by address instead.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from spfbuild.intervals import V6_BASE
+from spfbuild.mechanisms import Session
+from spfbuild.regions import Region, region_of
+
+__all__ = ["Key", "Shared", "SharedResults", "Step", "Verdict"]
+
+Key = tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A term that decided a record's result: the mechanism that matched, or the redirect."""
+
+    domain: str
+    term: str
+
+    def __str__(self) -> str:
+        return f"{self.term} in {self.domain}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A record's result for the points of a lane. permerror and temperror end the whole
+    evaluation wherever they arise (RFC 7208 sections 2.6.6, 2.6.7, 5.2)."""
+
+    result: str
+    explanation: str | None = None
+    matched: tuple[Step, ...] = ()
+    problem: str | None = None
+
+    @property
+    def ends_evaluation(self) -> bool:
+        return self.result in ("permerror", "temperror")
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A sub-evaluation's verdict and what it cost."""
+
+    verdict: Verdict
+    lookups: int
+    voids: int
+    personal: bool  # a macro read the sender or the HELO name
+    nesting: int  # how deep below the include or redirect the evaluation went
+
+
+class SharedResults:
+    """The shared results of a run. An entry is exact: the evaluator is deterministic given the
+    answers, the class, and (when a macro read them, which `Session.personal` counts) the sender
+    and HELO name. It is used only when the lane has room left for the lookups and void lookups it
+    cost (past a limit, the record is evaluated for real, to fail where a receiver would; the same
+    for nesting, which only evaluations with the limits lifted can exhaust), never
+    while tracing, and never stored when the resolver answered from its own records
+    (`private_answers`: names whose answers differ between the evaluations sharing it); a region
+    is used only by a resolver that has none of the names it read among its own
+    (`private_names`)."""
+
+    def __init__(self) -> None:
+        self._general: dict[Key, Shared] = {}
+        self._personal: dict[Key, Shared] = {}
+        self._regions: dict[str, Region | None] = {}
+        self._entries: dict[Shared, Shared] = {}
+
+    def classes(self, lane: Session, target: str, explain: bool) -> list[tuple[Key, tuple[int, ...]]] | None:
+        """The points of `lane` by the key they share the result of `target` under (each class's
+        points ascending); None when the target's region is not known yet (`learn_classes`)."""
+        if explain:
+            return self._exact(lane, target, explain)
+        if target not in self._regions:
+            return None
+        return self._classes(lane, target, self._regions[target])
+
+    async def learn_classes(self, lane: Session, target: str) -> list[tuple[Key, tuple[int, ...]]]:
+        """`classes` (for explain=False) once the target's region is found."""
+        resolver = lane.resolver
+        private = getattr(resolver, "private_answers", 0)
+        region = await region_of(resolver, target)
+        if getattr(resolver, "private_answers", 0) != private:
+            # The tree reads records the resolver gives for itself alone (a flattening's chained
+            # records): keyed by address, and not walked again.
+            region = None
+        self._regions[target] = region
+        return self._classes(lane, target, region)
+
+    def _classes(self, lane: Session, target: str, region: Region | None) -> list[tuple[Key, tuple[int, ...]]]:
+        if region is None or not region.names.isdisjoint(getattr(lane.resolver, "private_names", ())):
+            return self._exact(lane, target, False)
+        base = 0 if lane.version == 4 else V6_BASE
+        values, bounds = lane.values, region.bounds
+        found: list[tuple[Key, tuple[int, ...]]] = []
+        start = 0
+        while start < len(values):  # a run of points per class: bisecting at class changes only
+            index = region.index(base + values[start])
+            end = len(values) if index >= len(bounds) else bisect.bisect_left(values, bounds[index] - base, start)
+            found.append(((target, index), values[start:end]))
+            start = end
+        return found
+
+    @staticmethod
+    def _exact(lane: Session, target: str, explain: bool) -> list[tuple[Key, tuple[int, ...]]]:
+        return [((target, lane.version, value, explain), (value,)) for value in lane.values]
+
+    def find(self, lane: Session, key: Key, room: int) -> Shared | None:
+        """The entry for `key`, if `lane` has room for what it cost (`room`: the nesting left)."""
+        found = self._general.get(key)
+        if found is None and self._personal:
+            found = self._personal.get((*key, lane.sender, lane.helo))
+        if found is None:
+            return None
+        if lane.lookups + found.lookups > lane.max_lookups:
+            return None
+        if lane.void_lookups + found.voids > lane.max_void_lookups or found.nesting > room:
+            return None
+        return found
+
+    def keep(self, lane: Session, key: Key, entry: Shared) -> None:
+        entry = self._entries.setdefault(entry, entry)  # one object per value: lanes group by identity
+        if entry.personal:
+            self._personal[(*key, lane.sender, lane.helo)] = entry
+        else:
+            self._general[key] = entry
