@@ -88,8 +88,13 @@ def _best(version: int, first: int, prefixlen: int, mine: Bounds, passing: Bound
                   room)
     best = (below[0] + above[0], below[1] + above[1])
     gaps = _gaps(passing, low, high)
+    # Even the shortest exceptions, one per gap and then one per block the gaps take, would not
+    # make it shorter: counted before any term is written.
     if len(term) + 1 + _SHORTEST_EXCEPTION * len(gaps) >= best[0]:
-        return best  # even the shortest exceptions would not make it shorter
+        return best
+    count = _block_count(version, gaps)
+    if count > MAX_EXCEPTIONS or len(term) + 1 + _SHORTEST_EXCEPTION * count >= best[0]:
+        return best
     exceptions = _exception_terms(version, gaps)
     if exceptions is not None:
         covering = " ".join([*exceptions, term])
@@ -144,6 +149,23 @@ def _gaps(clipped: Bounds, first: int, last: int) -> list[tuple[int, int]]:
     """The inclusive intervals of `first..last` outside the set clipped to that span."""
     edges = (first, *clipped, last + 1)
     return [(edges[i], edges[i + 1] - 1) for i in range(0, len(edges), 2) if edges[i] < edges[i + 1]]
+
+
+def _block_count(version: int, gaps: list[tuple[int, int]]) -> int:
+    """How many CIDR blocks the gaps take (as `blocks_between` writes them), counting stopped
+    past MAX_EXCEPTIONS."""
+    bits, base = _bits(version), (0 if version == 4 else V6_BASE)
+    count = 0
+    for start, end in gaps:
+        first, last = start - base, end - base
+        while first <= last:
+            aligned = (first & -first).bit_length() - 1 if first else bits
+            size = min(aligned, (last - first + 1).bit_length() - 1)  # the largest block at `first`
+            first += 1 << size
+            count += 1
+            if count > MAX_EXCEPTIONS:
+                return count
+    return count
 
 
 def _exception_terms(version: int, gaps: list[tuple[int, int]]) -> list[str] | None:
