@@ -31,6 +31,8 @@ from spfbuild.intervals import V6_BASE, AddressSet, Block, blocks_between
 MAX_EXCEPTIONS = 24  # a covering term and its exceptions must fit in one chained record together
 _FAMILIES = ((4, 0, 32), (6, V6_BASE, 128))  # version, start on the line, address bits
 _SHORTEST_EXCEPTION = len("-ip6:::") + 1  # no exception term is shorter, with its space
+# No term of a block that is not a single address is shorter (a covering block never is one).
+_SHORTEST_TERM = {4: len("ip4:0.0.0.0/1"), 6: len("ip6:::/1")}
 
 Bounds = tuple[int, ...]  # an AddressSet's boundaries (spfbuild.intervals)
 
@@ -77,8 +79,8 @@ def _best(version: int, first: int, prefixlen: int, mine: Bounds, passing: Bound
     if not mine:
         return 0, ()
     low, high = _span(version, first, prefixlen)
-    term = Block(version, first, prefixlen).term()
     if mine == (low, high + 1):
+        term = Block(version, first, prefixlen).term()
         return len(term) + 1, (term,)
     half = 1 << (_bits(version) - prefixlen - 1)
     middle = low + half
@@ -88,12 +90,16 @@ def _best(version: int, first: int, prefixlen: int, mine: Bounds, passing: Bound
                   room)
     best = (below[0] + above[0], below[1] + above[1])
     gaps = _gaps(passing, low, high)
-    # Even the shortest exceptions, one per gap and then one per block the gaps take, would not
-    # make it shorter: counted before any term is written.
-    if len(term) + 1 + _SHORTEST_EXCEPTION * len(gaps) >= best[0]:
+    # Even the shortest exceptions, one per gap and then one per block the gaps take, after the
+    # shortest term and then this block's own, would not make it shorter: counted before any
+    # term is written.
+    if _SHORTEST_TERM[version] + 1 + _SHORTEST_EXCEPTION * len(gaps) >= best[0]:
         return best
     count = _block_count(version, gaps)
-    if count > MAX_EXCEPTIONS or len(term) + 1 + _SHORTEST_EXCEPTION * count >= best[0]:
+    if count > MAX_EXCEPTIONS or _SHORTEST_TERM[version] + 1 + _SHORTEST_EXCEPTION * count >= best[0]:
+        return best
+    term = Block(version, first, prefixlen).term()
+    if len(term) + 1 + _SHORTEST_EXCEPTION * count >= best[0]:
         return best
     exceptions = _exception_terms(version, gaps)
     if exceptions is not None:
