@@ -40,7 +40,10 @@ def main() -> None:
         stdin_reconfigure(errors="surrogateescape")
     # Bulk runs (check --from-file, flatten's self-check) make millions of short-lived objects
     # beside large caches: with the default thresholds a third of such a run is cycle collection.
-    gc.set_threshold(50_000, 20, 10)
+    # What survives the youngest generation is nearly all the run's graph and results, live to
+    # the end: collecting the middle one only after 1,000 young collections spares a flatten of
+    # 1,000 domains a pass over a million such objects (about 0.1 s), at the same peak memory.
+    gc.set_threshold(50_000, 1000, 10)
     try:
         application()()
     except (KeyboardInterrupt, BrokenPipeError):
