@@ -416,7 +416,15 @@ def load_catalogue(directory: Path | None = None, *, extra: tuple[Path, ...] = (
     from spfbuild.provider_schema import read_provider_file
 
     folder = default_directory() if directory is None else Path(directory)
-    by_id = {p.id: p for p in (read_provider_file(path) for path in _provider_files(folder, bundled=True))}
+    files = _provider_files(folder, bundled=True)
+    if directory is None:  # the shipped files: parsed once, then kept like bytecode
+        from spfbuild.provider_cache import read_cached
+        from spfbuild.provider_schema import checked_provider, read_provider_data
+
+        shipped = read_cached(folder, files, read_provider_data, checked_provider)
+    else:
+        shipped = [read_provider_file(path) for path in files]
+    by_id = {p.id: p for p in shipped}
     users: list[Path] = []
     for user in extra:
         if Path(user).resolve() == folder.resolve() or Path(user).resolve() in users:

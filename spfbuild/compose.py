@@ -104,7 +104,9 @@ def compose(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None,
     rest = declared.terms[len(mechanisms):]
     merged = _dedupe(_drop_covered_regions(mechanisms, spec.senders, catalogue))
     merged = merge_ranges(merged, lambda c: c.term, _range_item)
-    return Composition(spec.domain, (*(_cost(c, catalogue) for c in merged), *rest), declared.warnings)
+    costed = {id(c) for c in mechanisms}  # declare counted these: only merged items need counting
+    return Composition(spec.domain, (*(c if id(c) in costed else _cost(c, catalogue) for c in merged), *rest),
+                       declared.warnings)
 
 
 def existing_problem(text: str) -> str | None:
@@ -374,15 +376,22 @@ def _final_all(spec: DomainSpec, existing_all: Composed | None,
 def _cost(item: Composed, catalogue: Catalogue) -> Composed:
     term = item.term
     if not term.queries_dns:
-        return replace(item, lookups=0)
+        return _counted(item, 0)
     domain = _include_domain(term)
     if domain is not None:
         declared = next((s.provider for s in item.sources if s.provider), None)
         if declared is not None and declared in catalogue:  # an account-specific include is not listed as such
             provider = catalogue.get(declared)
-            return replace(item, lookups=provider.lookups_for(_region_of(provider, domain)))
+            return _counted(item, provider.lookups_for(_region_of(provider, domain)))
         known = catalogue_lookups(domain, catalogue)
-        return replace(item, lookups=known) if known is not None else replace(item, lookups=1, lookups_known=False)
+        return _counted(item, known) if known is not None else _counted(item, 1, known=False)
     if isinstance(term, Modifier):  # redirect: its target's cost is unknown offline
-        return replace(item, lookups=1, lookups_known=False)
-    return replace(item, lookups=1)
+        return _counted(item, 1, known=False)
+    return _counted(item, 1)
+
+
+def _counted(item: Composed, lookups: int, known: bool | None = None) -> Composed:
+    """`item` with its count (what `dataclasses.replace` gives, without its introspection: this
+    runs for every term of every domain)."""
+    return Composed(item.term, item.sources, lookups, item.lookups_known if known is None else known)
+

@@ -31,6 +31,8 @@ from spfbuild.intervals import V6_BASE, AddressSet, Block, blocks_between
 MAX_EXCEPTIONS = 24  # a covering term and its exceptions must fit in one chained record together
 _FAMILIES = ((4, 0, 32), (6, V6_BASE, 128))  # version, start on the line, address bits
 _SHORTEST_EXCEPTION = len("-ip6:::") + 1  # no exception term is shorter, with its space
+# No term of a block that is not a single address is shorter (a covering block never is one).
+_SHORTEST_TERM = {4: len("ip4:0.0.0.0/1"), 6: len("ip6:::/1")}
 
 Bounds = tuple[int, ...]  # an AddressSet's boundaries (spfbuild.intervals)
 
@@ -77,8 +79,8 @@ def _best(version: int, first: int, prefixlen: int, mine: Bounds, passing: Bound
     if not mine:
         return 0, ()
     low, high = _span(version, first, prefixlen)
-    term = Block(version, first, prefixlen).term()
     if mine == (low, high + 1):
+        term = Block(version, first, prefixlen).term()
         return len(term) + 1, (term,)
     half = 1 << (_bits(version) - prefixlen - 1)
     middle = low + half
@@ -88,8 +90,17 @@ def _best(version: int, first: int, prefixlen: int, mine: Bounds, passing: Bound
                   room)
     best = (below[0] + above[0], below[1] + above[1])
     gaps = _gaps(passing, low, high)
-    if len(term) + 1 + _SHORTEST_EXCEPTION * len(gaps) >= best[0]:
-        return best  # even the shortest exceptions would not make it shorter
+    # Even the shortest exceptions, one per gap and then one per block the gaps take, after the
+    # shortest term and then this block's own, would not make it shorter: counted before any
+    # term is written.
+    if _SHORTEST_TERM[version] + 1 + _SHORTEST_EXCEPTION * len(gaps) >= best[0]:
+        return best
+    count = _block_count(version, gaps)
+    if count > MAX_EXCEPTIONS or _SHORTEST_TERM[version] + 1 + _SHORTEST_EXCEPTION * count >= best[0]:
+        return best
+    term = Block(version, first, prefixlen).term()
+    if len(term) + 1 + _SHORTEST_EXCEPTION * count >= best[0]:
+        return best
     exceptions = _exception_terms(version, gaps)
     if exceptions is not None:
         covering = " ".join([*exceptions, term])
@@ -144,6 +155,23 @@ def _gaps(clipped: Bounds, first: int, last: int) -> list[tuple[int, int]]:
     """The inclusive intervals of `first..last` outside the set clipped to that span."""
     edges = (first, *clipped, last + 1)
     return [(edges[i], edges[i + 1] - 1) for i in range(0, len(edges), 2) if edges[i] < edges[i + 1]]
+
+
+def _block_count(version: int, gaps: list[tuple[int, int]]) -> int:
+    """How many CIDR blocks the gaps take (as `blocks_between` writes them), counting stopped
+    past MAX_EXCEPTIONS."""
+    bits, base = _bits(version), (0 if version == 4 else V6_BASE)
+    count = 0
+    for start, end in gaps:
+        first, last = start - base, end - base
+        while first <= last:
+            aligned = (first & -first).bit_length() - 1 if first else bits
+            size = min(aligned, (last - first + 1).bit_length() - 1)  # the largest block at `first`
+            first += 1 << size
+            count += 1
+            if count > MAX_EXCEPTIONS:
+                return count
+    return count
 
 
 def _exception_terms(version: int, gaps: list[tuple[int, int]]) -> list[str] | None:

@@ -22,7 +22,7 @@ from spfbuild.compose import Composed, compose, declare, keep_reason, keeps_lite
 from spfbuild.config import DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.failure import DomainFailure, failure
-from spfbuild.intervals import block_span
+from spfbuild.intervals import AddressSet, Block, block_span
 from spfbuild.layout import HASH_TEMPLATE, NUMBERED_TEMPLATE, Group, Top, chain_name, choose
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.pack import Packed
@@ -325,11 +325,18 @@ def _source_ranges(top: Top, kept: set[int]) -> dict[str, list[str]]:
     for i, mech in enumerate(top.mechanisms):
         term_set = top.sets[i]
         if mech.queries_dns and i not in kept and term_set is not None:
-            out[str(mech)] = [str(b) for b in term_set.addresses.blocks]
+            out[str(mech)] = list(_networks(term_set.addresses))
     if top.redirect is not None and top.redirect_claims is not None:
         passing = pass_set(top.redirect_claims).addresses
-        out[str(top.redirect)] = [str(b) for b in passing.blocks]
+        out[str(top.redirect)] = list(_networks(passing))
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _networks(addresses: AddressSet) -> tuple[str, ...]:
+    """A set's CIDR blocks as text; once per run for a provider's pass set, which every domain
+    that flattens the provider shares."""
+    return tuple(str(b) for b in addresses.blocks)
 
 
 def _origins(groups: list[Group]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -337,12 +344,22 @@ def _origins(groups: list[Group]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     the chosen layout (trial layouts need none)."""
     origins: list[tuple[str, tuple[str, ...]]] = []
     for group in groups:
-        spans = [(lo, hi, _describe(o)) for (lo, hi), o in group.origins]
-        for block in group.blocks:
-            first, last = block_span(block)
-            names = sorted({d for lo, hi, d in spans if lo <= last and first <= hi})
-            origins.append((block.term(), (group.label, *names)))
+        spans = tuple((lo, hi, _describe(o)) for (lo, hi), o in group.origins)
+        origins += [(term, (group.label, *names)) for term, names in _block_sources(group.blocks, spans)]
     return tuple(origins)
+
+
+@functools.lru_cache(maxsize=1024)
+def _block_sources(blocks: tuple[Block, ...], spans: tuple[tuple[int, int, str], ...]
+                   ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each block's term with the names of the spans it meets, sorted: once per run for the
+    ranges of a provider that many domains flatten alike (a provider's origins are described
+    without the including domain)."""
+    out = []
+    for block in blocks:
+        first, last = block_span(block)
+        out.append((block.term(), tuple(sorted({d for lo, hi, d in spans if lo <= last and first <= hi}))))
+    return tuple(out)
 
 
 def _describe(origin: Origin) -> str:

@@ -189,7 +189,11 @@ def block_span(block: Block) -> tuple[int, int]:
 
 
 def _union(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    """The boundaries of the union: the intervals of both, by start (sorted in C), merged."""
+    """The boundaries of the union: the intervals of both, by start (sorted in C), merged; a
+    few intervals are spliced into the other set instead (a term's ranges added to everything
+    decided so far)."""
+    if min(len(a), len(b)) <= _FEW:
+        return _spliced(a, b) if len(a) >= len(b) else _spliced(b, a)
     spans = sorted([*zip(a[::2], a[1::2], strict=True), *zip(b[::2], b[1::2], strict=True)])
     out: list[int] = []
     for start, end in spans:
@@ -199,6 +203,27 @@ def _union(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
         else:
             out += (start, end)
     return tuple(out)
+
+
+_FEW = 8  # boundaries (four intervals) few enough to splice in one at a time
+
+
+def _spliced(many: tuple[int, ...], few: tuple[int, ...]) -> tuple[int, ...]:
+    """`_union` by inserting each interval of `few` where bisection finds its place in `many`,
+    merging the intervals it overlaps or touches."""
+    out = many
+    for i in range(0, len(few), 2):
+        start, end = few[i], few[i + 1]
+        low = bisect.bisect_left(out, start)  # out[:low] are below `start`
+        high = bisect.bisect_right(out, end)  # out[:high] are at or below `end`
+        if low % 2 == 1:  # `start` is inside an interval, or where one ends: join it
+            low -= 1
+            start = out[low]
+        if high % 2 == 1:  # an interval starts at or before `end`: join it
+            end = out[high]
+            high += 1
+        out = (*out[:low], start, end, *out[high:])
+    return out
 
 
 def _intersection(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:

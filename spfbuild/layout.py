@@ -16,7 +16,7 @@ term, except pass ranges across `+` terms, where the result is pass either way.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from spfbuild.compose import Composed
 from spfbuild.config import DomainSpec
@@ -122,13 +122,13 @@ def _fit(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, budget: i
     """The stable layout of `kept` if it is within the lookup budget, else the dense one if it
     is; None when neither is (or neither fits the bytes)."""
     plan = _plan(top, kept)  # the same terms for every packing
-    exact = _groups(top, plan.pools)  # the same groups for stable and dense packing
+    exact = _groups(top, plan.pools)  # the same ranges for every packing, written compactly last
     # Stable first; dense when stable needs more chained records than the budget allows; and
     # compact terms only when even dense does not fit, so records that fit stay as they were.
     for dense, compact in ((False, False), (True, False), (True, True)):
+        groups = _compacted(exact, _pool(plan.pools), _room(spec)) if compact else exact
         try:
-            found = _packed(top, kept, plan, spec, main_budget, dense=dense, compact=compact,
-                            groups=None if compact else exact)
+            found = _packed(top, kept, plan, spec, main_budget, dense=dense, compact=compact, groups=groups)
         except FlattenError:
             continue
         if found.lookups <= budget:
@@ -210,9 +210,8 @@ def _packed(top: Top, kept: set[int], plan: _Plan, spec: DomainSpec, main_budget
             compact: bool, groups: list[Group] | None = None) -> Layout:
     """`layout` from the plan of `kept`, and its groups when the caller has them already."""
     after = plan.after
-    room = spec.flatten.max_record_bytes - size([]) - 2  # a compact term must fit one chained record
     if groups is None:
-        groups = _groups(top, plan.pools, room if compact else None)
+        groups = _groups(top, plan.pools, _room(spec) if compact else None)
     names = functools.partial(chain_name, spec)
     try:
         try:
@@ -302,20 +301,36 @@ class Group:
     blocks: tuple[Block, ...]
     origins: list[tuple[Span, Origin]]
     encoded: tuple[str, ...] | None = None  # compact terms for chained records (spfbuild.encoding)
+    addresses: AddressSet = field(default=EMPTY, compare=False, repr=False)  # what `blocks` cover
 
     @property
     def terms(self) -> list[str]:
         return list(self.encoded) if self.encoded is not None else [b.term() for b in self.blocks]
 
 
-def _groups(top: Top, pools: list[tuple[int, AddressSet]], compact: int | None = None) -> list[Group]:
-    """Pass ranges grouped by the top-level term that contributes them, in record order;
-    `compact` (the bytes one chained record holds for terms) writes them for chained records
-    with covering blocks after their exceptions where that is shorter."""
+def _room(spec: DomainSpec) -> int:
+    """The bytes of terms one chained record holds: a compact term must fit in one."""
+    return spec.flatten.max_record_bytes - size([]) - 2
+
+
+def _pool(pools: list[tuple[int, AddressSet]]) -> AddressSet:
+    """Every address the chained records may pass: a cover over them needs no exception."""
     pool = EMPTY
     for _, addresses in pools:
         pool |= addresses
-    passing = pool  # every address the chained records may pass: a cover over them needs no exception
+    return pool
+
+
+def _compacted(groups: list[Group], passing: AddressSet, room: int) -> list[Group]:
+    """The groups written for chained records, with covering blocks after their exceptions where
+    that is shorter (`room`: the bytes one chained record holds for terms)."""
+    return [replace(g, encoded=chained_terms(g.addresses, passing, room)) for g in groups]
+
+
+def _groups(top: Top, pools: list[tuple[int, AddressSet]], compact: int | None = None) -> list[Group]:
+    """Pass ranges grouped by the top-level term that contributes them, in record order;
+    `compact` (see `_compacted`) writes them for chained records."""
+    pool = passing = _pool(pools)
     groups: list[Group] = []
     contributors: list[tuple[str, TermSet]] = [
         (label(top.composed[i]), s) for i, s in enumerate(top.sets) if s is not None
@@ -332,9 +347,8 @@ def _groups(top: Top, pools: list[tuple[int, AddressSet]], compact: int | None =
         if not mine:
             continue
         pool = pool - mine
-        encoded = chained_terms(mine, passing, compact) if compact is not None else None
-        groups.append(Group(name, mine.blocks, term_set.origins, encoded))
-    return groups
+        groups.append(Group(name, mine.blocks, term_set.origins, addresses=mine))
+    return groups if compact is None else _compacted(groups, passing, compact)
 
 
 def label(item: Composed) -> str:

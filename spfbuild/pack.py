@@ -135,24 +135,31 @@ def _regroup(groups: Sequence[Sequence[str]], skip: int) -> list[list[str]]:
 
 
 def _chains(groups: list[list[str]], budget: int) -> list[list[str]]:
+    # `text` is always join(current): each trial measures one string, not a list joined again.
     chains: list[list[str]] = []
     current: list[str] = []
+    text = VERSION
     for group in groups:
-        if current and size([*current, *group]) <= budget:
-            current += group
+        if not group:
             continue
-        if size(group) <= budget:
+        joined = " ".join(group)
+        if current and record_size(f"{text} {joined}") <= budget:
+            current += group
+            text = f"{text} {joined}"
+            continue
+        if record_size(f"{VERSION} {joined}") <= budget:
             if current:
                 chains.append(current)
-            current = list(group)
+            current, text = list(group), f"{VERSION} {joined}"
             continue
         for term in group:  # a group larger than one record spills over several
-            if size([*current, term]) > budget:
+            if record_size(f"{text} {term}") > budget:
                 if not current:
                     raise PackError(f"term {term!r} does not fit in a record of {budget} bytes")
                 chains.append(current)
-                current = []
+                current, text = [], VERSION
             current.append(term)
+            text = f"{text} {term}"
     if current:
         chains.append(current)
     return chains

@@ -46,6 +46,11 @@ _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_provider_file(path: Path) -> Provider:
+    return checked_provider(path, read_provider_data(path))
+
+
+def read_provider_data(path: Path) -> dict[Any, Any]:
+    """The file's YAML, a mapping at the top, before any check of its keys."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -59,6 +64,11 @@ def read_provider_file(path: Path) -> Provider:
             raise SchemaError(path, None, f"invalid YAML: {' '.join(str(exc).split())}") from exc
     if not isinstance(data, dict):
         raise SchemaError(path, None, "top level must be a mapping of keys to values")
+    return data
+
+
+def checked_provider(path: Path, data: dict[Any, Any]) -> Provider:
+    """The Provider a file's parsed mapping states, or SchemaError at the first problem."""
     return _Checker(path, data).provider()
 
 
