@@ -381,7 +381,9 @@ async def _below(lane: Session, target: str, depth: int, *, explain: bool) -> li
     shared = lane.shared
     if not isinstance(shared, SharedResults) or lane.tracing:
         return await _check(lane, target, depth + 1, explain=explain)
-    classes = shared.classes(lane, target, explain) or await shared.learn_classes(lane, target)
+    classes = await shared.classes(lane, target, explain)
+    if classes is None:
+        return await _check(lane, target, depth + 1, explain=explain)
     known: dict[int, tuple[Shared, list[int]]] = {}
     missing: dict[int, Key] = {}  # the point evaluated for a class -> the class's key
     members: dict[Key, tuple[int, ...]] = {}

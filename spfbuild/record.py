@@ -310,6 +310,20 @@ def _split_terms(text: str, start: int, diagnostics: list[Diagnostic]) -> list[t
 
 
 def _parse_term(chunk: str, start: int, diagnostics: list[Diagnostic]) -> Term | None:
+    term, found = _read_term(chunk)
+    diagnostics.extend(replace(d, column=d.column + start) if d.column else d for d in found)
+    return term
+
+
+@functools.lru_cache(maxsize=16384)  # records repeat terms: every client's record names its providers'
+def _read_term(chunk: str) -> tuple[Term | None, tuple[Diagnostic, ...]]:
+    """A term read at column 0, with what is wrong with it (columns counted from its start)."""
+    found: list[Diagnostic] = []
+    return _term_at_zero(chunk, found), tuple(found)
+
+
+def _term_at_zero(chunk: str, diagnostics: list[Diagnostic]) -> Term | None:
+    start = 0
     name_match = re.match(r"[^:/=]*", chunk)
     assert name_match is not None
     name = name_match.group(0)

@@ -75,27 +75,26 @@ class SharedResults:
         self._personal: dict[Key, Shared] = {}
         self._regions: dict[str, Region | None] = {}
         self._entries: dict[Shared, Shared] = {}
+        self._private: set[str] = set()
 
-    def classes(self, lane: Session, target: str, explain: bool) -> list[tuple[Key, tuple[int, ...]]] | None:
+    async def classes(self, lane: Session, target: str, explain: bool) -> list[tuple[Key, tuple[int, ...]]] | None:
         """The points of `lane` by the key they share the result of `target` under (each class's
-        points ascending); None when the target's region is not known yet (`learn_classes`)."""
+        points ascending); None when nothing of `target` is shared: its tree reads records the
+        resolver gives for itself alone (a flattening's chained records), so no result of it is
+        ever kept, and looking for one would be wasted."""
         if explain:
             return self._exact(lane, target, explain)
-        if target not in self._regions:
+        if target in self._private:
             return None
+        if target not in self._regions:
+            resolver = lane.resolver
+            private = getattr(resolver, "private_answers", 0)
+            region = await region_of(resolver, target)
+            if getattr(resolver, "private_answers", 0) != private:
+                self._private.add(target)
+                return None
+            self._regions[target] = region
         return self._classes(lane, target, self._regions[target])
-
-    async def learn_classes(self, lane: Session, target: str) -> list[tuple[Key, tuple[int, ...]]]:
-        """`classes` (for explain=False) once the target's region is found."""
-        resolver = lane.resolver
-        private = getattr(resolver, "private_answers", 0)
-        region = await region_of(resolver, target)
-        if getattr(resolver, "private_answers", 0) != private:
-            # The tree reads records the resolver gives for itself alone (a flattening's chained
-            # records): keyed by address, and not walked again.
-            region = None
-        self._regions[target] = region
-        return self._classes(lane, target, region)
 
     def _classes(self, lane: Session, target: str, region: Region | None) -> list[tuple[Key, tuple[int, ...]]]:
         if region is None or not region.names.isdisjoint(getattr(lane.resolver, "private_names", ())):
