@@ -143,12 +143,15 @@ async def check_hosts(
     max_void_lookups: int | None = None,
     shared: SharedResults | None = None,
     explain: bool = True,
+    steps: bool = True,
 ) -> list[Evaluation]:
     """`check_host()` of each of `ips`, in order, in one walk of the records: each address gets
     what check_host() gives it alone, without a trace. `views(ip)`, when given, is the resolver
     as the evaluation of `ip` sees it (it may answer a question that names the address as it
     would for that address alone); `resolver` answers the questions that name no address. With
-    `explain=False` no exp= explanation is fetched (results, lookups and matches are the same)."""
+    `explain=False` no exp= explanation is fetched, and with `steps=False` no deciding term is
+    kept (`Evaluation.matched` is empty), so a run of ip4/ip6 terms of one qualifier is tried at
+    once; results, problems and lookups are the same either way."""
     addresses = [sender_address(ip) for ip in ips]
     name = domain.removesuffix(".")
     sender = _full_sender(sender, domain)
@@ -160,7 +163,7 @@ async def check_hosts(
         lane = _lane(resolver, version, values, sender, helo, receiver, timestamp, max_lookups, max_void_lookups,
                      shared)
         lane.watch(None, False)
-        lane.views = views
+        lane.views, lane.steps = views, steps
         lanes = [lane]
         if views is not None and (len(values) == 1 or may_spell_an_address(name)):
             lanes = lane.apart()
@@ -239,13 +242,15 @@ async def _check(lane: Session, domain: str, depth: int, *, explain: bool) -> li
         return [(lane, Verdict("none", problem=f"{domain} has no SPF record"))]
     decided: list[Decided] = []
     pending = [lane]
-    for term in record.mechanisms:
+    for run in record.mechanism_runs if not lane.steps else ((term,) for term in record.mechanisms):
+        term = run[0]
         reached: list[Session] = []
         for current in pending:
             if current.tracing:
                 counted = f" (DNS lookup {current.lookups + 1})" if term.queries_dns else ""
                 current.emit(depth, domain, "term", f"trying {term}{counted}")
-            for sub, outcome in await _try(current, term, domain, depth):
+            tried = await _try(current, term, domain, depth) if len(run) == 1 else _try_run(current, run)
+            for sub, outcome in tried:
                 if outcome is None:
                     reached.append(sub)
                 elif isinstance(outcome, Verdict):
@@ -303,22 +308,32 @@ async def _try(lane: Session, term: Mechanism, domain: str, depth: int) -> list[
         return [(lane, _ended(abort))]
 
 
+def _try_run(lane: Session, run: tuple[Mechanism, ...]) -> list[Tried]:
+    """A run of ip4/ip6 terms of one qualifier at once (no deciding term kept): inside any of
+    its ranges is the run's match."""
+    inside, outside = lane.split(term.span for term in run)
+    return [(sub, outcome) for sub, outcome in ((inside, ()), (outside, None)) if sub is not None]
+
+
 async def _matched(lane: Session, term: Mechanism, via: tuple[Step, ...], record: Record, domain: str,
                    depth: int, *, explain: bool) -> list[Decided]:
     result = term.qualifier.result
     if lane.tracing:
         lane.emit(depth, domain, "match", f"{term} matched: {result}")
     if not explain or result != "fail" or record.exp is None:
+        if not lane.steps:
+            return [(lane, _decision("", "", result))]
         return [(lane, _decision(domain, str(term), result) if not via
                  else Verdict(result, None, (Step(domain, str(term)), *via)))]
-    steps = (Step(domain, str(term)), *via)
+    steps = (Step(domain, str(term)), *via) if lane.steps else ()
     # The explanation may spell the address: written for each point.
     return [(one, Verdict(result, await _explain(one, record, domain, depth), steps)) for one in lane.apart()]
 
 
 @functools.lru_cache(maxsize=16384)  # a flattened record's every range decides some boundary's result
 def _decision(domain: str, term: str, result: str) -> Verdict:
-    return Verdict(result, None, (Step(domain, term),))
+    """The verdict of a match of `term` in `domain`; without a term (""), of any match."""
+    return Verdict(result, None, (Step(domain, term),) if term else ())
 
 
 async def _record(session: Session, domain: str, depth: int) -> Record | None:
@@ -442,7 +457,7 @@ async def _redirect(lane: Session, spec: str, domain: str, depth: int, *, explai
     for sub, inner in await _below(lane, target, depth, explain=explain):
         if inner.result == "none":
             inner = Verdict("permerror", problem=f"{term} in {domain}: {target} has no SPF record")
-        elif not inner.ends_evaluation:
+        elif not inner.ends_evaluation and sub.steps:
             inner = Verdict(inner.result, inner.explanation, (Step(domain, term), *inner.matched), inner.problem)
         decided.append((sub, inner))
     return decided

@@ -97,6 +97,7 @@ class Session:
     views: Callable[[IPAddress], DNSResolver] | None = None  # per-address resolvers of a lane of many
     _ip: IPAddress | None = None  # `ip`, once made
     deepest: int = 0  # the deepest nesting of includes and redirects reached so far
+    steps: bool = True  # keep the terms that decided (Evaluation.matched)
     tracing: bool = field(init=False, default=True)
 
     @property

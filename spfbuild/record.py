@@ -144,6 +144,20 @@ class Record:
     def mechanisms(self) -> tuple[Mechanism, ...]:  # cached: the evaluator loops over them per address
         return tuple(t for t in self.terms if isinstance(t, Mechanism))
 
+    @functools.cached_property
+    def mechanism_runs(self) -> tuple[tuple[Mechanism, ...], ...]:
+        """The mechanisms in order, each run of ip4/ip6 terms of one qualifier together: a run
+        gives one result to every address inside any of its ranges, whichever range it is in."""
+        runs: list[list[Mechanism]] = []
+        for mech in self.mechanisms:
+            last = runs[-1][-1] if runs else None
+            if (last is not None and mech.span is not None and last.span is not None
+                    and mech.qualifier is last.qualifier):
+                runs[-1].append(mech)
+            else:
+                runs.append([mech])
+        return tuple(tuple(run) for run in runs)
+
     @property
     def modifiers(self) -> tuple[Modifier, ...]:
         return tuple(t for t in self.terms if isinstance(t, Modifier))

@@ -138,8 +138,8 @@ async def self_check(
     # questions the walk did not already hold are asked together.
     was, now = await asyncio.gather(
         check_hosts(addresses, domain, sender, before, views=before.view, max_lookups=LIFTED,
-                    max_void_lookups=LIFTED, shared=shared, explain=False),
-        check_hosts(addresses, domain, sender, after, views=after.view, shared=shared, explain=False),
+                    max_void_lookups=LIFTED, shared=shared, explain=False, steps=False),
+        check_hosts(addresses, domain, sender, after, views=after.view, shared=shared, explain=False, steps=False),
     )
     for address, old, new in zip(addresses, was, now, strict=True):
         if old.result != new.result:

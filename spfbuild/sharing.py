@@ -106,13 +106,13 @@ class SharedResults:
         while start < len(values):  # a run of points per class: bisecting at class changes only
             index = region.index(base + values[start])
             end = len(values) if index >= len(bounds) else bisect.bisect_left(values, bounds[index] - base, start)
-            found.append(((target, index), values[start:end]))
+            found.append(((target, index, lane.steps), values[start:end]))
             start = end
         return found
 
     @staticmethod
     def _exact(lane: Session, target: str, explain: bool) -> list[tuple[Key, tuple[int, ...]]]:
-        return [((target, lane.version, value, explain), (value,)) for value in lane.values]
+        return [((target, lane.version, value, explain, lane.steps), (value,)) for value in lane.values]
 
     def find(self, lane: Session, key: Key, room: int) -> Shared | None:
         """The entry for `key`, if `lane` has room for what it cost (`room`: the nesting left)."""

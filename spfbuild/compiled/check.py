@@ -108,5 +108,5 @@ async def _evaluate(points: list[tuple[int, int]], resolver: DNSResolver, view: 
                     shared: SharedResults | None) -> list[tuple[str, int, int]]:
     limit = LIFTED if lifted else None
     found = await check_hosts([_address(p) for p in points], domain, sender, resolver, views=view,
-                              max_lookups=limit, max_void_lookups=limit, shared=shared, explain=False)
+                              max_lookups=limit, max_void_lookups=limit, shared=shared, explain=False, steps=False)
     return [(e.result, e.lookups, e.void_lookups) for e in found]

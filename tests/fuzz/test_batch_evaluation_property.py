@@ -107,11 +107,11 @@ def one_by_one(resolver: object, ips: list[IPAddress], domain: str, sender: str,
 
 
 def at_once(resolver: object, ips: list[IPAddress], domain: str, sender: str, limit: int | None,
-            shared: SharedResults | None, views: Overlay | None = None) -> list[tuple[object, ...]]:
+            shared: SharedResults | None, views: Overlay | None = None, steps: bool = True) -> list[tuple[object, ...]]:
     async def run() -> list[Evaluation]:
         return await check_hosts(ips, domain, sender, resolver, max_lookups=limit,  # type: ignore[arg-type]
                                  max_void_lookups=limit, shared=shared, timestamp=0,
-                                 views=views.view if views is not None else None)
+                                 views=views.view if views is not None else None, steps=steps)
 
     return [facts(e) for e in asyncio.run(run())]
 
@@ -127,6 +127,10 @@ def test_many_addresses_at_once_give_what_each_gives_alone(seed: int, start: int
     shared = SharedResults()
     assert at_once(resolver, ips, domain, sender, limit, shared) == alone
     assert at_once(resolver, ips, domain, sender, limit, shared) == alone  # from the shared results
+    # Without the deciding terms, runs of ranges are tried at once: everything else is the same.
+    bare = [facts[:4] + facts[5:] for facts in alone]
+    assert [f[:4] + f[5:] for f in at_once(resolver, ips, domain, sender, limit, shared, steps=False)] == bare
+    assert all(not f[4] for f in at_once(resolver, ips, domain, sender, limit, None, steps=False))
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -137,6 +141,9 @@ def test_through_per_address_views_too(seed: int, start: int) -> None:
     overlay = Overlay(resolver, {"top.w.test": (f"v=spf1 include:{domain} ip4:198.18.0.128/25 -all",)})
     alone = one_by_one(overlay, ips, "top.w.test", "alice@w.test", None, views=overlay)
     assert at_once(overlay, ips, "top.w.test", "alice@w.test", None, SharedResults(), views=overlay) == alone
+    bare = [facts[:4] + facts[5:] for facts in alone]
+    found = at_once(overlay, ips, "top.w.test", "alice@w.test", None, SharedResults(), views=overlay, steps=False)
+    assert [f[:4] + f[5:] for f in found] == bare
 
 
 def test_a_lane_splits_where_ranges_begin_and_end() -> None:
@@ -147,3 +154,18 @@ def test_a_lane_splits_where_ranges_begin_and_end() -> None:
     found = asyncio.run(check_hosts(ips, "split.test", "postmaster@split.test", resolver))
     assert [(e.result, e.lookups) for e in found] == [("pass", 0), ("fail", 0), ("pass", 1), ("softfail", 1)]
     assert [str(s) for s in found[2].matched] == ["include:in.test in split.test", "ip4:198.51.100.0/24 in in.test"]
+
+
+def test_without_deciding_terms_a_run_of_ranges_of_one_qualifier_is_one_step() -> None:
+    resolver = MemoryResolver()
+    resolver.txt("runs.test", "v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.128/25 ip6:2001:db8::/64 -ip4:198.51.100.0/24 "
+                              "-ip4:198.51.100.7 ip4:198.51.100.0/23 include:in.test ~all")
+    resolver.txt("in.test", "v=spf1 ip4:203.0.113.0/25 ip4:203.0.113.64/26 -all")
+    ips = [ipaddress.ip_address(a) for a in ("192.0.2.200", "2001:db8::9", "198.51.100.7", "198.51.101.1",
+                                              "203.0.113.70", "203.0.113.200", "10.0.0.1")]
+    one_each = [asyncio.run(check_host(ip, "runs.test", "postmaster@runs.test", resolver)) for ip in ips]
+    found = asyncio.run(check_hosts(ips, "runs.test", "postmaster@runs.test", resolver, steps=False))
+    assert [e.result for e in found] == [e.result for e in one_each] == [
+        "pass", "pass", "fail", "pass", "pass", "softfail", "softfail"]
+    assert [e.lookups for e in found] == [e.lookups for e in one_each]
+    assert all(e.matched == () for e in found)
