@@ -122,9 +122,7 @@ async def check_host(
     `ip` is not an IP address."""
     address = sender_address(ip)
     lane = _lane(resolver, address.version, (int(address),), _full_sender(sender, domain), helo, receiver,
-                 timestamp, max_lookups, max_void_lookups, shared)
-    lane.watch(trace, keep_trace)
-    lane._ip = address
+                 timestamp, max_lookups, max_void_lookups, shared, observer=trace, recording=keep_trace, ip=address)
     ((done, verdict),) = await _evaluate(lane, domain.removesuffix("."), explain=True)
     return _evaluation(done, verdict, domain.removesuffix("."))
 
@@ -161,9 +159,7 @@ async def check_hosts(
         if not values:
             continue
         lane = _lane(resolver, version, values, sender, helo, receiver, timestamp, max_lookups, max_void_lookups,
-                     shared)
-        lane.watch(None, False)
-        lane.views, lane.steps = views, steps
+                     shared, views=views, steps=steps)
         lanes = [lane]
         if views is not None and (len(values) == 1 or may_spell_an_address(name)):
             lanes = lane.apart()
@@ -177,7 +173,9 @@ async def check_hosts(
 
 def _lane(resolver: DNSResolver, version: int, values: tuple[int, ...], sender: str, helo: str, receiver: str,
           timestamp: int | None, max_lookups: int | None, max_void_lookups: int | None,
-          shared: SharedResults | None) -> Session:
+          shared: SharedResults | None, *, observer: Callable[[TraceEvent], None] | None = None,
+          recording: bool = False, views: Callable[[IPAddress], DNSResolver] | None = None, steps: bool = True,
+          ip: IPAddress | None = None) -> Session:
     return Session(
         resolver=resolver,
         version=version,
@@ -189,6 +187,11 @@ def _lane(resolver: DNSResolver, version: int, values: tuple[int, ...], sender: 
         max_lookups=MAX_DNS_LOOKUPS if max_lookups is None else max_lookups,
         max_void_lookups=MAX_VOID_LOOKUPS if max_void_lookups is None else max_void_lookups,
         shared=shared,
+        observer=observer,
+        recording=recording,
+        views=views,
+        steps=steps,
+        _ip=ip,
     )
 
 
@@ -290,10 +293,8 @@ def _merged(lanes: list[Session]) -> list[Session]:
 
 async def _try(lane: Session, term: Mechanism, domain: str, depth: int) -> list[Tried]:
     """The outcome of one term for each point of the lane."""
-    span = term.span  # ip4/ip6: compared as integers; most terms tried are these
-    if span is not None:
-        inside, outside = lane.split((span,))
-        return [(sub, outcome) for sub, outcome in ((inside, ()), (outside, None)) if sub is not None]
+    if term.span is not None:  # ip4/ip6: compared as integers; most terms tried are these
+        return _try_run(lane, (term,))
     if per_address(lane, term):
         tried: list[Tried] = []
         for one in lane.apart():
@@ -309,8 +310,8 @@ async def _try(lane: Session, term: Mechanism, domain: str, depth: int) -> list[
 
 
 def _try_run(lane: Session, run: tuple[Mechanism, ...]) -> list[Tried]:
-    """A run of ip4/ip6 terms of one qualifier at once (no deciding term kept): inside any of
-    its ranges is the run's match."""
+    """A run of ip4/ip6 terms of one qualifier at once (a run of more than one when no deciding
+    term is kept): inside any of its ranges is the run's match."""
     inside, outside = lane.split(term.span for term in run)
     return [(sub, outcome) for sub, outcome in ((inside, ()), (outside, None)) if sub is not None]
 

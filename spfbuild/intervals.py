@@ -183,6 +183,11 @@ def address_at(value: int) -> IPAddress:
     return ipaddress.IPv4Address(value) if value < V6_BASE else ipaddress.IPv6Address(value - V6_BASE)
 
 
+def address_of(version: int, value: int) -> IPAddress:
+    """The address of a family given as an integer."""
+    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
+
+
 def block_span(block: Block) -> tuple[int, int]:
     base = 0 if block.version == 4 else V6_BASE
     return base + block.first, base + block.last

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from spfbuild import limits
 from spfbuild.dns import Answer
+from spfbuild.intervals import address_of
 from spfbuild.macro import DOMAIN_LETTERS, MacroContext, MacroError, expand, parse_macro_string, truncate_domain
 from spfbuild.record import IPAddress, Mechanism
 
@@ -108,21 +109,12 @@ class Session:
         return self._ip
 
     @property
-    def points(self) -> tuple[IPAddress, ...]:
-        return tuple(address_of(self.version, value) for value in self.values)
-
-    @property
     def address_type(self) -> str:
         return "A" if self.version == 4 else "AAAA"
 
     def __post_init__(self) -> None:
-        self.watch(self.observer, self.recording)
-
-    def watch(self, observer: Callable[[TraceEvent], None] | None, recording: bool) -> None:
-        """Who sees the trace: `observer`, and `events` when `recording`."""
-        self.observer, self.recording = observer, recording
         # Whether anyone sees trace events: callers skip building the text of one otherwise.
-        self.tracing = recording or observer is not None
+        self.tracing = self.recording or self.observer is not None
 
     def fork(self, values: tuple[int, ...]) -> Session:
         """A lane of the points `values` (ascending, some of this lane's), with its counters so far."""
@@ -358,7 +350,7 @@ async def _match_a(session: Session, mech: Mechanism, target: str, depth: int, d
     answer = await session.required(target, session.address_type, depth, domain)
     if answer.is_void:
         session.count_void(target, depth, domain)
-    prefix = _prefix(mech, session.ip.version)
+    prefix = _prefix(mech, session.version)
     return _outcomes(session.split(_span(text, prefix) for text in answer.strings))
 
 
@@ -386,7 +378,7 @@ async def _match_mx(session: Session, mech: Mechanism, target: str, depth: int, 
 async def _exchanges(session: Session, mech: Mechanism, names: list[str], depth: int, domain: str) -> Matches:
     # Asked together; judged in preference order, so the first error or match decides.
     answers = await asyncio.gather(*(session.query(n, session.address_type, depth, domain) for n in names))
-    prefix = _prefix(mech, session.ip.version)
+    prefix = _prefix(mech, session.version)
     found: Matches = []
     rest: Session | None = session
     for answer in answers:
@@ -489,10 +481,6 @@ def _span(text: str, prefix: int) -> tuple[int, int, int] | None:
     except ValueError:
         return None
     return network.version, int(network.network_address), int(network.broadcast_address)
-
-
-def address_of(version: int, value: int) -> IPAddress:
-    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
 
 
 def _same_address(text: str, ip: IPAddress) -> bool:

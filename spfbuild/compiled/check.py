@@ -22,6 +22,7 @@ from spfbuild.compiled.build import Compiled
 from spfbuild.compiled.source import Segments
 from spfbuild.compiled.zone import ServedZone, ZoneResolver
 from spfbuild.evaluation import SharedResults, check_hosts
+from spfbuild.intervals import address_of
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
 from spfbuild.record import IPAddress
@@ -71,7 +72,7 @@ async def check_compiled(
         want = expected[bisect.bisect_right(starts, point) - 1][0]
         if result != want:
             raise FlattenError(
-                f"{domain}: self-check failed: {_address(point)} gives {result} with the compiled zone but {want} "
+                f"{domain}: self-check failed: {address_of(*point)} gives {result} with the compiled zone but {want} "
                 "as declared; nothing was emitted"
             )
     return Checked(len(points), max(g[1] for g in got), max(g[2] for g in got))
@@ -98,15 +99,10 @@ def _points(spans: Iterable[tuple[int, int, int]]) -> list[tuple[int, int]]:
     return sorted(found)
 
 
-def _address(point: tuple[int, int]) -> IPAddress:
-    version, value = point
-    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
-
-
 async def _evaluate(points: list[tuple[int, int]], resolver: DNSResolver, view: Callable[[IPAddress], DNSResolver],
                     domain: str, sender: str, *, lifted: bool,
                     shared: SharedResults | None) -> list[tuple[str, int, int]]:
     limit = LIFTED if lifted else None
-    found = await check_hosts([_address(p) for p in points], domain, sender, resolver, views=view,
+    found = await check_hosts([address_of(*p) for p in points], domain, sender, resolver, views=view,
                               max_lookups=limit, max_void_lookups=limit, shared=shared, explain=False, steps=False)
     return [(e.result, e.lookups, e.void_lookups) for e in found]
