@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 import functools
 
-from spfbuild.intervals import V6_BASE, AddressSet, Block, blocks_between
+from spfbuild.intervals import V6_BASE, AddressSet, Block, blocks_between, covers, meets
 
 MAX_EXCEPTIONS = 24  # a covering term and its exceptions must fit in one chained record together
 _FAMILIES = ((4, 0, 32), (6, V6_BASE, 128))  # version, start on the line, address bits
@@ -57,9 +57,9 @@ def _walk(out: list[str], version: int, first: int, prefixlen: int, mine: Bounds
     """Append the writing of `mine` within the block to `out`, for a block that may hold more
     than MAX_EXCEPTIONS gaps of `passing` (the whole family at first)."""
     low, high = _span(version, first, prefixlen)
-    if not _meets(mine, low, high):
+    if not meets(mine, low, high):
         return
-    if _covers(mine, low, high):
+    if covers(mine, low, high):
         out.append(Block(version, first, prefixlen).term())
         return
     if prefixlen > 0 and _gap_count(passing, low, high) <= MAX_EXCEPTIONS:
@@ -120,16 +120,6 @@ def _span(version: int, first: int, prefixlen: int) -> tuple[int, int]:
     return start, start + (1 << (bits - prefixlen)) - 1
 
 
-def _meets(bounds: Bounds, first: int, last: int) -> bool:
-    index = bisect.bisect_right(bounds, first)
-    return index % 2 == 1 or (index < len(bounds) and bounds[index] <= last)
-
-
-def _covers(bounds: Bounds, first: int, last: int) -> bool:
-    index = bisect.bisect_right(bounds, first)
-    return index % 2 == 1 and bounds[index] > last
-
-
 def _gap_count(bounds: Bounds, first: int, last: int) -> int:
     """How many intervals of `first..last` lie outside the set: one where the span starts
     outside it, and one at each end of an interval inside the span."""
@@ -158,16 +148,11 @@ def _gaps(clipped: Bounds, first: int, last: int) -> list[tuple[int, int]]:
 
 
 def _block_count(version: int, gaps: list[tuple[int, int]]) -> int:
-    """How many CIDR blocks the gaps take (as `blocks_between` writes them), counting stopped
-    past MAX_EXCEPTIONS."""
-    bits, base = _bits(version), (0 if version == 4 else V6_BASE)
+    """How many CIDR blocks the gaps take, counting stopped past MAX_EXCEPTIONS."""
+    base = 0 if version == 4 else V6_BASE
     count = 0
     for start, end in gaps:
-        first, last = start - base, end - base
-        while first <= last:
-            aligned = (first & -first).bit_length() - 1 if first else bits
-            size = min(aligned, (last - first + 1).bit_length() - 1)  # the largest block at `first`
-            first += 1 << size
+        for _ in blocks_between(version, start - base, end - base):
             count += 1
             if count > MAX_EXCEPTIONS:
                 return count

@@ -119,13 +119,11 @@ class AddressSet:
 
     def covers(self, first: int, last: int) -> bool:
         """Every point of the inclusive span is in the set."""
-        index = bisect.bisect_right(self.bounds, first)
-        return index % 2 == 1 and self.bounds[index] > last
+        return covers(self.bounds, first, last)
 
     def meets(self, first: int, last: int) -> bool:
         """Some point of the inclusive span is in the set."""
-        index = bisect.bisect_right(self.bounds, first)
-        return index % 2 == 1 or (index < len(self.bounds) and self.bounds[index] <= last)
+        return meets(self.bounds, first, last)
 
     # ------------------------------------------------------------------ reading
 
@@ -186,6 +184,18 @@ def address_at(value: int) -> IPAddress:
 def address_of(version: int, value: int) -> IPAddress:
     """The address of a family given as an integer."""
     return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
+
+
+def covers(bounds: tuple[int, ...], first: int, last: int) -> bool:
+    """Every point of the inclusive span is in the set of boundaries `bounds`."""
+    index = bisect.bisect_right(bounds, first)
+    return index % 2 == 1 and bounds[index] > last
+
+
+def meets(bounds: tuple[int, ...], first: int, last: int) -> bool:
+    """Some point of the inclusive span is in the set of boundaries `bounds`."""
+    index = bisect.bisect_right(bounds, first)
+    return index % 2 == 1 or (index < len(bounds) and bounds[index] <= last)
 
 
 def block_span(block: Block) -> tuple[int, int]:
