@@ -130,8 +130,7 @@ async def self_check(
     original = declared if declared is not None else root.record or ""
     before = Overlay(resolver, {domain: (original,)})
     after = Overlay(resolver, {r.name: (r.value,) for r in flattened.records})
-    texts = [*(r.value for r in flattened.records), original]
-    spans = [m.span for text in texts for m in parse(text).record.mechanisms if m.span is not None]
+    spans = [s for text in (*(r.value for r in flattened.records), original) for s in spans_in(text)]
     addresses = boundary_addresses(sets, tree_networks(root, graph), spans=spans)
     sender = f"postmaster@{domain}"
     # Each side in one walk for every address (check_hosts), both sides at once: the first
@@ -204,6 +203,6 @@ def _host_networks(mech: Mechanism, lookup: TermLookup) -> list[ipaddress.IPv4Ne
     return found
 
 
-def networks_in(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """The networks of the ip4/ip6 terms of the record `text`."""
-    return [m.network for m in parse(text).record.mechanisms if m.network is not None]
+def spans_in(text: str) -> list[tuple[int, int, int]]:
+    """The (version, first, last) of the ip4/ip6 terms of the record `text` (`Mechanism.span`)."""
+    return [m.span for m in parse(text).record.mechanisms if m.span is not None]
