@@ -126,9 +126,8 @@ def _fit(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, budget: i
     # Stable first; dense when stable needs more chained records than the budget allows; and
     # compact terms only when even dense does not fit, so records that fit stay as they were.
     for dense, compact in ((False, False), (True, False), (True, True)):
-        groups = _compacted(exact, _pool(plan.pools), _room(spec)) if compact else exact
         try:
-            found = _packed(top, kept, plan, spec, main_budget, dense=dense, compact=compact, groups=groups)
+            found = _packed(top, kept, plan, spec, main_budget, dense=dense, compact=compact, groups=exact)
         except FlattenError:
             continue
         if found.lookups <= budget:
@@ -208,10 +207,13 @@ class _Plan:
 
 def _packed(top: Top, kept: set[int], plan: _Plan, spec: DomainSpec, main_budget: int, *, dense: bool,
             compact: bool, groups: list[Group] | None = None) -> Layout:
-    """`layout` from the plan of `kept`, and its groups when the caller has them already."""
+    """`layout` from the plan of `kept`, and its exact groups when the caller has them already
+    (written compactly here when `compact`)."""
     after = plan.after
     if groups is None:
-        groups = _groups(top, plan.pools, _room(spec) if compact else None)
+        groups = _groups(top, plan.pools)
+    if compact:
+        groups = _compacted(groups, _pool(plan.pools), _room(spec))
     names = functools.partial(chain_name, spec)
     try:
         try:
@@ -327,10 +329,9 @@ def _compacted(groups: list[Group], passing: AddressSet, room: int) -> list[Grou
     return [replace(g, encoded=chained_terms(g.addresses, passing, room)) for g in groups]
 
 
-def _groups(top: Top, pools: list[tuple[int, AddressSet]], compact: int | None = None) -> list[Group]:
-    """Pass ranges grouped by the top-level term that contributes them, in record order;
-    `compact` (see `_compacted`) writes them for chained records."""
-    pool = passing = _pool(pools)
+def _groups(top: Top, pools: list[tuple[int, AddressSet]]) -> list[Group]:
+    """Pass ranges grouped by the top-level term that contributes them, in record order."""
+    pool = _pool(pools)
     groups: list[Group] = []
     contributors: list[tuple[str, TermSet]] = [
         (label(top.composed[i]), s) for i, s in enumerate(top.sets) if s is not None
@@ -348,7 +349,7 @@ def _groups(top: Top, pools: list[tuple[int, AddressSet]], compact: int | None =
             continue
         pool = pool - mine
         groups.append(Group(name, mine.blocks, term_set.origins, addresses=mine))
-    return groups if compact is None else _compacted(groups, passing, compact)
+    return groups
 
 
 def label(item: Composed) -> str:
