@@ -150,12 +150,12 @@ async def check_hosts(
     `explain=False` no exp= explanation is fetched, and with `steps=False` no deciding term is
     kept (`Evaluation.matched` is empty), so a run of ip4/ip6 terms of one qualifier is tried at
     once; results, problems and lookups are the same either way."""
-    addresses = [sender_address(ip) for ip in ips]
+    keys = [_key(ip) for ip in ips]  # (version, integer): each address read once
     name = domain.removesuffix(".")
     sender = _full_sender(sender, domain)
     found: dict[tuple[int, int], Evaluation] = {}
     for version in (4, 6):
-        values = tuple(sorted({int(a) for a in addresses if a.version == version}))
+        values = tuple(sorted({value for family, value in keys if family == version}))
         if not values:
             continue
         lane = _lane(resolver, version, values, sender, helo, receiver, timestamp, max_lookups, max_void_lookups,
@@ -168,7 +168,12 @@ async def check_hosts(
                 evaluation = _evaluation(done, verdict, name)
                 for value in done.values:
                     found[version, value] = evaluation
-    return [found[a.version, int(a)] for a in addresses]
+    return [found[key] for key in keys]
+
+
+def _key(ip: str | IPAddress) -> tuple[int, int]:
+    address = sender_address(ip)
+    return address.version, int(address)
 
 
 def _lane(resolver: DNSResolver, version: int, values: tuple[int, ...], sender: str, helo: str, receiver: str,

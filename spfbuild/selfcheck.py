@@ -131,7 +131,7 @@ async def self_check(
     before = Overlay(resolver, {domain: (original,)})
     after = Overlay(resolver, {r.name: (r.value,) for r in flattened.records})
     spans = [s for text in (*(r.value for r in flattened.records), original) for s in spans_in(text)]
-    addresses = boundary_addresses(sets, tree_networks(root, graph), spans=spans)
+    addresses = boundary_addresses(sets, spans=[*spans, *tree_spans(root, graph)])
     sender = f"postmaster@{domain}"
     # Each side in one walk for every address (check_hosts), both sides at once: the first
     # questions the walk did not already hold are asked together.
@@ -174,32 +174,35 @@ def boundary_addresses(
     return [address_at(p) for p in ordered]
 
 
-def tree_networks(root: Fetched, graph: Graph) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """The ip4/ip6 ranges and the `a`/`mx` addresses (with their prefixes) that `root`'s record
-    and every record below it evaluate, read from the resolved graph (no DNS)."""
-    found: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+def tree_spans(root: Fetched, graph: Graph) -> list[tuple[int, int, int]]:
+    """The (version, first, last) of the ip4/ip6 ranges and of the `a`/`mx` addresses (with their
+    prefixes) that `root`'s record and every record below it evaluate, read from the resolved
+    graph (no DNS); integers, as `Mechanism.span`, with no network object made."""
+    found: list[tuple[int, int, int]] = []
     for node in graph.reachable(root):
         for term, answer in node.evaluated:
             if not isinstance(term, Mechanism):
                 continue
-            if term.network is not None:
-                found.append(term.network)
+            if term.span is not None:
+                found.append(term.span)
             elif isinstance(answer, TermLookup):
-                found += _host_networks(term, answer)
+                found += _host_spans(term, answer)
     return found
 
 
-def _host_networks(mech: Mechanism, lookup: TermLookup) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    found: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+def _host_spans(mech: Mechanism, lookup: TermLookup) -> list[tuple[int, int, int]]:
+    found: list[tuple[int, int, int]] = []
     for host in lookup.hosts:
         for addresses, prefix in ((host.ipv4, mech.prefix4), (host.ipv6, mech.prefix6)):
             for address in addresses:
                 try:
                     ip = ipaddress.ip_address(address)
-                    found.append(ipaddress.ip_network(f"{ip}/{ip.max_prefixlen if prefix is None else prefix}",
-                                                      strict=False))
                 except ValueError:
                     continue
+                bits = ip.max_prefixlen
+                size = (1 << (bits - (bits if prefix is None else prefix))) - 1
+                first = int(ip) & ~size
+                found.append((ip.version, first, first | size))
     return found
 
 

@@ -26,7 +26,7 @@ from spfbuild.intervals import address_of
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
 from spfbuild.record import IPAddress
-from spfbuild.selfcheck import LIFTED, AddressView, Overlay, spans_in, tree_networks
+from spfbuild.selfcheck import LIFTED, AddressView, Overlay, spans_in, tree_spans
 from spfbuild.tree import Fetched, Graph
 
 _BITS = {family.version: family.bits for family in FAMILIES}
@@ -58,7 +58,7 @@ async def check_compiled(
     after = Overlay(resolver, {domain: (compiled.main,)})
     zone = served_zone(compiled)
     spans = [span for found in segments.decided for addresses in found.values() for span in addresses]
-    spans += [(n.version, int(n.network_address), int(n.broadcast_address)) for n in tree_networks(root, graph)]
+    spans += tree_spans(root, graph)
     spans += spans_in(original)
     starts = _points(spans)
     blocks = [(n.version, int(n.network_address), int(n.broadcast_address)) for n in block_networks(compiled)]

@@ -26,7 +26,7 @@ from spfbuild.evaluation import Evaluation, SharedResults, check_host, check_hos
 from spfbuild.intervals import END, V6_BASE, IPNetwork, address_at, point
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.record import IPAddress
-from spfbuild.selfcheck import LIFTED, AddressView, Overlay, boundary_addresses, spans_in, tree_networks
+from spfbuild.selfcheck import LIFTED, AddressView, Overlay, boundary_addresses, spans_in, tree_spans
 from spfbuild.tree import Fetched, Graph
 
 CONCURRENT = 256  # evaluations that ask DNS per address, in flight at once (sockets, for a run)
@@ -57,8 +57,8 @@ async def compare(domain: str, declared: str, declared_root: Fetched, published_
     address that are under way at once (one gate for every domain of a run)."""
     # Each side is evaluated at its own boundaries only (its result cannot change between them),
     # then compared at the boundaries of both, as the compiled self-check does.
-    declared_at = boundary_addresses((), tree_networks(declared_root, graph), limit=None, spans=spans_in(declared))
-    published_at = boundary_addresses((), [*tree_networks(published_root, graph), *blocks], limit=None)
+    declared_at = boundary_addresses((), limit=None, spans=[*spans_in(declared), *tree_spans(declared_root, graph)])
+    published_at = boundary_addresses((), blocks, limit=None, spans=tree_spans(published_root, graph))
     compiled = published_root.record is not None and COMPILED_MARK in published_root.record.lower()
     before = Overlay(resolver, {domain: (declared,)})
     after = Overlay(resolver, {})
