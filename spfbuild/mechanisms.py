@@ -20,7 +20,7 @@ from spfbuild import limits
 from spfbuild.dns import Answer
 from spfbuild.intervals import address_of
 from spfbuild.macro import DOMAIN_LETTERS, MacroContext, MacroError, expand, parse_macro_string, truncate_domain
-from spfbuild.record import IPAddress, Mechanism
+from spfbuild.record import IPAddress, Mechanism, prefix_span
 
 MAX_DNS_LOOKUPS = limits.MAX_LOOKUPS
 MAX_VOID_LOOKUPS = limits.MAX_VOID_LOOKUPS
@@ -477,10 +477,10 @@ def _span(text: str, prefix: int) -> tuple[int, int, int] | None:
     """(version, first, last) of the network of `prefix` bits around the address `text`; None
     when `text` is not an address or the prefix does not fit it."""
     try:
-        network = ipaddress.ip_network(f"{text}/{prefix}", strict=False)
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
-    return network.version, int(network.network_address), int(network.broadcast_address)
+    return prefix_span(address, prefix) if prefix <= address.max_prefixlen else None
 
 
 def _same_address(text: str, ip: IPAddress) -> bool:

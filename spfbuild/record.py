@@ -45,6 +45,17 @@ MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
 DNS_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
 
 
+def prefix_span(address: IPAddress, prefix: int | None = None) -> tuple[int, int, int]:
+    """(version, first, last) of the network of `prefix` bits (every bit when None) around
+    `address`, as integers within its family: host bits cleared, as receivers compare. Arithmetic
+    on the address's integer, with no network object: ip4/ip6 terms and a/mx answers are read
+    for it address after address."""
+    bits = address.max_prefixlen
+    host = (1 << (bits - (bits if prefix is None else prefix))) - 1
+    first = int(address) & ~host
+    return address.version, first, first | host
+
+
 @dataclass(frozen=True)
 class Mechanism:
     """A directive: qualifier + mechanism. Fields unused by a kind stay None."""
@@ -73,11 +84,7 @@ class Mechanism:
         address's integer, without a network object: every flattened record is read for it."""
         if self.address is None:
             return None
-        bits = self.address.max_prefixlen
-        prefix = self.prefix4 if self.kind == "ip4" else self.prefix6
-        host = (1 << (bits - (bits if prefix is None else prefix))) - 1
-        first = int(self.address) & ~host
-        return self.address.version, first, first | host
+        return prefix_span(self.address, self.prefix4 if self.kind == "ip4" else self.prefix6)
 
     @property
     def queries_dns(self) -> bool:

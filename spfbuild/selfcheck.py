@@ -30,7 +30,7 @@ from spfbuild.evaluation import SharedResults, check_hosts
 from spfbuild.intervals import END, V6_BASE, AddressSet, address_at, span
 from spfbuild.mechanisms import DNSResolver, may_spell_an_address
 from spfbuild.partition import FlattenError
-from spfbuild.record import IPAddress, Mechanism, parse
+from spfbuild.record import IPAddress, Mechanism, parse, prefix_span
 from spfbuild.tree import Fetched, Graph, TermLookup
 
 MAX_SAMPLES = 4000
@@ -196,13 +196,9 @@ def _host_spans(mech: Mechanism, lookup: TermLookup) -> list[tuple[int, int, int
         for addresses, prefix in ((host.ipv4, mech.prefix4), (host.ipv6, mech.prefix6)):
             for address in addresses:
                 try:
-                    ip = ipaddress.ip_address(address)
+                    found.append(prefix_span(ipaddress.ip_address(address), prefix))
                 except ValueError:
                     continue
-                bits = ip.max_prefixlen
-                size = (1 << (bits - (bits if prefix is None else prefix))) - 1
-                first = int(ip) & ~size
-                found.append((ip.version, first, first | size))
     return found
 
 
