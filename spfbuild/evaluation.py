@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from spfbuild.macro import EXP_LETTERS, MacroError, expand, parse_macro_string
@@ -45,7 +45,9 @@ __all__ = [
     "TraceEvent",
     "check_host",
     "check_hosts",
+    "check_points",
     "sender_address",
+    "sender_point",
     "spf_identity",
 ]
 
@@ -56,6 +58,7 @@ RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperro
 MAX_DEPTH = 100
 
 Decided = tuple[Session, Verdict]  # a lane and the result of all its points
+_MAPPED = 0xFFFF  # the 16 bits above an IPv4-mapped IPv6 address's IPv4 address
 # A term's outcome for a lane: None (no match), the steps of a match, or a verdict ending it.
 Tried = tuple[Session, "tuple[Step, ...] | Verdict | None"]
 
@@ -76,9 +79,16 @@ def sender_address(ip: str | IPAddress) -> IPAddress:
     """The connecting address as SPF compares it: an IPv4-mapped IPv6 address is IPv4 (5.6).
     Raises ValueError when `ip` is not an address."""
     address = ipaddress.ip_address(ip.strip()) if isinstance(ip, str) else ip
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
+    version, value = sender_point(address.version, int(address))
+    return address if version == address.version else ipaddress.IPv4Address(value)
+
+
+def sender_point(version: int, value: int) -> tuple[int, int]:
+    """(family, integer) of the connecting address as SPF compares it: an IPv4-mapped IPv6
+    address (::ffff:0:0/96) is the IPv4 address it holds (5.6)."""
+    if version == 6 and value >> 32 == _MAPPED:
+        return 4, value & 0xFFFFFFFF
+    return version, value
 
 
 def spf_identity(mailfrom: str, helo: str = "") -> tuple[str, str]:
@@ -150,7 +160,31 @@ async def check_hosts(
     `explain=False` no exp= explanation is fetched, and with `steps=False` no deciding term is
     kept (`Evaluation.matched` is empty), so a run of ip4/ip6 terms of one qualifier is tried at
     once; results, problems and lookups are the same either way."""
-    keys = [_key(ip) for ip in ips]  # (version, integer): each address read once
+    return await check_points([_key(ip) for ip in ips], domain, sender, resolver, views=views, helo=helo,
+                              receiver=receiver, timestamp=timestamp, max_lookups=max_lookups,
+                              max_void_lookups=max_void_lookups, shared=shared, explain=explain, steps=steps)
+
+
+async def check_points(
+    points: Sequence[tuple[int, int]],
+    domain: str,
+    sender: str,
+    resolver: DNSResolver,
+    *,
+    views: Callable[[IPAddress], DNSResolver] | None = None,
+    helo: str = "",
+    receiver: str = "unknown",
+    timestamp: int | None = None,
+    max_lookups: int | None = None,
+    max_void_lookups: int | None = None,
+    shared: SharedResults | None = None,
+    explain: bool = True,
+    steps: bool = True,
+) -> list[Evaluation]:
+    """`check_hosts` of addresses given as (family, integer) points, for callers that compute
+    with addresses as integers (the self-check samples thousands): no address object is made
+    for a point unless a term reads it. An IPv4-mapped IPv6 point is its IPv4 address (5.6)."""
+    keys = [sender_point(version, value) for version, value in points]
     name = domain.removesuffix(".")
     sender = _full_sender(sender, domain)
     found: dict[tuple[int, int], Evaluation] = {}
@@ -172,7 +206,7 @@ async def check_hosts(
 
 
 def _key(ip: str | IPAddress) -> tuple[int, int]:
-    address = sender_address(ip)
+    address = ipaddress.ip_address(ip.strip()) if isinstance(ip, str) else ip
     return address.version, int(address)
 
 

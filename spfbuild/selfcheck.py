@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 from spfbuild.dns import Answer, Outcome
 from spfbuild.emit import RecordSet
-from spfbuild.evaluation import SharedResults, check_hosts
+from spfbuild.evaluation import SharedResults, check_points
 from spfbuild.intervals import END, V6_BASE, AddressSet, address_at, span
 from spfbuild.mechanisms import DNSResolver, may_spell_an_address
 from spfbuild.partition import FlattenError
@@ -131,33 +131,43 @@ async def self_check(
     before = Overlay(resolver, {domain: (original,)})
     after = Overlay(resolver, {r.name: (r.value,) for r in flattened.records})
     spans = [s for text in (*(r.value for r in flattened.records), original) for s in spans_in(text)]
-    addresses = boundary_addresses(sets, spans=[*spans, *tree_spans(root, graph)])
+    points = boundary_points(sets, spans=[*spans, *tree_spans(root, graph)])
+    keys = [(4, p) if p < V6_BASE else (6, p - V6_BASE) for p in points]
     sender = f"postmaster@{domain}"
-    # Each side in one walk for every address (check_hosts), both sides at once: the first
+    # Each side in one walk for every address (check_points), both sides at once: the first
     # questions the walk did not already hold are asked together.
     was, now = await asyncio.gather(
-        check_hosts(addresses, domain, sender, before, views=before.view, max_lookups=LIFTED,
-                    max_void_lookups=LIFTED, shared=shared, explain=False, steps=False),
-        check_hosts(addresses, domain, sender, after, views=after.view, shared=shared, explain=False, steps=False),
+        check_points(keys, domain, sender, before, views=before.view, max_lookups=LIFTED,
+                     max_void_lookups=LIFTED, shared=shared, explain=False, steps=False),
+        check_points(keys, domain, sender, after, views=after.view, shared=shared, explain=False, steps=False),
     )
-    for address, old, new in zip(addresses, was, now, strict=True):
+    for point, old, new in zip(points, was, now, strict=True):
         if old.result != new.result:
             raise FlattenError(
-                f"{domain}: self-check failed: {address} gives {new.result} after flattening but {old.result} "
-                "before; nothing was emitted"
+                f"{domain}: self-check failed: {address_at(point)} gives {new.result} after flattening but "
+                f"{old.result} before; nothing was emitted"
             )
-    return len(addresses)
+    return len(points)
 
 
 def boundary_addresses(
     sets: Iterable[AddressSet], networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = (),
     limit: int | None = MAX_SAMPLES, spans: Iterable[tuple[int, int, int]] = (),
 ) -> list[IPAddress]:
-    """The first address of each interval between consecutive range boundaries: the start of each
-    address family, and every address where a range of `sets`, one of `networks` or one of
-    `spans` ((version, first, last), as `Mechanism.span`) begins or just after one ends; more
-    than `limit` are sampled evenly (None: never)."""
-    points: set[int] = {0, 2**32}
+    """The addresses of `boundary_points`."""
+    return [address_at(p) for p in boundary_points(sets, networks, limit, spans)]
+
+
+def boundary_points(
+    sets: Iterable[AddressSet], networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = (),
+    limit: int | None = MAX_SAMPLES, spans: Iterable[tuple[int, int, int]] = (),
+) -> list[int]:
+    """The first point (of the line, spfbuild.intervals) of each interval between consecutive
+    range boundaries, ascending: the start of each address family, and every address where a
+    range of `sets`, one of `networks` or one of `spans` ((version, first, last), as
+    `Mechanism.span`) begins or just after one ends; more than `limit` are sampled evenly (None:
+    never)."""
+    points: set[int] = {0, V6_BASE}
     for addresses in sets:
         points.update(addresses.bounds)
     for network in networks:
@@ -171,7 +181,7 @@ def boundary_addresses(
     if limit is not None and len(ordered) > limit:
         step = len(ordered) / limit
         ordered = [ordered[int(i * step)] for i in range(limit)]
-    return [address_at(p) for p in ordered]
+    return ordered
 
 
 def tree_spans(root: Fetched, graph: Graph) -> list[tuple[int, int, int]]:

@@ -21,7 +21,7 @@ from spfbuild.compiled.blocks import FAMILIES
 from spfbuild.compiled.build import Compiled
 from spfbuild.compiled.source import Segments
 from spfbuild.compiled.zone import ServedZone, ZoneResolver
-from spfbuild.evaluation import SharedResults, check_hosts
+from spfbuild.evaluation import SharedResults, check_points
 from spfbuild.intervals import address_of
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.partition import FlattenError
@@ -103,6 +103,6 @@ async def _evaluate(points: list[tuple[int, int]], resolver: DNSResolver, view: 
                     domain: str, sender: str, *, lifted: bool,
                     shared: SharedResults | None) -> list[tuple[str, int, int]]:
     limit = LIFTED if lifted else None
-    found = await check_hosts([address_of(*p) for p in points], domain, sender, resolver, views=view,
-                              max_lookups=limit, max_void_lookups=limit, shared=shared, explain=False, steps=False)
+    found = await check_points(points, domain, sender, resolver, views=view, max_lookups=limit,
+                               max_void_lookups=limit, shared=shared, explain=False, steps=False)
     return [(e.result, e.lookups, e.void_lookups) for e in found]
