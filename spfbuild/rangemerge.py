@@ -51,7 +51,9 @@ def merge_ranges(items: Sequence[T], term_of: Callable[[T], Term],
             continue  # never reached: an earlier range decides every one of its addresses
         _place(groups, network, term.qualifier, item)
         blocks = [*earlier[network.version], network]
-        earlier[network.version] = list(ipaddress.collapse_addresses(blocks))  # type: ignore[type-var]
+        # One range is its own collapse (most records hold one or two of their own).
+        earlier[network.version] = (blocks if len(blocks) == 1
+                                    else list(ipaddress.collapse_addresses(blocks)))  # type: ignore[type-var]
     out.extend(_emit(groups, build))
     return out
 
@@ -71,6 +73,10 @@ def _emit(groups: list[_Group], build: Callable[[IPNetwork, Qualifier, list[T]],
     for group in groups:
         for version in (4, 6):
             nets = [n for n, _ in group.ranges if n.version == version]
+            if len(nets) == 1:  # nothing to merge with
+                mine = [item for n, item in group.ranges if n.version == version]
+                out.append(build(nets[0], group.qualifier, mine))  # type: ignore[arg-type]
+                continue
             for net in ipaddress.collapse_addresses(nets):  # type: ignore[type-var]
                 covered = [item for n, item in group.ranges if _within(n, net)]
                 out.append(build(net, group.qualifier, covered))  # type: ignore[arg-type]
