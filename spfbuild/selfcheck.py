@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import weakref
 from collections.abc import Iterable
 
 from spfbuild.dns import Answer, Outcome
@@ -130,7 +131,7 @@ async def self_check(
     before = Overlay(resolver, {domain: (original,)})
     after = Overlay(resolver, {r.name: (r.value,) for r in flattened.records})
     spans = [s for text in (*(r.value for r in flattened.records), original) for s in spans_in(text)]
-    points = boundary_points(sets, spans=[*spans, *tree_spans(root, graph)])
+    points = boundary_points(sets, spans=spans, points=tree_points(root, graph))
     keys = [(4, p) if p < V6_BASE else (6, p - V6_BASE) for p in points]
     sender = f"postmaster@{domain}"
     # Each side in one walk for every address (check_points), one side after the other: the
@@ -160,24 +161,22 @@ def boundary_addresses(
 
 def boundary_points(
     sets: Iterable[AddressSet], networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = (),
-    limit: int | None = MAX_SAMPLES, spans: Iterable[tuple[int, int, int]] = (),
+    limit: int | None = MAX_SAMPLES, spans: Iterable[tuple[int, int, int]] = (), points: Iterable[int] = (),
 ) -> list[int]:
     """The first point (of the line, spfbuild.intervals) of each interval between consecutive
     range boundaries, ascending: the start of each address family, and every address where a
     range of `sets`, one of `networks` or one of `spans` ((version, first, last), as
-    `Mechanism.span`) begins or just after one ends; more than `limit` are sampled evenly (None:
-    never)."""
-    points: set[int] = {0, V6_BASE}
+    `Mechanism.span`) begins or just after one ends, and `points` (such boundaries already on
+    the line, as `tree_points` gives); more than `limit` are sampled evenly (None: never)."""
+    found: set[int] = {0, V6_BASE, *points}
     for addresses in sets:
-        points.update(addresses.bounds)
+        found.update(addresses.bounds)
     for network in networks:
         first, last = span(network)
-        points.update((first, last + 1))
-    for version, low, high in spans:
-        base = 0 if version == 4 else V6_BASE
-        points.update((base + low, base + high + 1))
-    points.discard(END)
-    ordered = sorted(points)
+        found.update((first, last + 1))
+    found.update(_span_points(spans))
+    found.discard(END)
+    ordered = sorted(found)
     if limit is not None and len(ordered) > limit:
         step = len(ordered) / limit
         ordered = [ordered[int(i * step)] for i in range(limit)]
@@ -188,16 +187,58 @@ def tree_spans(root: Fetched, graph: Graph) -> list[tuple[int, int, int]]:
     """The (version, first, last) of the ip4/ip6 ranges and of the `a`/`mx` addresses (with their
     prefixes) that `root`'s record and every record below it evaluate, read from the resolved
     graph (no DNS); integers, as `Mechanism.span`, with no network object made."""
-    found: list[tuple[int, int, int]] = []
-    for node in graph.reachable(root):
-        for term, answer in node.evaluated:
-            if not isinstance(term, Mechanism):
-                continue
-            if term.span is not None:
-                found.append(term.span)
-            elif isinstance(answer, TermLookup):
-                found += _host_spans(term, answer)
+    return [found for node in graph.reachable(root) for found in _node_spans(node)]
+
+
+# A settled node's tree never changes for the rest of the run (Graph.settled): its boundary points
+# are read once per graph, not once per domain that includes it (a provider's 100 ranges for each
+# of 1,000 client domains). Kept beside the graph, not in it: the graph knows no address.
+_SETTLED_POINTS: weakref.WeakKeyDictionary[Graph, dict[str, tuple[Fetched, frozenset[int]]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def tree_points(root: Fetched, graph: Graph) -> set[int]:
+    """The boundary points (as `boundary_points` takes them) of `tree_spans(root, graph)`."""
+    settled = _SETTLED_POINTS.setdefault(graph, {})
+    found: set[int] = set()
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is not root and node.domain in seen:
+            continue
+        seen.add(node.domain)
+        if node is not root and graph.settled(node):
+            known = settled.get(node.domain)
+            if known is None or known[0] is not node:
+                known = settled[node.domain] = node, frozenset(
+                    _span_points(s for below in graph.reachable(node) for s in _node_spans(below)))
+            found |= known[1]
+            continue
+        found.update(_span_points(_node_spans(node)))
+        stack.extend(child for _, child in graph.children(node) if child is not None)
     return found
+
+
+def _node_spans(node: Fetched) -> list[tuple[int, int, int]]:
+    """The spans `node`'s own record evaluates (`tree_spans` of one node)."""
+    found: list[tuple[int, int, int]] = []
+    for term, answer in node.evaluated:
+        if not isinstance(term, Mechanism):
+            continue
+        if term.span is not None:
+            found.append(term.span)
+        elif isinstance(answer, TermLookup):
+            found += _host_spans(term, answer)
+    return found
+
+
+def _span_points(spans: Iterable[tuple[int, int, int]]) -> Iterable[int]:
+    """Where each (version, first, last) span begins and just after it ends, on the line."""
+    for version, low, high in spans:
+        base = 0 if version == 4 else V6_BASE
+        yield base + low
+        yield base + high + 1
 
 
 def _host_spans(mech: Mechanism, lookup: TermLookup) -> list[tuple[int, int, int]]:
