@@ -32,7 +32,7 @@ from spfbuild.mechanisms import (
     per_address,
 )
 from spfbuild.record import IPAddress, Mechanism, Record, is_spf_record, parse
-from spfbuild.sharing import Key, Shared, SharedResults, Step, Verdict
+from spfbuild.sharing import Shared, SharedResults, Step, Verdict
 
 __all__ = [
     "MAX_DNS_LOOKUPS",
@@ -439,18 +439,11 @@ async def _below(lane: Session, target: str, depth: int, *, explain: bool) -> li
     classes = await shared.classes(lane, target, explain)
     if classes is None:
         return await _check(lane, target, depth + 1, explain=explain)
-    known: dict[int, tuple[Shared, list[int]]] = {}
-    missing: dict[int, Key] = {}  # the point evaluated for a class -> the class's key
-    members: dict[Key, tuple[int, ...]] = {}
-    for key, values in classes:
-        found = shared.find(lane, key, MAX_DEPTH - depth)
-        if found is None:
-            missing[values[0]] = key
-            members[key] = values
-        else:
-            known.setdefault(id(found), (found, []))[1].extend(values)
+    known, unknown = shared.sort_out(lane, classes, MAX_DEPTH - depth)
+    missing = {values[0]: key for key, values in unknown}  # the point evaluated for a class -> its key
+    members = dict(unknown)
     decided: list[Decided] = []
-    for entry, points in known.values():
+    for entry, points in known:
         sub = lane.fork(tuple(points))  # ascending: the classes come in order
         sub.lookups += entry.lookups
         sub.void_lookups += entry.voids

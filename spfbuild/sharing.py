@@ -103,10 +103,11 @@ class SharedResults:
         values, bounds = lane.values, region.bounds
         found: list[tuple[Key, tuple[int, ...]]] = []
         start = 0
-        while start < len(values):  # a run of points per class: bisecting at class changes only
-            index = region.index(base + values[start])
-            end = len(values) if index >= len(bounds) else bisect.bisect_left(values, bounds[index] - base, start)
-            found.append(((target, index, lane.steps), values[start:end]))
+        steps, count, last = lane.steps, len(values), len(bounds)
+        while start < count:  # a run of points per class: bisecting at class changes only
+            index = bisect.bisect_right(bounds, base + values[start])  # Region.index, inline: per class
+            end = count if index >= last else bisect.bisect_left(values, bounds[index] - base, start)
+            found.append(((target, index, steps), values[start:end]))
             start = end
         return found
 
@@ -114,18 +115,28 @@ class SharedResults:
     def _exact(lane: Session, target: str, explain: bool) -> list[tuple[Key, tuple[int, ...]]]:
         return [((target, lane.version, value, explain, lane.steps), (value,)) for value in lane.values]
 
-    def find(self, lane: Session, key: Key, room: int) -> Shared | None:
-        """The entry for `key`, if `lane` has room for what it cost (`room`: the nesting left)."""
-        found = self._general.get(key)
-        if found is None and self._personal:
-            found = self._personal.get((*key, lane.sender, lane.helo))
-        if found is None:
-            return None
-        if lane.lookups + found.lookups > lane.max_lookups:
-            return None
-        if lane.void_lookups + found.voids > lane.max_void_lookups or found.nesting > room:
-            return None
-        return found
+    def sort_out(self, lane: Session, classes: list[tuple[Key, tuple[int, ...]]], room: int
+                 ) -> tuple[list[tuple[Shared, list[int]]], list[tuple[Key, tuple[int, ...]]]]:
+        """The classes whose entry `lane` may use, their points gathered per entry (lanes group by
+        identity), and the others. An entry is usable when the lane has room for what it cost
+        (`room`: the nesting left)."""
+        known: dict[int, tuple[Shared, list[int]]] = {}
+        missing: list[tuple[Key, tuple[int, ...]]] = []
+        general, personal = self._general, self._personal
+        lookups, voids = lane.max_lookups - lane.lookups, lane.max_void_lookups - lane.void_lookups
+        for key, values in classes:  # per class of every include of every domain: one loop, no call
+            found = general.get(key)
+            if found is None and personal:
+                found = personal.get((*key, lane.sender, lane.helo))
+            if found is None or found.lookups > lookups or found.voids > voids or found.nesting > room:
+                missing.append((key, values))
+                continue
+            group = known.get(id(found))
+            if group is None:
+                known[id(found)] = (found, [*values])
+            else:
+                group[1].extend(values)
+        return list(known.values()), missing
 
     def keep(self, lane: Session, key: Key, entry: Shared) -> None:
         entry = self._entries.setdefault(entry, entry)  # one object per value: lanes group by identity
