@@ -308,12 +308,17 @@ def _check_version(text: str, diagnostics: list[Diagnostic]) -> int | None:
     return None
 
 
+_CHUNK = re.compile(r"[^ ]+")
+_NOT_TERM_CHARACTER = re.compile(r"[^\x21-\x7e]")
+
+
 def _split_terms(text: str, start: int, diagnostics: list[Diagnostic]) -> list[tuple[int, str]]:
     """Split on spaces only (RFC 7208 section 12: 1*SP); report any other separator."""
     chunks: list[tuple[int, str]] = []
-    for match in re.finditer(r"[^ ]+", text[start:]):
-        chunk, offset = match.group(0), start + match.start()
-        bad = re.search(r"[^\x21-\x7e]", chunk)
+    for match in _CHUNK.finditer(text, start):
+        chunk, offset = match.group(0), match.start()
+        # Printable ASCII is all a term may hold (no space: split on them); most records are.
+        bad = None if chunk.isascii() and chunk.isprintable() else _NOT_TERM_CHARACTER.search(chunk)
         if bad:
             ch = bad.group(0)
             # An octet that is not UTF-8 (read from DNS) arrives as a surrogate: name the octet.
@@ -332,7 +337,8 @@ def _split_terms(text: str, start: int, diagnostics: list[Diagnostic]) -> list[t
 
 def _parse_term(chunk: str, start: int, diagnostics: list[Diagnostic]) -> Term | None:
     term, found = _read_term(chunk)
-    diagnostics.extend(replace(d, column=d.column + start) if d.column else d for d in found)
+    if found:
+        diagnostics.extend(replace(d, column=d.column + start) if d.column else d for d in found)
     return term
 
 
