@@ -201,22 +201,15 @@ def tree_points(root: Fetched, graph: Graph) -> set[int]:
     """The boundary points (as `boundary_points` takes them) of `tree_spans(root, graph)`."""
     settled = _SETTLED_POINTS.setdefault(graph, {})
     found: set[int] = set()
-    seen: set[str] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node is not root and node.domain in seen:
+    for node in graph.reachable(root, stop=lambda node: node is not root and graph.settled(node)):
+        if node is root or not graph.settled(node):
+            found.update(_span_points(_node_spans(node)))
             continue
-        seen.add(node.domain)
-        if node is not root and graph.settled(node):
-            known = settled.get(node.domain)
-            if known is None or known[0] is not node:
-                known = settled[node.domain] = node, frozenset(
-                    _span_points(s for below in graph.reachable(node) for s in _node_spans(below)))
-            found |= known[1]
-            continue
-        found.update(_span_points(_node_spans(node)))
-        stack.extend(child for _, child in graph.children(node) if child is not None)
+        known = settled.get(node.domain)
+        if known is None or known[0] is not node:
+            known = settled[node.domain] = node, frozenset(
+                _span_points(s for below in graph.reachable(node) for s in _node_spans(below)))
+        found |= known[1]
     return found
 
 

@@ -58,9 +58,11 @@ class Graph:
             if target.followed is not None:
                 yield target, self.nodes.get(target.followed)
 
-    def reachable(self, root: Fetched, skip: frozenset[str] = frozenset()) -> Iterator[Fetched]:
+    def reachable(self, root: Fetched, skip: frozenset[str] = frozenset(),
+                  stop: Callable[[Fetched], bool] | None = None) -> Iterator[Fetched]:
         """`root`, then every resolved node below it, each once, depth first in evaluation order;
-        the root's own includes and redirect of the names in `skip` are not followed."""
+        the root's own includes and redirect of the names in `skip` are not followed, nor what
+        lies below a node for which `stop` is true (the node itself is given)."""
         seen: set[str] = set()
         stack = [root]
         while stack:
@@ -69,6 +71,8 @@ class Graph:
                 continue
             seen.add(node.domain)
             yield node
+            if stop is not None and stop(node):
+                continue
             below = [child for _, child in self.children(node) if child is not None and child.domain not in seen
                      and not (node is root and child.domain in skip)]
             stack.extend(reversed(below))

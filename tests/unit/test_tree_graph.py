@@ -83,6 +83,19 @@ class TestCounting:
         assert walker.graph.unreached == {"d21.example": "includes nested deeper than 20"}
 
 
+class TestReaching:
+    def test_every_node_below_is_reached_once_in_evaluation_order(self) -> None:
+        walker, (root,) = asyncio.run(resolved(diamond(2), "x0.test"))
+        assert [n.domain for n in walker.graph.reachable(root)] == ["x0.test", "x1.test", "x2.test", "y2.test",
+                                                                    "y1.test"]
+
+    def test_a_stopping_node_is_reached_but_not_entered(self) -> None:
+        walker, (root,) = asyncio.run(resolved(diamond(2), "x0.test"))
+        reached = walker.graph.reachable(root, stop=lambda node: node.domain == "x1.test")
+        # x2.test and y2.test are still reached through y1.test.
+        assert [n.domain for n in reached] == ["x0.test", "x1.test", "y1.test", "x2.test", "y2.test"]
+
+
 class TestCycles:
     def test_a_cycle_reached_from_two_branches_is_named_once_on_the_graph(self) -> None:
         for closing in ("v=spf1 include:b.example", "v=spf1 redirect=b.example"):
