@@ -19,7 +19,6 @@ the caller keys by address.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import ipaddress
 from dataclasses import dataclass
 
@@ -38,12 +37,10 @@ class Region:
     """The boundaries inside which a record's result cannot change, and every (name, type) whose
     answer it read: the region holds for a resolver that answers those as this one did."""
 
-    bounds: tuple[int, ...]  # sorted points of the address line (see spfbuild.intervals)
+    # Sorted points of the address line (see spfbuild.intervals); the class of a point is
+    # bisect_right(bounds, point), which SharedResults computes once per run of points.
+    bounds: tuple[int, ...]
     names: frozenset[Key]
-
-    def index(self, value: int) -> int:
-        """The class of a point of the address line."""
-        return bisect.bisect_right(self.bounds, value)
 
 
 class _Unbounded(Exception):

@@ -105,7 +105,7 @@ class SharedResults:
         start = 0
         steps, count, last = lane.steps, len(values), len(bounds)
         while start < count:  # a run of points per class: bisecting at class changes only
-            index = bisect.bisect_right(bounds, base + values[start])  # Region.index, inline: per class
+            index = bisect.bisect_right(bounds, base + values[start])  # the class (Region.bounds)
             end = count if index >= last else bisect.bisect_left(values, bounds[index] - base, start)
             found.append(((target, index, steps), values[start:end]))
             start = end
