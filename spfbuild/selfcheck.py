@@ -201,8 +201,12 @@ def tree_points(root: Fetched, graph: Graph) -> set[int]:
     """The boundary points (as `boundary_points` takes them) of `tree_spans(root, graph)`."""
     settled = _SETTLED_POINTS.setdefault(graph, {})
     found: set[int] = set()
-    for node in graph.reachable(root, stop=lambda node: node is not root and graph.settled(node)):
-        if node is root or not graph.settled(node):
+
+    def whole(node: Fetched) -> bool:  # a provider tree read whole, from what it left the first time
+        return node is not root and graph.settled(node)
+
+    for node in graph.reachable(root, stop=whole):
+        if not whole(node):
             found.update(_span_points(_node_spans(node)))
             continue
         known = settled.get(node.domain)
