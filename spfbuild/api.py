@@ -112,16 +112,18 @@ def render(config: Config) -> list[DomainResult]:
 
 
 def flatten(
-    config: Config, *, nameservers: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
+    config: Config, *, nameservers: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT, jobs: int = 1
 ) -> list[DomainResult]:
-    """Resolve each domain's senders and emit exact ip4/ip6 records within its lookup budget (self-checked)."""
+    """Resolve each domain's senders and emit exact ip4/ip6 records within its lookup budget (self-checked).
+    `jobs` other than 1 (0: one per core) shares the computing of many domains out among forked
+    processes, as `spfbuild flatten --jobs` does (DNS is asked by this process alone)."""
     import asyncio
 
-    return asyncio.run(flatten_async(config, nameservers=nameservers, timeout=timeout))
+    return asyncio.run(flatten_async(config, nameservers=nameservers, timeout=timeout, jobs=jobs))
 
 
 async def flatten_async(
-    config: Config, *, nameservers: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
+    config: Config, *, nameservers: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT, jobs: int = 1
 ) -> list[DomainResult]:
     """`flatten`, for a running event loop."""
     from spfbuild.catalogue import load_catalogue
@@ -130,7 +132,7 @@ async def flatten_async(
 
     resolver = _resolver(nameservers, timeout)
     catalogue = load_catalogue()
-    done = await flatten_all(config.domains, catalogue, resolver)
+    done = await flatten_all(config.domains, catalogue, resolver, jobs=jobs)
     return [
         DomainResult(spec.domain, error=item.message) if isinstance(item, DomainFailure) else _result(item.record_set)
         for spec, item in zip(config.domains, done, strict=True)

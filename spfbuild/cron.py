@@ -50,6 +50,7 @@ class CronOptions:
     publish: Mapping[str, Destination] = field(default_factory=dict)  # domain -> where to publish it
     timeout: float = DEFAULT_TIMEOUT
     lock_wait: float = 10.0
+    jobs: int = 1  # processes sharing the computing (spfbuild.flattening.flatten_all)
 
 
 @dataclass
@@ -98,7 +99,7 @@ async def run(
         state = load_state(options.state_path)
         # Always the names a push would publish, so a plan without --push reports no false change.
         flattened = await flatten_all(cfg.domains, catalogue, resolver, content_addressed=True,
-                                      on_done=on_done)
+                                      on_done=on_done, jobs=options.jobs)
         placed = await asyncio.to_thread(place, options.publish, options.timeout) if options.publish else {}
         targets = {d: p for d, p in placed.items() if isinstance(p, Placed)}
         outcomes = [_judge(spec, result, state, options, placed.get(spec.domain))

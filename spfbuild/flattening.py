@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
-from spfbuild.alignment import advise
+from spfbuild.alignment import Advice, advise
 from spfbuild.catalogue import Catalogue
-from spfbuild.companions import CompanionError, companions_for
-from spfbuild.compose import Composed, compose, declare, keep_reason, keeps_literal
+from spfbuild.companions import Companion, CompanionError, companions_for
+from spfbuild.compose import Composed, ComposeError, Composition, compose, declare, keep_reason, keeps_literal
 from spfbuild.config import DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.failure import DomainFailure, failure
@@ -38,6 +39,7 @@ from spfbuild.partition import (
 )
 from spfbuild.record import Mechanism, Modifier
 from spfbuild.tree import Answered, Cost, Fetched, Graph, Status, Target, TermLookup, Walker, room_beside
+from spfbuild.workers import processes_for, spread
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
 
 OPAQUE_REASON = "its result depends on the client or on DNS at evaluation time (exists, ptr or macros)"
 BUDGET_REASON = "within the lookup budget, so it follows its owner's changes"
+
+T = TypeVar("T")
 
 __all__ = ["FlattenError", "Flattened", "flatten_all", "flatten_domain", "flatten_or_error"]
 
@@ -74,20 +78,30 @@ async def flatten_domain(
     `partition` (over a walker of the same resolver) shares resolved records and their claims
     with the other domains of the run. The DKIM and DMARC records beside the SPF record, and the
     alignment advice about them, are render's (`spfbuild.rendering.companion_parts`)."""
+    partition = partition or Partition(Walker(resolver))
+    walked = await _walk(spec, catalogue, existing, content_addressed=content_addressed, partition=partition)
+    return await _finish(walked, catalogue, partition)
+
+
+@dataclass(frozen=True)
+class _Walked:
+    """A domain once its DNS work is done: the rest is computed on the resolved graph."""
+
+    spec: DomainSpec  # with its chained records' name template
+    companions: tuple[Companion, ...]
+    advice: Advice
+    declared: str  # the declaration as written (compose.declare)
+    composition: Composition
+    root: Fetched
+    published: Fetched | None
+
+
+async def _walk(spec: DomainSpec, catalogue: Catalogue, existing: str | None, *, content_addressed: bool,
+                partition: Partition) -> _Walked:
+    """Compose the domain's record and resolve its tree into the partition's graph."""
     # Built before any DNS work: a missing DKIM parameter fails the domain at once.
     companions = companions_for(spec, catalogue)
     advice = advise(spec, catalogue)
-    result = await _flatten_records(spec, catalogue, resolver, existing, content_addressed=content_addressed,
-                                    partition=partition)
-    return replace(result, record_set=replace(result.record_set, companions=companions),
-                   warnings=(*result.warnings, *advice.warnings), alignment=advice.notes)
-
-
-async def _flatten_records(
-    spec: DomainSpec, catalogue: Catalogue, resolver: DNSResolver, existing: str | None,
-    *, content_addressed: bool, partition: Partition | None,
-) -> Flattened:
-    """The SPF records of `flatten_domain`: the main record and its chained (or compiled) ones."""
     template = spec.flatten.chain_name or (HASH_TEMPLATE if content_addressed else NUMBERED_TEMPLATE)
     if content_addressed and "{hash}" not in template:
         raise FlattenError(
@@ -97,17 +111,29 @@ async def _flatten_records(
     spec = replace(spec, flatten=replace(spec.flatten, chain_name=template))
     declaration = declare(spec, catalogue, existing)
     composition = compose(spec, catalogue, existing, declared=declaration)
-    partition = partition or Partition(Walker(resolver))
     walker = partition.walker
     # The other TXT records at the name are asked alongside the senders' trees, not one round trip
     # after. Neither raises for anything DNS says: what follows is computed on the resolved graph.
     root, published = await asyncio.gather(walker.walk_record(spec.domain, composition.record),
                                            _published(spec, walker))
+    return _Walked(spec, companions, advice, str(declaration.record), composition, root, published)
+
+
+async def _finish(walked: _Walked, catalogue: Catalogue, partition: Partition) -> Flattened:
+    """The flattening of a walked domain, with the records beside it and the advice."""
+    result = await _flatten_records(walked, catalogue, partition)
+    return replace(result, record_set=replace(result.record_set, companions=walked.companions),
+                   warnings=(*result.warnings, *walked.advice.warnings), alignment=walked.advice.notes)
+
+
+async def _flatten_records(walked: _Walked, catalogue: Catalogue, partition: Partition) -> Flattened:
+    """The SPF records of `flatten_domain`: the main record and its chained (or compiled) ones."""
+    spec, composition, root = walked.spec, walked.composition, walked.root
     top = _resolve_top(spec, composition.terms, root, partition, catalogue)
-    main_budget = _main_budget(spec, published)
+    main_budget = _main_budget(spec, walked.published)
     # The self-check compares with the declaration as written (compose.declare), so that a
     # rewrite in composing cannot hide from it.
-    declared = str(declaration.record) if spec.flatten.self_check else None
+    declared = walked.declared if spec.flatten.self_check else None
     if spec.flatten.mode != "ranges":  # macro, or auto: macro when ranges do not fit
         from spfbuild.compiled import compile_domain
 
@@ -126,7 +152,7 @@ async def _flatten_records(
     if declared is not None:
         from spfbuild.selfcheck import self_check
 
-        checked = await self_check(root, partition.graph, record_set, walker.resolver, layout.samples,
+        checked = await self_check(root, partition.graph, record_set, partition.walker.resolver, layout.samples,
                                    partition.verdicts, declared)
     return Flattened(
         domain=spec.domain,
@@ -148,32 +174,55 @@ async def flatten_or_error(
 ) -> Flattened | DomainFailure:
     """`flatten_domain`, with a failure as a value naming the domain and its kind (multi-domain
     runs go on past one domain's failure)."""
-    from spfbuild.compose import ComposeError
-
-    try:
-        return await flatten_domain(spec, catalogue, resolver, content_addressed=content_addressed,
-                                    partition=partition)
-    except (FlattenError, ComposeError, CompanionError) as exc:
-        return failure(spec.domain, str(exc))
+    return await _or_failure(spec.domain, flatten_domain(spec, catalogue, resolver, content_addressed=content_addressed,
+                                                         partition=partition))
 
 
 async def flatten_all(
     specs: Sequence[DomainSpec], catalogue: Catalogue, resolver: DNSResolver, *, content_addressed: bool = False,
-    on_done: Callable[[], None] | None = None,
+    on_done: Callable[[], None] | None = None, jobs: int = 1,
 ) -> list[Flattened | DomainFailure]:
     """`flatten_or_error` for every domain at once, in order, over one shared graph: a provider
     that several domains use is resolved once. `on_done` is called as each domain finishes
-    (a progress line)."""
+    (a progress line). With `jobs` other than 1 (0: one per core), a run of many domains does
+    its DNS work here, then shares the computing out among that many processes
+    (spfbuild.workers): the results are the same."""
     partition = Partition(Walker(resolver))
+    processes = processes_for(len(specs), jobs)
 
-    async def one(spec: DomainSpec) -> Flattened | DomainFailure:
-        result = await flatten_or_error(spec, catalogue, resolver, content_addressed=content_addressed,
-                                        partition=partition)
+    def done(count: int = 1) -> None:
         if on_done is not None:
-            on_done()
-        return result
+            for _ in range(count):
+                on_done()
 
-    return list(await asyncio.gather(*(one(spec) for spec in specs)))
+    if processes == 1:
+        async def one(spec: DomainSpec) -> Flattened | DomainFailure:
+            result = await flatten_or_error(spec, catalogue, resolver, content_addressed=content_addressed,
+                                            partition=partition)
+            done()
+            return result
+
+        return list(await asyncio.gather(*(one(spec) for spec in specs)))
+    walked = await asyncio.gather(*(
+        _or_failure(spec.domain, _walk(spec, catalogue, None, content_addressed=content_addressed,
+                                       partition=partition)) for spec in specs))
+    ready = [w for w in walked if isinstance(w, _Walked)]
+    done(len(walked) - len(ready))
+
+    async def finish(share: Sequence[int]) -> list[Flattened | DomainFailure]:
+        return list(await asyncio.gather(*(
+            _or_failure(ready[i].spec.domain, _finish(ready[i], catalogue, partition)) for i in share)))
+
+    finished = iter(await spread(len(ready), finish, processes, done, getattr(resolver, "queries", None)))
+    return [next(finished) if isinstance(w, _Walked) else w for w in walked]
+
+
+async def _or_failure(domain: str, work: Awaitable[T]) -> T | DomainFailure:
+    """What `work` gives, or its refusal as a value naming the domain."""
+    try:
+        return await work
+    except (FlattenError, ComposeError, CompanionError) as exc:
+        return failure(domain, str(exc))
 
 
 def _resolve_top(

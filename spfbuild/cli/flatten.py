@@ -37,6 +37,16 @@ def _percent(text: str) -> float:
     return percent
 
 
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = -1
+    if jobs < 0:
+        raise BadValue(f"must be a number of processes (0: one per core), not {text!r}")
+    return jobs
+
+
 @app.command()
 def flatten(
     config: ConfigArgument,
@@ -71,6 +81,12 @@ def flatten(
         Path | None, typer.Option("--tsig-key", metavar="FILE", help="TSIG key file (tsig-keygen output) for --push.")
     ] = None,
     providers: ProvidersOption = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", metavar="N", parser=_jobs,
+                     help="Processes that share the computing of a run of many domains once its DNS work is done "
+                          "(0: one per core; 1: this process alone). DNS is asked by this process alone."),
+    ] = 0,
 ) -> None:
     """Flatten each domain's senders into ip4/ip6 ranges (and chained records) within the lookup budget.
 
@@ -98,8 +114,8 @@ def flatten(
     resolver = make_resolver(nameserver, timeout)
     catalogue, cfg = load(config, providers)
     if state is None:
-        raise typer.Exit(flattening.flatten_once(cfg, catalogue, resolver, fmt, output, explain))
+        raise typer.Exit(flattening.flatten_once(cfg, catalogue, resolver, fmt, output, explain, jobs))
     raise typer.Exit(flattening.cron(
         cfg, catalogue, resolver, state, check=check, force=force, max_shrink=max_shrink / 100, push=push,
-        tsig_key=tsig_key, timeout=timeout, fmt=fmt, output=output, explain=explain,
+        tsig_key=tsig_key, timeout=timeout, fmt=fmt, output=output, explain=explain, jobs=jobs,
     ))

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def flatten_once(cfg: Config, catalogue: Catalogue, resolver: Resolver, fmt: Format, output: Path | None,
-                 explain: bool) -> int:
+                 explain: bool, jobs: int = 0) -> int:
     """Flatten, self-check and emit every domain; the exit status."""
     from spfbuild.failure import DomainFailure
 
@@ -38,7 +38,7 @@ def flatten_once(cfg: Config, catalogue: Catalogue, resolver: Resolver, fmt: For
 
     progress = Progress(len(cfg.domains), sys.stderr, "flattened")
     try:
-        results = asyncio.run(_flatten_all(cfg, catalogue, resolver, progress.advance))
+        results = asyncio.run(_flatten_all(cfg, catalogue, resolver, progress.advance, jobs))
     finally:
         progress.clear()
     done = [r for r in results if not isinstance(r, DomainFailure)]
@@ -54,10 +54,10 @@ def flatten_once(cfg: Config, catalogue: Catalogue, resolver: Resolver, fmt: For
 
 
 async def _flatten_all(cfg: Config, catalogue: Catalogue, resolver: Resolver,
-                       on_done: Callable[[], None] | None = None) -> list[Flattened | DomainFailure]:
+                       on_done: Callable[[], None] | None = None, jobs: int = 0) -> list[Flattened | DomainFailure]:
     from spfbuild.flattening import flatten_all
 
-    return await flatten_all(cfg.domains, catalogue, resolver, on_done=on_done)
+    return await flatten_all(cfg.domains, catalogue, resolver, on_done=on_done, jobs=jobs)
 
 
 def _with_details(item: Flattened) -> RecordSet:
@@ -106,7 +106,7 @@ def explanation(item: Flattened) -> str:
 
 def cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, state: Path, *, check: bool, force: bool,
          max_shrink: float, push: str | None, tsig_key: Path | None, timeout: float, fmt: Format,
-         output: Path | None, explain: bool) -> int:
+         output: Path | None, explain: bool, jobs: int = 0) -> int:
     """The cron run against the state file `state` (`max_shrink` a share, not a percentage);
     the exit status."""
     from spfbuild.destinations import declared
@@ -133,7 +133,7 @@ def cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, state: Path, *, 
         from spfbuild.cron import CronOptions, run
 
         options = CronOptions(state, check=check, force=force, max_shrink=max_shrink, publish=destinations,
-                              timeout=timeout)
+                              timeout=timeout, jobs=jobs)
         return await run(cfg, catalogue, resolver, options, None if check else write, progress.advance)
 
     progress = Progress(len(cfg.domains), sys.stderr, "flattened")
