@@ -27,13 +27,15 @@ BROKEN = "c017.jobs.test"  # includes a name with no SPF record
 # self-check's evaluation asks for it, one name per domain.
 NX_INCLUDE = "v=spf1 include:%{d}.nx.example ip4:198.51.100.0/24 -all"
 COUNT = 120
+MACRO = {n for n in range(COUNT) if n % 13 == 4 and n % 11 != 5}
 
 pytestmark = pytest.mark.skipif(processes_for(COUNT, 2) == 1, reason="this platform cannot fork")
 
 
 def config_text() -> str:
-    """120 domains: 1 to 3 providers and an own range each, every seventh within 3 lookups, one
-    broken and every eleventh keeping a record whose include a macro names."""
+    """120 domains: 1 to 3 providers and an own range each, every seventh within 3 lookups and
+    every thirteenth macro-compiled, one broken, and every eleventh keeping a record whose include
+    a macro names."""
     lines = ["defaults:", "  policy: fail", "domains:"]
     for n in range(COUNT):
         domain = f"c{n:03}.jobs.test"
@@ -41,7 +43,9 @@ def config_text() -> str:
         if n % 11 == 5:
             lines.append(f'    existing: "{NX_INCLUDE}"')
             continue
-        if n % 7 == 3:
+        if n in MACRO:
+            lines += ["    flatten:", "      mode: macro"]
+        elif n % 7 == 3:
             lines += ["    flatten:", "      max_lookups: 3"]
         lines.append("    senders:")
         lines += [f"      - provider: {PROVIDERS[(n + k) % len(PROVIDERS)]}" for k in range(1 + n % 3)]
@@ -73,6 +77,8 @@ def test_processes_emit_report_and_exit_as_one_process_does(server: NamedServer,
     emitted = json.loads(shared.stdout)
     assert len(emitted) == COUNT - 1 and BROKEN not in {item["domain"] for item in emitted}
     assert all(item["self_checked_addresses"] > 0 for item in emitted)
+    compiled = {item["domain"] for item in emitted if "compiled" in item}
+    assert compiled == {f"c{n:03}.jobs.test" for n in MACRO} - {BROKEN}
 
 
 def flattened(nameserver: str, jobs: int) -> tuple[list[Flattened | DomainFailure], Counter[tuple[str, str]]]:
