@@ -116,9 +116,11 @@ def _place(results: dict[int, T], share: Sequence[int], done: list[T],
 
 def _forked() -> None:
     """A forked process's start. The run's event loop was copied with the process but is not
-    this process's to run (what Python 3.12 does itself after a fork); Ctrl-C stops it at once."""
+    this process's to run (what Python 3.12 does itself after a fork); Ctrl-C stops it at once,
+    unless the run ignores it (started in the background)."""
     asyncio.events._set_running_loop(None)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _run(share: Sequence[int]) -> tuple[list[Any], list[Any]]:

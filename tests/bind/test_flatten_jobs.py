@@ -1,13 +1,17 @@
 """A run of many domains shared among processes (`flatten --jobs`, spfbuild.workers) against a real
 BIND 9: it emits, reports and exits exactly as one process does, and each DNS question is still
-asked once, the questions only the self-check asks (which the processes ask) included."""
+asked once, the questions only the self-check asks (which the processes ask) included; Ctrl-C
+stops every process of it at once."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -32,12 +36,12 @@ MACRO = {n for n in range(COUNT) if n % 13 == 4 and n % 11 != 5}
 pytestmark = pytest.mark.skipif(processes_for(COUNT, 2) == 1, reason="this platform cannot fork")
 
 
-def config_text() -> str:
+def config_text(count: int = COUNT) -> str:
     """120 domains: 1 to 3 providers and an own range each, every seventh within 3 lookups and
     every thirteenth macro-compiled, one broken, and every eleventh keeping a record whose include
     a macro names."""
     lines = ["defaults:", "  policy: fail", "domains:"]
-    for n in range(COUNT):
+    for n in range(count):
         domain = f"c{n:03}.jobs.test"
         lines.append(f"  {domain}:")
         if n % 11 == 5:
@@ -97,3 +101,44 @@ def test_each_question_is_still_asked_once_and_recorded(server: NamedServer) -> 
     assert max(asked_shared.values()) == 1
     # The questions only the self-check asks, in the processes, are in the run's record.
     assert ("c005.jobs.test.nx.example", "TXT") in asked_shared
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command's name (state, parent, ...)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError):
+        return None
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    return [int(e.name) for e in Path("/proc").iterdir()
+            if e.name.isdigit() and (stat := _stat(int(e.name))) is not None and int(stat[1]) == pid]
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is a process that has not finished (a zombie has)."""
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
+def test_ctrl_c_stops_every_process_at_once_and_writes_nothing(server: NamedServer, tmp_path: Path) -> None:
+    config, output = tmp_path / "senders.yaml", tmp_path / "out.json"
+    config.write_text(config_text(600), encoding="utf-8")  # computing long enough to be interrupted
+    run = subprocess.Popen([sys.executable, "-m", "spfbuild", "flatten", str(config), "--nameserver",
+                            server.nameserver, "--output", str(output), "--jobs", "2"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while len(workers := children(run.pid)) < 2 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(workers) == 2, "the run never shared its computing"
+    os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
+    _, err = run.communicate(timeout=30)
+    assert run.returncode == 130, err
+    assert not output.exists()
+    deadline = time.monotonic() + 5
+    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not [pid for pid in workers if running(pid)], "a process outlived the run"

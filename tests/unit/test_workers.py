@@ -1,11 +1,13 @@
 """Sharing a run's computing among forked processes (spfbuild.workers): every item's result comes
 back in order, from other processes; what they log comes back too; a process that dies costs
-nothing but time; and a run is only spread when it is worth it."""
+nothing but time; Ctrl-C stops them as it stops the run; and a run is only spread when it is
+worth it."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
@@ -73,3 +75,19 @@ def test_a_run_is_spread_only_when_asked_and_worth_it() -> None:
     if processes_for(10_000, 2) > 1:  # a platform that forks
         assert processes_for(MIN_PER_PROCESS * 3, 8) == 3
         assert processes_for(10_000, 0) == workers.cores()
+
+
+async def interrupt_handling(share: Sequence[int]) -> list[object]:
+    return [signal.getsignal(signal.SIGINT) for _ in share]
+
+
+@needs_fork
+def test_ctrl_c_stops_a_process_unless_the_run_ignores_it() -> None:
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        assert set(run(interrupt_handling, 4)[0]) == {signal.SIG_DFL}
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # started in the background
+        assert set(run(interrupt_handling, 4)[0]) == {signal.SIG_IGN}
+    finally:
+        signal.signal(signal.SIGINT, before)
