@@ -15,7 +15,7 @@ import dns.query
 import dns.rdatatype
 import pytest
 import yaml
-from support.named import FIXTURE_ZONES, NamedFactory, NamedServer
+from support.named import FIXTURE_ZONES, NamedFactory, NamedServer, fixture_zones
 
 from spfbuild.state import locked
 
@@ -44,7 +44,7 @@ flatten:
 
 def customer_server(named_factory: NamedFactory, customer: str = CUSTOMER) -> NamedServer:
     """BIND serving the fixture zones and `customer` as customer.test, updatable with its key."""
-    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+    zones = fixture_zones()
     zones["customer.test"] = customer
     server = named_factory(zones, updatable=["customer.test"])
     server.tsig_key.path.chmod(0o600)

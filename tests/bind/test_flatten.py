@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.named import FIXTURE_ZONES, NamedFactory, NamedServer
+from support.named import FIXTURE_ZONES, NamedFactory, NamedServer, fixture_zones
 
 from spfbuild.catalogue import load_catalogue
 from spfbuild.compose import compose
@@ -126,7 +126,7 @@ def test_flattening_keeps_every_address_result(name: str, body: str, named: Name
     assert sum(1 for owner, value in flattened if value.startswith('"v=spf1') and owner == f"{name}.after.test") == 1
     (spec,) = parse_config(f"domain: {name}.before.test\n{body}", "c.yaml", CATALOGUE).domains
     original = str(compose(spec, CATALOGUE).record)
-    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+    zones = fixture_zones()
     zones["before.test"] = zone("before.test", [(f"{name}.before.test", quote_all(split_strings(original)))])
     zones["after.test"] = zone("after.test", flattened)
     server = named_factory(zones)

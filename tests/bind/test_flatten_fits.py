@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.named import FIXTURE_ZONES, NamedFactory
+from support.named import NamedFactory, fixture_zones
 from support.pyspf_oracle import Oracle
 
 import spfbuild
@@ -67,7 +67,7 @@ CASES = {
 
 
 def _zones(extra: dict[str, str] | None = None) -> dict[str, str]:
-    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+    zones = fixture_zones()
     zones |= {origin: worlds.zone_text(origin, records) for origin, records in worlds.EXTRA_ZONES.items()
               if origin != worlds.TENANT}
     zones["fits.test"] = zone("fits.test", FITS_RECORDS)

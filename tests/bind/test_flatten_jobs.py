@@ -16,8 +16,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from support.named import FIXTURE_ZONES, NamedFactory, NamedServer
+from support.named import NamedFactory, NamedServer, fixture_zones
 
+from bind.test_flatten import zone
 from spfbuild.catalogue import load_catalogue
 from spfbuild.config import parse_config
 from spfbuild.dns import Resolver
@@ -61,9 +62,8 @@ def config_text(count: int = COUNT) -> str:
 
 @pytest.fixture
 def server(named_factory: NamedFactory) -> NamedServer:
-    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
-    zones["nx.example"] = ("$TTL 300\n@ IN SOA ns.nx.example. hostmaster.nx.example. ( 1 3600 900 604800 300 )\n"
-                           "@ IN NS ns.nx.example.\nns IN A 127.0.0.1\n")
+    zones = fixture_zones()
+    zones["nx.example"] = zone("nx.example", [])  # served, so its names do not exist (NXDOMAIN)
     return named_factory(zones)
 
 

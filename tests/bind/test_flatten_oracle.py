@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from support.named import FIXTURE_ZONES, NamedFactory, NamedServer
+from support.named import NamedFactory, NamedServer, fixture_zones
 from support.pyspf_oracle import Oracle
 
 import spfbuild
@@ -52,7 +52,7 @@ def test_pyspf_gives_every_address_the_declared_result(name: str, named: NamedSe
     (flattened,) = spfbuild.flatten(spfbuild.load_config(flattened_file), nameservers=[named.nameserver])
     assert declared.error is None and flattened.error is None, (declared.error, flattened.error)
 
-    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+    zones = fixture_zones()
     zones["before.test"] = _serve(list(declared.records), "before.test")
     zones["after.test"] = _serve(list(flattened.records), "after.test")
     server = named_factory(zones)
@@ -73,7 +73,7 @@ def test_the_evaluator_and_pyspf_agree_on_the_flattened_records(named: NamedServ
     config.write_text(f"domain: tricky.after.test\n{TRICKY}", encoding="utf-8")
     (flattened,) = spfbuild.flatten(spfbuild.load_config(config), nameservers=[named.nameserver])
     assert flattened.error is None
-    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+    zones = fixture_zones()
     zones["after.test"] = _serve(list(flattened.records), "after.test")
     server = named_factory(zones)
     oracle = Oracle(server.nameserver)
@@ -89,7 +89,7 @@ def test_the_evaluator_and_pyspf_agree_on_the_flattened_records(named: NamedServ
 
 def test_the_oracle_sees_a_range_that_went_missing(named: NamedServer, named_factory: NamedFactory) -> None:
     # The control: a "flattened" record that lost 192.0.2.64/27 must differ from dup1's record there.
-    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+    zones = fixture_zones()
     zones["after.test"] = zone("after.test", [("lost.after.test", '"v=spf1 ip4:192.0.2.0/28 -all"')])
     oracle = Oracle(named_factory(zones).nameserver)
     assert oracle.result("192.0.2.70", "dup1.flat.test") == "pass"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.named import FIXTURE_ZONES, NamedFactory, NamedServer, find_tool
+from support.named import NamedFactory, NamedServer, find_tool, fixture_zones
 
 ZONES = ("one.test", "two.test")
 BROKEN = "c07.two.test"  # its sender has no SPF record
@@ -39,7 +39,7 @@ def config_text(extra_defaults: str = "", broken: str | None = BROKEN) -> str:
 
 @pytest.fixture
 def server(named_factory: NamedFactory) -> NamedServer:
-    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+    zones = fixture_zones()
     zones |= {zone: zone_text(zone) for zone in ZONES}
     server = named_factory(zones, updatable=ZONES)
     server.tsig_key.path.chmod(0o600)

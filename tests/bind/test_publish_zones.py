@@ -17,7 +17,7 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import pytest
-from support.named import FIXTURE_ZONES, NamedFactory, NamedServer
+from support.named import NamedFactory, NamedServer, fixture_zones
 
 ZONES = ("one.test", "two.test")
 BROKEN = "c07.two.test"  # its sender has no SPF record
@@ -50,7 +50,7 @@ def config_text(publish: str, broken: str | None = BROKEN, overrides: dict[str, 
 
 @pytest.fixture
 def server(named_factory: NamedFactory) -> NamedServer:
-    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+    zones = fixture_zones()
     zones |= {zone: zone_text(zone) for zone in ZONES}
     return named_factory(zones, updatable=ZONES)
 
@@ -206,7 +206,7 @@ def test_the_publishing_benchmark_sends_one_update_per_zone() -> None:
 
 def test_two_keys_for_one_zone_both_publish(named_factory: NamedFactory, tmp_path: Path) -> None:
     # Two UPDATEs for one zone, each guarded by the SOA the other changes: they go one after the other.
-    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+    zones = fixture_zones()
     zones |= {zone: zone_text(zone) for zone in ZONES}
     server = named_factory(zones, updatable=ZONES, other_keys=["spfbuild-second-key"])
     (tmp_path / "keys").mkdir()

@@ -16,7 +16,7 @@ import dns.query
 import dns.rdatatype
 import dns.update
 import pytest
-from support.named import FIXTURE_ZONES, NamedFactory, NamedServer
+from support.named import NamedFactory, NamedServer, fixture_zones
 
 from bind.test_cron import cron, customer_server, spf_at
 
@@ -234,7 +234,7 @@ def test_the_dmarc_record_takes_the_ttl_of_the_other_txt_records_at_its_name(ser
 
 def test_per_zone_publishing_carries_each_domains_companions_and_a_clash_fails_that_domain_alone(
         named_factory: NamedFactory, tmp_path: Path) -> None:
-    zones = {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+    zones = fixture_zones()
     for origin in ("one.test", "two.test"):
         zones[origin] = (f"$TTL 300\n@ IN SOA ns.{origin}. hostmaster.{origin}. ( 1 3600 900 604800 300 )\n"
                          f"@ IN NS ns.{origin}.\nns IN A 127.0.0.1\n")

@@ -62,6 +62,11 @@ LOOPBACK = "127.0.0.1"
 #: The fixture zones modelling real providers' SPF trees (one file per zone).
 FIXTURE_ZONES = Path(__file__).resolve().parents[1] / "bind" / "zones"
 
+
+def fixture_zones() -> dict[str, str]:
+    """Every zone of ``FIXTURE_ZONES``, origin -> text: to serve beside a test's own zones."""
+    return {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
+
 #: Environment variable naming the ``named`` binary to use instead of the one
 #: found on PATH / in /usr/sbin (a path that does not exist means "no named").
 NAMED_ENV = "SPFBUILD_NAMED"
