@@ -203,6 +203,16 @@ async def flatten_all(
             return result
 
         return list(await asyncio.gather(*(one(spec) for spec in specs)))
+    return await _flatten_in_processes(specs, catalogue, partition, processes, done,
+                                       content_addressed=content_addressed)
+
+
+async def _flatten_in_processes(
+    specs: Sequence[DomainSpec], catalogue: Catalogue, partition: Partition, processes: int,
+    done: Callable[[int], None], *, content_addressed: bool,
+) -> list[Flattened | DomainFailure]:
+    """`flatten_all` with every domain walked here first, then finished in `processes` forked
+    processes, which inherit the walked graph."""
     walked = await asyncio.gather(*(
         _or_failure(spec.domain, _walk(spec, catalogue, None, content_addressed=content_addressed,
                                        partition=partition)) for spec in specs))
@@ -213,7 +223,9 @@ async def flatten_all(
         return list(await asyncio.gather(*(
             _or_failure(ready[i].spec.domain, _finish(ready[i], catalogue, partition)) for i in share)))
 
-    finished = iter(await spread(len(ready), finish, processes, done, getattr(resolver, "queries", None)))
+    # The resolver's record of the questions sent, when it keeps one: the processes' come back to it.
+    asked = getattr(partition.walker.resolver, "queries", None)
+    finished = iter(await spread(len(ready), finish, processes, done, asked))
     return [next(finished) if isinstance(w, _Walked) else w for w in walked]
 
 
