@@ -12,7 +12,9 @@ delayed by `--latency` milliseconds; the self-check is on, as by default.
   input: the tenant's include targets, as bench_peer.py gives it), interleaved.
 - The client domains (`--domains`, default 1,000, each 1 to 4 common providers and a range of
   its own, in one config) at the default budget and at `max_lookups: 3`: domains per second over
-  the whole run, queries sent against distinct (name, type) pairs, peak memory.
+  the whole run (median of `--runs`), queries sent against distinct (name, type) pairs, peak
+  memory; as users run it (its computing shared among one process per core) and, interleaved,
+  in one process (`--jobs 1`).
 
 Prints figures; asserts nothing about time.
 """
@@ -28,7 +30,19 @@ from pathlib import Path
 import worlds
 from bench_flatten import tree_needs
 from bench_peer import DEFAULT_VENV, DRIVER, ensure_peer
-from benchlib import FIXTURE_ZONES, DNSServer, median, ms, print_figures, query_stats, run, spfbuild_command, workdir
+from benchlib import (
+    FIXTURE_ZONES,
+    DNSServer,
+    QueryStats,
+    Run,
+    median,
+    ms,
+    print_figures,
+    query_stats,
+    run,
+    spfbuild_command,
+    workdir,
+)
 
 WALL_SLACK_S = 0.100  # the target's allowance for the work itself
 
@@ -79,6 +93,7 @@ class ClientsFigures:
     latency_ms: float
     domains: int
     max_lookups: int | None
+    one_process: bool  # --jobs 1; else as users run it (one process per core)
     wall_s: float
     cpu_s: float
     failed: int
@@ -95,8 +110,9 @@ class ClientsFigures:
             return "met" if good else "MISSED"
 
         budget = "default budget" if self.max_lookups is None else f"max_lookups {self.max_lookups}"
+        alone = ", one process (--jobs 1)" if self.one_process else ""
         return [
-            f"{self.domains} client domains, {budget} @ {self.latency_ms:g} ms latency",
+            f"{self.domains} client domains, {budget}{alone} @ {self.latency_ms:g} ms latency",
             f"  throughput       {self.per_second:.0f} domains/s ({ms(self.wall_s)} wall, CPU {ms(self.cpu_s)}; "
             f"{self.failed} failed): {met(self.per_second >= 500)}",
             f"  queries          {self.queries} sent, {self.distinct} distinct (name, type): "
@@ -168,22 +184,33 @@ def _peer_input() -> dict[str, dict[str, str]]:
     return {spec.domain: {m.domain: "txt" for m in record.mechanisms if m.kind == "include" and m.domain}}
 
 
-def clients(latency_ms: float, domains: int, max_lookups: int | None) -> ClientsFigures:
+def clients(latency_ms: float, domains: int, max_lookups: int | None, runs: int = 1) -> list[ClientsFigures]:
+    """The client domains flattened as users run it and in one process, `runs` times each, interleaved."""
     with workdir("spfbench-clients-") as tmp:
         zones = _zones(tmp, domains)
         config = tmp / "clients.yaml"
         config.write_text(worlds.clients_config(domains, max_lookups))
+        done: dict[bool, list[Run]] = {False: [], True: []}
+        stats: dict[bool, QueryStats] = {}
         with DNSServer([FIXTURE_ZONES, zones], latency_ms) as server:
-            command = [*spfbuild_command(), "flatten", str(config), "--format", "json",
-                       "--nameserver", server.nameserver]
-            mark = server.mark()
-            done = run(command)
-            stats = query_stats(server.queries(mark))
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"spfbuild flatten failed ({done.returncode}): {done.stderr[-2000:]}")
-    failed = sum(1 for line in done.stderr.splitlines() if line.startswith("spfbuild: error:"))
-    return ClientsFigures(latency_ms, domains, max_lookups, done.seconds, done.cpu_seconds, failed, stats.sent,
-                          stats.distinct, done.max_rss_kb / 1024)
+            for _ in range(runs):
+                for one_process in (False, True):
+                    command = [*spfbuild_command(), "flatten", str(config), "--format", "json",
+                               "--nameserver", server.nameserver, *(["--jobs", "1"] if one_process else [])]
+                    mark = server.mark()
+                    done[one_process].append(run(command))
+                    stats[one_process] = query_stats(server.queries(mark))
+    figures = []
+    for one_process, runs_done in done.items():
+        for each in runs_done:
+            if each.returncode not in (0, 1):
+                raise SystemExit(f"spfbuild flatten failed ({each.returncode}): {each.stderr[-2000:]}")
+        middle = sorted(runs_done, key=lambda r: r.seconds)[len(runs_done) // 2]
+        failed = sum(1 for line in middle.stderr.splitlines() if line.startswith("spfbuild: error:"))
+        figures.append(ClientsFigures(latency_ms, domains, max_lookups, one_process, middle.seconds,
+                                      middle.cpu_seconds, failed, stats[one_process].sent,
+                                      stats[one_process].distinct, max(r.max_rss_kb for r in runs_done) / 1024))
+    return figures
 
 
 def markdown_rows(figures: list[TenantFigures | ClientsFigures]) -> list[str]:
@@ -204,6 +231,7 @@ def markdown_rows(figures: list[TenantFigures | ClientsFigures]) -> list[str]:
                             f"{ms(f.wall_s)} vs {ms(f.peer_wall_s)}: {f.speedup:.1f}× | ≥ 3× | {met(f.speedup >= 3)} |")
         else:
             budget = "default budget" if f.max_lookups is None else f"`max_lookups: {f.max_lookups}`"
+            budget += ", one process (`--jobs 1`)" if f.one_process else ""
             rows.append(f"| Flatten {f.domains:,} client domains, {budget}, {f.latency_ms:g} ms | "
                         f"{f.per_second:.0f} domains/s (CPU {ms(f.cpu_s)}), {f.peak_mb:.0f} MB, {f.queries} queries "
                         f"/ {f.distinct} distinct | ≥ 500/s, < 300 MB, each asked once | "
@@ -225,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     runs, domains = (1, 200) if args.quick else (args.runs, args.domains)
     peer = None if args.no_peer else ensure_peer(args.peer_venv)
     figures: list[TenantFigures | ClientsFigures] = [tenant(args.latency, runs, peer)]
-    figures += [clients(args.latency, domains, budget) for budget in (None, 3)]
+    figures += [f for budget in (None, 3) for f in clients(args.latency, domains, budget, runs)]
     if args.markdown:
         print("\n".join(markdown_rows(figures)))
     else:

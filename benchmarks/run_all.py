@@ -58,9 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         python = bench_peer.ensure_peer(args.peer_venv)
         peer = [bench_peer.bench(latency, max(1, runs // 2 + 1), python) for latency in latencies]
     peer_python = None if args.no_peer else bench_peer.ensure_peer(args.peer_venv)
+    few = max(1, runs // 2 + 1)
     capacity: list[bench_capacity.TenantFigures | bench_capacity.ClientsFigures] = [
-        bench_capacity.tenant(20.0, max(1, runs // 2 + 1), peer_python),
-        *(bench_capacity.clients(20.0, min(1000, domains), budget) for budget in (None, 3)),
+        bench_capacity.tenant(20.0, few, peer_python),
+        *(f for budget in (None, 3) for f in bench_capacity.clients(20.0, min(1000, domains), budget, few)),
     ]
     macro = bench_macro.bench(max(1, runs // 2 + 1))
     check = bench_check.bench(domains, 20.0, 200)
