@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Coroutine, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -46,7 +43,7 @@ def cores() -> int:
 def processes_for(count: int, jobs: int) -> int:
     """How many processes `count` domains are worth, at most `jobs` (0: one per core). One
     where processes cannot be forked."""
-    if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs == 1 or not hasattr(os, "fork"):
         return 1
     return max(1, min(jobs or cores(), count // MIN_PER_PROCESS))
 
@@ -57,6 +54,11 @@ async def spread(count: int, work: Callable[[Sequence[int]], Coroutine[Any, Any,
     in index order. `on_share(n)` is called as each share of `n` items comes back. What a process
     appends to `log` (the resolver's record of the questions it sent) comes back with its share
     and is appended here. Should a process die, the shares not sent back are computed here."""
+    # Imported here: a run of one domain (most runs) never starts a process.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     global _work, _log
     loop = asyncio.get_running_loop()
     results: dict[int, T] = {}
