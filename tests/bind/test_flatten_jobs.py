@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from support.named import NamedFactory, NamedServer, fixture_zones
 
+import spfbuild
 from bind.test_flatten import zone
 from spfbuild.catalogue import load_catalogue
 from spfbuild.config import parse_config
@@ -101,6 +102,15 @@ def test_each_question_is_still_asked_once_and_recorded(server: NamedServer) -> 
     assert max(asked_shared.values()) == 1
     # The questions only the self-check asks, in the processes, are in the run's record.
     assert ("c005.jobs.test.nx.example", "TXT") in asked_shared
+
+
+def test_the_api_shares_a_run_among_processes_when_asked(server: NamedServer, tmp_path: Path) -> None:
+    config = tmp_path / "senders.yaml"
+    config.write_text(config_text(), encoding="utf-8")
+    loaded = spfbuild.load_config(config)
+    alone, shared = (spfbuild.flatten(loaded, nameservers=[server.nameserver], jobs=jobs) for jobs in (1, 0))
+    assert shared == alone
+    assert [r.domain for r in shared if r.error] == [BROKEN]
 
 
 def _stat(pid: int) -> list[str] | None:
