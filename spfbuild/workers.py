@@ -54,6 +54,8 @@ async def spread(count: int, work: Callable[[Sequence[int]], Coroutine[Any, Any,
     in index order. `on_share(n)` is called as each share of `n` items comes back. What a process
     appends to `log` (the resolver's record of the questions it sent) comes back with its share
     and is appended here. Should a process die, the shares not sent back are computed here."""
+    if count == 0:  # every domain failed before its computing: nothing to fork for
+        return []
     # Imported here: a run of one domain (most runs) never starts a process.
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -105,7 +107,7 @@ def _shares(count: int, wanted: int) -> list[Sequence[int]]:
     """range(`count`) dealt round-robin into at most `wanted` shares: neighbours in a config
     often look alike (one client's domains), so each share gets a mix."""
     total = max(1, min(wanted, count))
-    return [range(start, count, total) for start in range(total) if start < count]
+    return [range(start, count, total) for start in range(total)]
 
 
 def _place(results: dict[int, T], share: Sequence[int], done: list[T],

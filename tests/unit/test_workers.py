@@ -69,6 +69,13 @@ def test_the_shares_of_a_process_that_dies_are_computed_here() -> None:
     assert sum(shares) == 20
 
 
+def test_nothing_to_compute_starts_no_process() -> None:
+    async def never(share: Sequence[int]) -> list[int]:
+        raise AssertionError(f"asked to compute {list(share)}")
+
+    assert run(never, 0) == ([], [])
+
+
 def test_a_run_is_spread_only_when_asked_and_worth_it() -> None:
     assert processes_for(10_000, 1) == 1
     assert processes_for(MIN_PER_PROCESS * 2 - 1, 4) == 1  # fewer than two processes' worth
