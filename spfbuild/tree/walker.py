@@ -15,7 +15,7 @@ is not retrieved.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from dataclasses import replace
 from typing import TypeVar
 
@@ -62,9 +62,12 @@ class Walker:
         """A root node for `record` as if published at `domain` (not added to the graph by name:
         DNS may hold another record there), with every record below it resolved."""
         root = unpublished(domain, record)
+        names = sorted({t.followed for t in root.targets if t.followed is not None})
+        if not _asking_terms(root):  # most composed records: ranges and includes only
+            await self._explore(names, 1)
+            return root
         terms = _task(_resolve_terms(root, self.resolver))
         try:
-            names = sorted({t.followed for t in root.targets if t.followed is not None})
             await self._explore(names, 1)
             return replace(root, terms=await terms)
         finally:
@@ -87,8 +90,7 @@ class Walker:
                 self._unreached(following, f"includes nested deeper than {MAX_DEPTH}")
                 break
             level = following  # sorted: which names survive a cut must not depend on timing
-        pending = [task for name in seen if (task := self._node(name)) is not None]
-        await asyncio.gather(*(asyncio.shield(task) for task in pending))
+        await _all([task for name in seen if (task := self._node(name)) is not None])
 
     def _unreached(self, names: list[str], why: str) -> None:
         for name in names:
@@ -98,7 +100,7 @@ class Walker:
     async def _records(self, names: list[str]) -> list[Fetched]:
         """The record selected at each name, each fetched once per walker."""
         tasks = {name: self._fetch(name) for name in names if self._known(name) is None}
-        await asyncio.gather(*(asyncio.shield(task) for task in tasks.values()))
+        await _all(tasks.values())
         found = []
         for name in names:
             known = tasks[name].result() if name in tasks else self._known(name)
@@ -144,6 +146,18 @@ class Walker:
         return node
 
 
+async def _all(tasks: Collection[asyncio.Task[Fetched]]) -> None:
+    """Wait for `tasks`, shielded from this walk's cancellation (other walks share them); at
+    once for those already done: a thousand domains' walks reach the same finished providers."""
+    pending = [task for task in tasks if not task.done()]
+    if len(pending) == 1:
+        await asyncio.shield(pending[0])
+    elif pending:
+        await asyncio.gather(*(asyncio.shield(task) for task in pending))
+    for task in tasks:
+        task.result()  # as gather would: a failed task's exception is this walk's
+
+
 def _task(work: Awaitable[_T]) -> asyncio.Task[_T]:
     task = asyncio.ensure_future(work)
     # Whoever awaits the task sees its exception; this only keeps asyncio from reporting it as
@@ -155,13 +169,18 @@ def _task(work: Awaitable[_T]) -> asyncio.Task[_T]:
 # ---------------------------------------------------------------------- a / mx / exists
 
 
-async def _resolve_terms(fetched: Fetched, resolver: DNSResolver) -> tuple[TermLookup, ...]:
+def _asking_terms(fetched: Fetched) -> list[Mechanism]:
+    """The terms of `fetched`'s record resolved beside its includes: a, mx, exists (and ptr)."""
     if fetched.parsed is None:
-        return ()
-    terms = [
+        return []
+    return [
         t for t in evaluated_terms(fetched.parsed.record)
         if isinstance(t, Mechanism) and t.queries_dns and t.kind != "include"
     ]
+
+
+async def _resolve_terms(fetched: Fetched, resolver: DNSResolver) -> tuple[TermLookup, ...]:
+    terms = _asking_terms(fetched)
     return tuple(await asyncio.gather(*(_resolve(t, fetched.domain, resolver) for t in terms)))
 
 
