@@ -244,7 +244,7 @@ class Provider:
     def variant_names(self) -> tuple[str, ...]:
         return tuple(variant for variant, _ in self.variants)
 
-    @property
+    @functools.cached_property  # asked twice for every provider sender of every domain of a config
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parameters)
 
