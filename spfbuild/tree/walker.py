@@ -63,10 +63,11 @@ class Walker:
         DNS may hold another record there), with every record below it resolved."""
         root = unpublished(domain, record)
         names = sorted({t.followed for t in root.targets if t.followed is not None})
-        if not _asking_terms(root):  # most composed records: ranges and includes only
+        asking = _asking_terms(root)
+        if not asking:  # most composed records: ranges and includes only
             await self._explore(names, 1)
             return root
-        terms = _task(_resolve_terms(root, self.resolver))
+        terms = _task(_resolve_terms(root.domain, asking, self.resolver))
         try:
             await self._explore(names, 1)
             return replace(root, terms=await terms)
@@ -140,7 +141,7 @@ class Walker:
 
     async def _resolve(self, name: str) -> Fetched:
         (fetched,) = await self._records([name])
-        node = replace(fetched, terms=await _resolve_terms(fetched, self.resolver))
+        node = replace(fetched, terms=await _resolve_terms(fetched.domain, _asking_terms(fetched), self.resolver))
         self.graph.add(node)
         self._fetched.pop(name, None)  # the node holds all of it now
         return node
@@ -179,9 +180,9 @@ def _asking_terms(fetched: Fetched) -> list[Mechanism]:
     ]
 
 
-async def _resolve_terms(fetched: Fetched, resolver: DNSResolver) -> tuple[TermLookup, ...]:
-    terms = _asking_terms(fetched)
-    return tuple(await asyncio.gather(*(_resolve(t, fetched.domain, resolver) for t in terms)))
+async def _resolve_terms(domain: str, terms: list[Mechanism], resolver: DNSResolver) -> tuple[TermLookup, ...]:
+    """The lookups of `terms` (`_asking_terms` of the record at `domain`), in order."""
+    return tuple(await asyncio.gather(*(_resolve(t, domain, resolver) for t in terms)))
 
 
 async def _resolve(mechanism: Mechanism, domain: str, resolver: DNSResolver) -> TermLookup:
