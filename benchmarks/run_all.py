@@ -53,17 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         (tmp / "bench.example.zone").write_text(bench_flatten.BENCH_ZONE)
         needs = bench_flatten.tree_needs([FIXTURE_ZONES, tmp])
     flatten = [bench_flatten.bench(latency, runs, needs) for latency in latencies]
-    peer = []
-    if not args.no_peer:
-        python = bench_peer.ensure_peer(args.peer_venv)
-        peer = [bench_peer.bench(latency, max(1, runs // 2 + 1), python) for latency in latencies]
+    few = max(1, runs // 2 + 1)  # the runs of the slower benchmarks
     peer_python = None if args.no_peer else bench_peer.ensure_peer(args.peer_venv)
-    few = max(1, runs // 2 + 1)
+    peer = [] if peer_python is None else [bench_peer.bench(latency, few, peer_python) for latency in latencies]
     capacity: list[bench_capacity.TenantFigures | bench_capacity.ClientsFigures] = [
         bench_capacity.tenant(20.0, few, peer_python),
         *(f for budget in (None, 3) for f in bench_capacity.clients(20.0, min(1000, domains), budget, few)),
     ]
-    macro = bench_macro.bench(max(1, runs // 2 + 1))
+    macro = bench_macro.bench(few)
     check = bench_check.bench(domains, 20.0, 200)
     drift = bench_diff.bench(min(300, domains), 20.0)
     drift_compiled = bench_diff.compiled(20.0)
