@@ -67,6 +67,7 @@ def fixture_zones() -> dict[str, str]:
     """Every zone of ``FIXTURE_ZONES``, origin -> text: to serve beside a test's own zones."""
     return {p.name.removesuffix(".zone"): p.read_text() for p in FIXTURE_ZONES.glob("*.zone")}
 
+
 #: Environment variable naming the ``named`` binary to use instead of the one
 #: found on PATH / in /usr/sbin (a path that does not exist means "no named").
 NAMED_ENV = "SPFBUILD_NAMED"
