@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from spfbuild.compiled import Publication
 
 OPAQUE_REASON = "its result depends on the client or on DNS at evaluation time (exists, ptr or macros)"
+# What refuses one domain (its failure is its own; the run goes on).
+REFUSALS = (FlattenError, ComposeError, CompanionError)
 BUDGET_REASON = "within the lookup budget, so it follows its owner's changes"
 
 T = TypeVar("T")
@@ -84,14 +86,20 @@ async def flatten_domain(
 
 
 @dataclass(frozen=True)
-class _Walked:
-    """A domain once its DNS work is done: the rest is computed on the resolved graph."""
+class _Composed:
+    """A domain's record as composed from the config, before any DNS work."""
 
     spec: DomainSpec  # with its chained records' name template
     companions: tuple[Companion, ...]
     advice: Advice
     declared: str  # the declaration as written (compose.declare)
     composition: Composition
+
+
+@dataclass(frozen=True)
+class _Walked(_Composed):
+    """A domain once its DNS work is done: the rest is computed on the resolved graph."""
+
     root: Fetched
     published: Fetched | None
 
@@ -99,7 +107,13 @@ class _Walked:
 async def _walk(spec: DomainSpec, catalogue: Catalogue, existing: str | None, *, content_addressed: bool,
                 partition: Partition) -> _Walked:
     """Compose the domain's record and resolve its tree into the partition's graph."""
-    # Built before any DNS work: a missing DKIM parameter fails the domain at once.
+    return await _walk_composed(_compose(spec, catalogue, existing, content_addressed=content_addressed),
+                                partition.walker)
+
+
+def _compose(spec: DomainSpec, catalogue: Catalogue, existing: str | None, *, content_addressed: bool) -> _Composed:
+    """The domain's record as the config declares it, and the records beside it. Built before
+    any DNS work: a missing DKIM parameter fails the domain at once."""
     companions = companions_for(spec, catalogue)
     advice = advise(spec, catalogue)
     template = spec.flatten.chain_name or (HASH_TEMPLATE if content_addressed else NUMBERED_TEMPLATE)
@@ -111,12 +125,18 @@ async def _walk(spec: DomainSpec, catalogue: Catalogue, existing: str | None, *,
     spec = replace(spec, flatten=replace(spec.flatten, chain_name=template))
     declaration = declare(spec, catalogue, existing)
     composition = compose(spec, catalogue, existing, declared=declaration)
-    walker = partition.walker
+    return _Composed(spec, companions, advice, str(declaration.record), composition)
+
+
+async def _walk_composed(composed: _Composed, walker: Walker) -> _Walked:
+    """`composed`'s tree resolved into the walker's graph."""
+    spec = composed.spec
     # The other TXT records at the name are asked alongside the senders' trees, not one round trip
     # after. Neither raises for anything DNS says: what follows is computed on the resolved graph.
-    root, published = await asyncio.gather(walker.walk_record(spec.domain, composition.record),
+    root, published = await asyncio.gather(walker.walk_record(spec.domain, composed.composition.record),
                                            _published(spec, walker))
-    return _Walked(spec, companions, advice, str(declaration.record), composition, root, published)
+    return _Walked(spec, composed.companions, composed.advice, composed.declared, composed.composition, root,
+                   published)
 
 
 async def _finish(walked: _Walked, catalogue: Catalogue, partition: Partition) -> Flattened:
@@ -211,29 +231,55 @@ async def _flatten_in_processes(
     specs: Sequence[DomainSpec], catalogue: Catalogue, partition: Partition, processes: int,
     done: Callable[[int], None], *, content_addressed: bool,
 ) -> list[Flattened | DomainFailure]:
-    """`flatten_all` with every domain walked here first, then finished in `processes` forked
-    processes, which inherit the walked graph."""
-    walked = await asyncio.gather(*(
-        _or_failure(spec.domain, _walk(spec, catalogue, None, content_addressed=content_addressed,
-                                       partition=partition)) for spec in specs))
-    ready = [w for w in walked if isinstance(w, _Walked)]
-    done(len(walked) - len(ready))
+    """`flatten_all` with every domain composed here and what the domains share resolved here
+    (each provider's tree, once), then each domain walked and finished in one of `processes`
+    forked processes, which inherit the graph and the resolver's answers: a process asks only
+    its own domains' names, and the domains' walks, mostly on that inherited graph, are shared
+    out with their computing."""
+    composed = [_or_failure_now(spec.domain, functools.partial(_compose, spec, catalogue, None,
+                                                                content_addressed=content_addressed))
+                for spec in specs]
+    ready = [c for c in composed if isinstance(c, _Composed)]
+    done(len(composed) - len(ready))
+    walker = partition.walker
+    asking = await walker.walk_below([(c.spec.domain, c.composition.record) for c in ready])
+    # A record's own a, mx and exists may name what other domains' do (a relay all clients
+    # share): those domains are walked here, so that no question is asked twice.
+    own = iter(await asyncio.gather(*(_walk_composed(c, walker) for c, asks in zip(ready, asking, strict=True)
+                                      if asks)))
+    walked: list[_Composed | _Walked] = [next(own) if asks else c for c, asks in zip(ready, asking, strict=True)]
 
     async def finish(share: Sequence[int]) -> list[Flattened | DomainFailure]:
-        return list(await asyncio.gather(*(
-            _or_failure(ready[i].spec.domain, _finish(ready[i], catalogue, partition)) for i in share)))
+        return list(await asyncio.gather(*(_walk_and_finish(walked[i], catalogue, partition) for i in share)))
 
     # The resolver's record of the questions sent, when it keeps one: the processes' come back to it.
     asked = getattr(partition.walker.resolver, "queries", None)
     finished = iter(await spread(len(ready), finish, processes, done, asked))
-    return [next(finished) if isinstance(w, _Walked) else w for w in walked]
+    return [next(finished) if isinstance(c, _Composed) else c for c in composed]
+
+
+async def _walk_and_finish(item: _Composed | _Walked, catalogue: Catalogue,
+                           partition: Partition) -> Flattened | DomainFailure:
+    async def work() -> Flattened:
+        walked = item if isinstance(item, _Walked) else await _walk_composed(item, partition.walker)
+        return await _finish(walked, catalogue, partition)
+
+    return await _or_failure(item.spec.domain, work())
+
+
+def _or_failure_now(domain: str, work: Callable[[], T]) -> T | DomainFailure:
+    """What `work()` gives, or its refusal as a value naming the domain."""
+    try:
+        return work()
+    except REFUSALS as exc:
+        return failure(domain, str(exc))
 
 
 async def _or_failure(domain: str, work: Awaitable[T]) -> T | DomainFailure:
     """What `work` gives, or its refusal as a value naming the domain."""
     try:
         return await work
-    except (FlattenError, ComposeError, CompanionError) as exc:
+    except REFUSALS as exc:
         return failure(domain, str(exc))
 
 

@@ -1,12 +1,13 @@
 """Spreading a run's computing over the machine's cores.
 
-A bulk run does its DNS work in one process, so that each question is asked once and what many
-domains share is resolved once. What is left for each domain is computing on the resolved graph
-(choosing, packing, the self-check): that is shared out here among processes forked from the
-run. Each inherits the graph from the fork (it is never sent), computes its share of the
+A bulk run resolves what its domains share in one process, so that each question is asked once
+and what many domains share is resolved once. What is left for each domain (the walk of its own
+record, which finds the trees below it resolved, then computing on the graph: choosing, packing,
+the self-check) is shared out here among processes forked from the run. Each inherits the graph
+and the resolver's answers from the fork (they are never sent), works through its share of the
 domains, and sends back their results.
 
-A question only the computing asks (one the walk could not ask: a name a macro gives from the
+A question only one domain asks (its own name's TXT records, a name a macro gives from the
 sender's domain) is asked by the process that meets it, through its own copy of the resolver.
 Within a process, what several domains share is still computed once.
 """

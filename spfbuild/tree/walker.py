@@ -15,7 +15,7 @@ is not retrieved.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Collection
+from collections.abc import Awaitable, Collection, Iterable
 from dataclasses import replace
 from typing import TypeVar
 
@@ -62,17 +62,26 @@ class Walker:
         """A root node for `record` as if published at `domain` (not added to the graph by name:
         DNS may hold another record there), with every record below it resolved."""
         root = unpublished(domain, record)
-        names = sorted({t.followed for t in root.targets if t.followed is not None})
+        names = _below(root)
         asking = _asking_terms(root)
         if not asking:  # most composed records: ranges and includes only
-            await self._explore(names, 1)
+            await self._explore(list(names), 1)
             return root
         terms = _task(_resolve_terms(root.domain, asking, self.resolver))
         try:
-            await self._explore(names, 1)
+            await self._explore(list(names), 1)
             return replace(root, terms=await terms)
         finally:
             terms.cancel()  # the walk was cancelled: leave no lookups running
+
+    async def walk_below(self, roots: Iterable[tuple[str, Record]]) -> list[bool]:
+        """Resolve what `walk_record` would below each (domain, record) root, so that their walks
+        find it in the graph: roots with the same include and redirect targets have the same
+        tree below them, explored once. A root's own a, mx and exists terms are not asked: for
+        each root, whether it has any (its walk still asks DNS)."""
+        nodes = [unpublished(domain, record) for domain, record in roots]
+        await asyncio.gather(*(self._explore(list(names), 1) for names in sorted({_below(n) for n in nodes})))
+        return [bool(_asking_terms(node)) for node in nodes]
 
     async def _explore(self, level: list[str], depth: int) -> None:
         seen: set[str] = set()
@@ -157,6 +166,11 @@ async def _all(tasks: Collection[asyncio.Task[Fetched]]) -> None:
         await asyncio.gather(*(asyncio.shield(task) for task in pending))
     for task in tasks:
         task.result()  # as gather would: a failed task's exception is this walk's
+
+
+def _below(root: Fetched) -> tuple[str, ...]:
+    """The names of `root`'s include and redirect targets, sorted: the first level of its walk."""
+    return tuple(sorted({t.followed for t in root.targets if t.followed is not None}))
 
 
 def _task(work: Awaitable[_T]) -> asyncio.Task[_T]:

@@ -32,6 +32,7 @@ BROKEN = "c017.jobs.test"  # includes a name with no SPF record
 # The include's target does not exist (permerror for everyone): kept in place, and only the
 # self-check's evaluation asks for it, one name per domain.
 NX_INCLUDE = "v=spf1 include:%{d}.nx.example ip4:198.51.100.0/24 -all"
+RELAY = "host.flat.test"
 COUNT = 120
 MACRO = {n for n in range(COUNT) if n % 13 == 4 and n % 11 != 5}
 
@@ -40,8 +41,9 @@ pytestmark = pytest.mark.skipif(processes_for(COUNT, 2) == 1, reason="this platf
 
 def config_text(count: int = COUNT) -> str:
     """120 domains: 1 to 3 providers and an own range each, every seventh within 3 lookups and
-    every thirteenth macro-compiled, one broken, and every eleventh keeping a record whose include
-    a macro names."""
+    every thirteenth macro-compiled, one broken, every eleventh keeping a record whose include
+    a macro names, and every tenth sending from a relay host all of those share (an `a` term
+    of its own record, which its walk asks)."""
     lines = ["defaults:", "  policy: fail", "domains:"]
     for n in range(count):
         domain = f"c{n:03}.jobs.test"
@@ -56,6 +58,8 @@ def config_text(count: int = COUNT) -> str:
         lines.append("    senders:")
         lines += [f"      - provider: {PROVIDERS[(n + k) % len(PROVIDERS)]}" for k in range(1 + n % 3)]
         lines.append(f"      - ip4: [10.20.{n // 256}.{n % 256}]")
+        if n % 10 == 7:
+            lines.append(f"      - a: {RELAY}")
         if domain == BROKEN:
             lines.append("      - include: nosuch.flat.test")
     return "\n".join(lines) + "\n"
@@ -102,6 +106,7 @@ def test_each_question_is_still_asked_once_and_recorded(server: NamedServer) -> 
     assert max(asked_shared.values()) == 1
     # The questions only the self-check asks, in the processes, are in the run's record.
     assert ("c005.jobs.test.nx.example", "TXT") in asked_shared
+    assert asked_shared[(RELAY, "A")] == 1  # twelve domains' records ask it, in both processes' shares
 
 
 def test_the_api_shares_a_run_among_processes_when_asked(server: NamedServer, tmp_path: Path) -> None:

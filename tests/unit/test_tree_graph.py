@@ -168,3 +168,24 @@ class TestSharing:
         b, c = asyncio.run(both())
         assert walker.graph.cycle(b) == ("b.example", "c.example", "b.example")
         assert walker.graph.cycle(c) == ("c.example", "b.example", "c.example")
+
+    def test_the_trees_below_composed_roots_are_resolved_before_their_walks_ask_nothing_more(self) -> None:
+        resolver = dns({**OUTLOOK, "_spf.google.example": "v=spf1 ip4:192.0.2.0/24 ~all"})
+        resolver.add("relay.example", "A", "198.51.100.7")
+        roots = [("a.example", parse("v=spf1 include:spf.protection.outlook.com -all").record),
+                 ("b.example", parse("v=spf1 include:spf.protection.outlook.com include:_spf.google.example -all").record),
+                 ("c.example", parse("v=spf1 a:relay.example include:_spf.google.example -all").record)]
+        walker = Walker(resolver)
+
+        async def run() -> tuple[list[bool], int, list[Fetched]]:
+            asking = await walker.walk_below(roots)
+            before = len(resolver.queries)
+            return asking, before, [await walker.walk_record(domain, record) for domain, record in roots]
+
+        asking, before, walked = asyncio.run(run())
+        assert asking == [False, False, True]  # only c's own record asks DNS (its `a` term)
+        assert before == 3 and {q.name for q in resolver.queries[:before]} == {*OUTLOOK, "_spf.google.example"}
+        # The walks found every record below them in the graph: only c's own term was asked after.
+        assert {(q.name, q.rdtype) for q in resolver.queries[before:]} == {("relay.example", "A"),
+                                                                          ("relay.example", "AAAA")}
+        assert [walker.graph.cost(root).lookups for root in walked] == [2, 3, 2]
