@@ -38,7 +38,7 @@ from spfbuild.partition import (
     pass_set,
 )
 from spfbuild.record import Mechanism, Modifier
-from spfbuild.tree import Answered, Cost, Fetched, Graph, Status, Target, TermLookup, Walker, room_beside
+from spfbuild.tree import Answered, Cost, Fetched, Graph, Status, Target, TermLookup, Walker, room_beside, unpublished
 from spfbuild.workers import processes_for, spread
 
 TYPE_CHECKING = False
@@ -107,8 +107,8 @@ class _Walked(_Composed):
 async def _walk(spec: DomainSpec, catalogue: Catalogue, existing: str | None, *, content_addressed: bool,
                 partition: Partition) -> _Walked:
     """Compose the domain's record and resolve its tree into the partition's graph."""
-    return await _walk_composed(_compose(spec, catalogue, existing, content_addressed=content_addressed),
-                                partition.walker)
+    composed = _compose(spec, catalogue, existing, content_addressed=content_addressed)
+    return await _walk_composed(composed, _root(composed), partition.walker)
 
 
 def _compose(spec: DomainSpec, catalogue: Catalogue, existing: str | None, *, content_addressed: bool) -> _Composed:
@@ -128,13 +128,17 @@ def _compose(spec: DomainSpec, catalogue: Catalogue, existing: str | None, *, co
     return _Composed(spec, companions, advice, str(declaration.record), composition)
 
 
-async def _walk_composed(composed: _Composed, walker: Walker) -> _Walked:
-    """`composed`'s tree resolved into the walker's graph."""
+def _root(composed: _Composed) -> Fetched:
+    """The composed record as a root node of the graph (not added by name: DNS may hold another)."""
+    return unpublished(composed.spec.domain, composed.composition.record)
+
+
+async def _walk_composed(composed: _Composed, root: Fetched, walker: Walker) -> _Walked:
+    """`composed`'s tree below `root` (`_root`) resolved into the walker's graph."""
     spec = composed.spec
     # The other TXT records at the name are asked alongside the senders' trees, not one round trip
     # after. Neither raises for anything DNS says: what follows is computed on the resolved graph.
-    root, published = await asyncio.gather(walker.walk_record(spec.domain, composed.composition.record),
-                                           _published(spec, walker))
+    root, published = await asyncio.gather(walker.walk_root(root), _published(spec, walker))
     return _Walked(spec, composed.companions, composed.advice, composed.declared, composed.composition, root,
                    published)
 
@@ -242,15 +246,17 @@ async def _flatten_in_processes(
     ready = [c for c in composed if isinstance(c, _Composed)]
     done(len(composed) - len(ready))
     walker = partition.walker
-    asking = await walker.walk_below([(c.spec.domain, c.composition.record) for c in ready])
+    roots = [_root(c) for c in ready]  # made once, inherited: what they evaluate is worked out once
+    asking = await walker.walk_below(roots)
     # A record's own a, mx and exists may name what other domains' do (a relay all clients
     # share): those domains are walked here, so that no question is asked twice.
-    own = iter(await asyncio.gather(*(_walk_composed(c, walker) for c, asks in zip(ready, asking, strict=True)
-                                      if asks)))
-    walked: list[_Composed | _Walked] = [next(own) if asks else c for c, asks in zip(ready, asking, strict=True)]
+    own = iter(await asyncio.gather(*(_walk_composed(c, root, walker)
+                                      for c, root, asks in zip(ready, roots, asking, strict=True) if asks)))
+    walked = [next(own) if asks else None for asks in asking]
 
     async def finish(share: Sequence[int]) -> list[Flattened | DomainFailure]:
-        return list(await asyncio.gather(*(_walk_and_finish(walked[i], catalogue, partition) for i in share)))
+        return list(await asyncio.gather(*(_walk_and_finish(ready[i], roots[i], walked[i], catalogue, partition)
+                                           for i in share)))
 
     # The resolver's record of the questions sent, when it keeps one: the processes' come back to it.
     asked = getattr(partition.walker.resolver, "queries", None)
@@ -258,13 +264,13 @@ async def _flatten_in_processes(
     return [next(finished) if isinstance(c, _Composed) else c for c in composed]
 
 
-async def _walk_and_finish(item: _Composed | _Walked, catalogue: Catalogue,
+async def _walk_and_finish(composed: _Composed, root: Fetched, walked: _Walked | None, catalogue: Catalogue,
                            partition: Partition) -> Flattened | DomainFailure:
+    """The domain flattened from its walk, made now unless given."""
     async def work() -> Flattened:
-        walked = item if isinstance(item, _Walked) else await _walk_composed(item, partition.walker)
-        return await _finish(walked, catalogue, partition)
+        return await _finish(walked or await _walk_composed(composed, root, partition.walker), catalogue, partition)
 
-    return await _or_failure(item.spec.domain, work())
+    return await _or_failure(composed.spec.domain, work())
 
 
 def _or_failure_now(domain: str, work: Callable[[], T]) -> T | DomainFailure:

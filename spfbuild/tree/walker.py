@@ -15,7 +15,7 @@ is not retrieved.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Collection, Iterable
+from collections.abc import Awaitable, Collection, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
@@ -61,7 +61,10 @@ class Walker:
     async def walk_record(self, domain: str, record: Record) -> Fetched:
         """A root node for `record` as if published at `domain` (not added to the graph by name:
         DNS may hold another record there), with every record below it resolved."""
-        root = unpublished(domain, record)
+        return await self.walk_root(unpublished(domain, record))
+
+    async def walk_root(self, root: Fetched) -> Fetched:
+        """`walk_record` of the root node `unpublished` made."""
         names = _below(root)
         asking = _asking_terms(root)
         if not asking:  # most composed records: ranges and includes only
@@ -74,14 +77,13 @@ class Walker:
         finally:
             terms.cancel()  # the walk was cancelled: leave no lookups running
 
-    async def walk_below(self, roots: Iterable[tuple[str, Record]]) -> list[bool]:
-        """Resolve what `walk_record` would below each (domain, record) root, so that their walks
-        find it in the graph: roots with the same include and redirect targets have the same
-        tree below them, explored once. A root's own a, mx and exists terms are not asked: for
-        each root, whether it has any (its walk still asks DNS)."""
-        nodes = [unpublished(domain, record) for domain, record in roots]
-        await asyncio.gather(*(self._explore(list(names), 1) for names in sorted({_below(n) for n in nodes})))
-        return [bool(_asking_terms(node)) for node in nodes]
+    async def walk_below(self, roots: Sequence[Fetched]) -> list[bool]:
+        """Resolve what `walk_root` would below each root, so that their walks find it in the
+        graph: roots with the same include and redirect targets have the same tree below them,
+        explored once. A root's own a, mx and exists terms are not asked: for each root, whether
+        it has any (its walk still asks DNS)."""
+        await asyncio.gather(*(self._explore(list(names), 1) for names in sorted({_below(r) for r in roots})))
+        return [bool(_asking_terms(root)) for root in roots]
 
     async def _explore(self, level: list[str], depth: int) -> None:
         seen: set[str] = set()

@@ -12,7 +12,7 @@ from support.memresolver import MemoryResolver
 from spfbuild.audit import audit, audit_many
 from spfbuild.evaluation import check_host
 from spfbuild.record import parse
-from spfbuild.tree import Fetched, Status, Walker, expand, walk
+from spfbuild.tree import Fetched, Status, Walker, expand, unpublished, walk
 
 OUTLOOK = {"spf.protection.outlook.com": "v=spf1 include:spfa.protection.outlook.com -all",
            "spfa.protection.outlook.com": "v=spf1 ip4:40.92.0.0/15 -all"}
@@ -178,9 +178,10 @@ class TestSharing:
         walker = Walker(resolver)
 
         async def run() -> tuple[list[bool], int, list[Fetched]]:
-            asking = await walker.walk_below(roots)
+            nodes = [unpublished(domain, record) for domain, record in roots]
+            asking = await walker.walk_below(nodes)
             before = len(resolver.queries)
-            return asking, before, [await walker.walk_record(domain, record) for domain, record in roots]
+            return asking, before, [await walker.walk_root(node) for node in nodes]
 
         asking, before, walked = asyncio.run(run())
         assert asking == [False, False, True]  # only c's own record asks DNS (its `a` term)
