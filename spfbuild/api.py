@@ -116,7 +116,7 @@ def flatten(
 ) -> list[DomainResult]:
     """Resolve each domain's senders and emit exact ip4/ip6 records within its lookup budget (self-checked).
     `jobs` other than 1 (0: one per core) shares the computing of many domains out among forked
-    processes, as `spfbuild flatten --jobs` does (DNS is asked by this process alone)."""
+    processes, as `spfbuild flatten --jobs` does (each question still asked once in the run)."""
     import asyncio
 
     return asyncio.run(flatten_async(config, nameservers=nameservers, timeout=timeout, jobs=jobs))

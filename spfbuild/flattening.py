@@ -208,9 +208,9 @@ async def flatten_all(
 ) -> list[Flattened | DomainFailure]:
     """`flatten_or_error` for every domain at once, in order, over one shared graph: a provider
     that several domains use is resolved once. `on_done` is called as each domain finishes
-    (a progress line). With `jobs` other than 1 (0: one per core), a run of many domains does
-    its DNS work here, then shares the computing out among that many processes
-    (spfbuild.workers): the results are the same."""
+    (a progress line). With `jobs` other than 1 (0: one per core), a run of many domains
+    resolves here what its domains share, then shares out each domain's own walk and its
+    computing among that many processes (spfbuild.workers): the results are the same."""
     partition = Partition(Walker(resolver))
     processes = processes_for(len(specs), jobs)
 

@@ -84,8 +84,8 @@ def flatten(
     jobs: Annotated[
         int,
         typer.Option("--jobs", metavar="N", parser=_jobs,
-                     help="Processes that share the computing of a run of many domains once its DNS work is done "
-                          "(0: one per core; 1: this process alone). DNS is asked by this process alone."),
+                     help="Processes that share a run of many domains once what the domains share is resolved "
+                          "(0: one per core; 1: this process alone). Each question is still asked once."),
     ] = 0,
 ) -> None:
     """Flatten each domain's senders into ip4/ip6 ranges (and chained records) within the lookup budget.
