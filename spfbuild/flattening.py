@@ -19,7 +19,7 @@ from typing import TypeVar
 from spfbuild.alignment import Advice, advise
 from spfbuild.catalogue import Catalogue
 from spfbuild.companions import Companion, CompanionError, companions_for
-from spfbuild.compose import Composed, ComposeError, Composition, compose, declare, keep_reason, keeps_literal
+from spfbuild.compose import ComposeError, Composition, compose, declare
 from spfbuild.config import DomainSpec
 from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.failure import DomainFailure, failure
@@ -27,28 +27,22 @@ from spfbuild.intervals import AddressSet, Block, block_span
 from spfbuild.layout import HASH_TEMPLATE, NUMBERED_TEMPLATE, Group, Top, chain_name, choose
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.pack import Packed
-from spfbuild.partition import (
-    Claim,
-    Failure,
-    FlattenError,
-    Opaque,
-    Origin,
-    Partition,
-    TermSet,
-    pass_set,
-)
-from spfbuild.record import Mechanism, Modifier
-from spfbuild.tree import Answered, Cost, Fetched, Graph, Status, Target, TermLookup, Walker, room_beside, unpublished
+from spfbuild.partition import FlattenError, Origin, Partition, pass_set
+from spfbuild.toplevel import resolve_top
+from spfbuild.tree import Fetched, Walker, asks_own_terms, room_beside, unpublished
 from spfbuild.workers import processes_for, spread
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from spfbuild.compiled import Publication
 
-OPAQUE_REASON = "its result depends on the client or on DNS at evaluation time (exists, ptr or macros)"
 # What refuses one domain (its failure is its own; the run goes on).
 REFUSALS = (FlattenError, ComposeError, CompanionError)
 BUDGET_REASON = "within the lookup budget, so it follows its owner's changes"
+
+# Domains composed between reads of the answers that came in meanwhile (a bulk run's walks of
+# what its domains share go on while the rest are composed).
+COMPOSED_BETWEEN_READS = 50
 
 T = TypeVar("T")
 
@@ -153,7 +147,7 @@ async def _finish(walked: _Walked, catalogue: Catalogue, partition: Partition) -
 async def _flatten_records(walked: _Walked, catalogue: Catalogue, partition: Partition) -> Flattened:
     """The SPF records of `flatten_domain`: the main record and its chained (or compiled) ones."""
     spec, composition, root = walked.spec, walked.composition, walked.root
-    top = _resolve_top(spec, composition.terms, root, partition, catalogue)
+    top = resolve_top(spec, composition.terms, root, partition, catalogue)
     main_budget = _main_budget(spec, walked.published)
     # The self-check compares with the declaration as written (compose.declare), so that a
     # rewrite in composing cannot hide from it.
@@ -240,14 +234,23 @@ async def _flatten_in_processes(
     forked processes, which inherit the graph and the resolver's answers: a process asks only
     its own domains' names, and the domains' walks, mostly on that inherited graph, are shared
     out with their computing."""
-    composed = [_or_failure_now(spec.domain, functools.partial(_compose, spec, catalogue, None,
-                                                                content_addressed=content_addressed))
-                for spec in specs]
+    walker = partition.walker
+    composed: list[_Composed | DomainFailure] = []
+    roots: list[Fetched] = []  # made once, inherited: what they evaluate is worked out once
+    exploring: set[asyncio.Task[None]] = set()
+    for count, spec in enumerate(specs, 1):
+        item = _or_failure_now(spec.domain, functools.partial(_compose, spec, catalogue, None,
+                                                               content_addressed=content_addressed))
+        composed.append(item)
+        if isinstance(item, _Composed):
+            roots.append(_root(item))
+            exploring.add(walker.explore_below(roots[-1]))
+        if count % COMPOSED_BETWEEN_READS == 0:
+            await asyncio.sleep(0)  # the answers come in while the other domains are composed
     ready = [c for c in composed if isinstance(c, _Composed)]
     done(len(composed) - len(ready))
-    walker = partition.walker
-    roots = [_root(c) for c in ready]  # made once, inherited: what they evaluate is worked out once
-    asking = await walker.walk_below(roots)
+    await asyncio.gather(*exploring)
+    asking = [asks_own_terms(root) for root in roots]
     # A record's own a, mx and exists may name what other domains' do (a relay all clients
     # share): those domains are walked here, so that no question is asked twice.
     own = iter(await asyncio.gather(*(_walk_composed(c, root, walker)
@@ -287,129 +290,6 @@ async def _or_failure(domain: str, work: Awaitable[T]) -> T | DomainFailure:
         return await work
     except REFUSALS as exc:
         return failure(domain, str(exc))
-
-
-def _resolve_top(
-    spec: DomainSpec, terms: tuple[Composed, ...], root: Fetched, partition: Partition, catalogue: Catalogue
-) -> Top:
-    """What the composed record's evaluated terms resolve to. Refusals, in this order: an include
-    loop; the first term that cannot be flattened for a DNS error or a broken record; the first
-    broken record anywhere in the tree (kept terms included: a receiver would meet it); the
-    redirect's tree."""
-    graph = partition.graph
-    loop = graph.cycle(root)
-    if loop is not None:
-        raise FlattenError(f"include loop: {' -> '.join(loop)}")
-    mechanisms = [c.term for c in terms if isinstance(c.term, Mechanism)]
-    composed = [c for c in terms if isinstance(c.term, Mechanism)]
-    cut = next((i for i, m in enumerate(mechanisms) if m.kind == "all"), None)
-    if cut is not None:
-        mechanisms, composed = mechanisms[: cut + 1], composed[: cut + 1]
-    answers = [answer for _, answer in root.evaluated]
-    found = [partition.term_set(root, m, a) for m, a in zip(mechanisms, answers, strict=False)]
-    failure = next((f for f in found if isinstance(f, Failure)), None)
-    if failure is not None:
-        raise FlattenError(failure.message)
-    sets = [f if isinstance(f, TermSet) else None for f in found]
-    broken = _broken_kept(partition, root, mechanisms, answers, sets)
-    problem = partition.problem(root, frozenset(broken))
-    if problem is not None:
-        raise FlattenError(problem)
-    counts = [_cost(graph, a) for a in answers[: len(mechanisms)]]
-    # A reason the config or the catalogue gives wins over the one found in DNS.
-    reasons = {i: OPAQUE_REASON for i, s in enumerate(sets) if s is None}
-    reasons |= {i: why for i, c in enumerate(composed) if (why := keep_reason(c, spec.flatten.keep, catalogue))}
-    modifiers = [c.term for c in terms if isinstance(c.term, Modifier)]
-    redirect = next((m for m in modifiers if m.name == "redirect"), None) if cut is None else None
-    redirect_claims: list[Claim] | None = None
-    redirect_cost = Cost(0)
-    if redirect is not None:
-        answer = answers[-1]
-        redirect_cost = _cost(graph, answer)
-        below = partition.step(root, redirect, answer)
-        if isinstance(below, Failure):
-            raise FlattenError(below.message)
-        redirect_claims = None if isinstance(below, Opaque) else below
-    tail = [str(m) for m in modifiers if m.name != "redirect"]
-    return Top(list(composed), mechanisms, sets, [c.lookups for c in counts],
-               [(c.void_ipv4, c.void_ipv6) for c in counts], reasons, redirect, redirect_claims, redirect_cost.lookups,
-               (redirect_cost.void_ipv4, redirect_cost.void_ipv6), tail,
-               [_never_errs(partition, a) for a in answers[: len(mechanisms)]],
-               frozenset(i for i, c in enumerate(composed) if keeps_literal(c, spec.flatten.keep, catalogue)),
-               tuple(broken.values()))
-
-
-def _broken_kept(partition: Partition, root: Fetched, mechanisms: list[Mechanism], answers: list[Answered | None],
-                 sets: list[TermSet | None]) -> dict[str, str]:
-    """The targets of top-level includes kept as written (their result depends on the client)
-    whose trees are broken for every receiver alike (`Partition.lasting_problem`), each with a
-    warning: such a term gives permerror wherever it is evaluated, kept in place in the
-    flattened record as in the declared one, so every address keeps its result. A DNS failure
-    during the run still refuses."""
-    broken: dict[str, str] = {}
-    for mech, answer, term_set in zip(mechanisms, answers, sets, strict=False):
-        if term_set is not None or mech.kind != "include" or not isinstance(answer, Target):
-            continue
-        child = partition.graph.node(answer.followed) if answer.followed is not None else None
-        if child is None:
-            continue  # unresolved or never followed: `Partition.problem` judges it
-        why, lasting = partition.lasting_problem(child)
-        if why is not None and lasting:
-            broken[child.domain] = (f"{mech} in {root.domain}: {why}: permerror for every client that reaches it; "
-                                    "kept in place")
-    return broken
-
-
-def _cost(graph: Graph, answer: Answered | None) -> Cost:
-    """The lookups and void lookups one top-level term costs receivers, over its whole tree
-    (RFC 7208 4.6.4); a name only a macro gives is counted void."""
-    if answer is None:
-        return Cost(0)
-    if isinstance(answer, TermLookup):
-        if _dynamic(answer):
-            return Cost(1, 1, 1)
-        return Cost(1, int("ipv4" in answer.void), int("ipv6" in answer.void))
-    if answer.followed is None:
-        return Cost(1)
-    child = graph.node(answer.followed)
-    assert child is not None  # an unresolved target was refused before
-    below = graph.cost(child)
-    dynamic = _dynamic_below(graph, child, {})
-    return Cost(1 + below.lookups, below.void_ipv4 + dynamic, below.void_ipv6 + dynamic)
-
-
-def _never_errs(partition: Partition, answer: Answered | None) -> bool:
-    """Whether a term kept as written can only match or not match: pass ranges may move ahead of
-    it only then. Its tree was resolved and found valid (a tree broken for every receiver may be
-    kept, see `_broken_kept`: never one that never errs), and a macro
-    in an `a`, `mx` or `exists` only decides match or no match (its void lookups are within the
-    budget); but an include or redirect whose target a macro names leads to a record nobody has
-    seen, which may not exist (permerror)."""
-    if not isinstance(answer, Target):
-        return True
-    if answer.name is Status.DYNAMIC:
-        return False
-    child = partition.graph.node(answer.followed) if answer.followed is not None else None
-    return child is not None and partition.never_errs(child)
-
-
-def _dynamic_below(graph: Graph, node: Fetched, known: dict[str, int]) -> int:
-    """The `_dynamic` terms a receiver evaluates in `node`'s record and below, counted along
-    every path (a record included twice is evaluated twice); the graph reaches no cycle."""
-    if node.domain in known:
-        return known[node.domain]
-    count = sum(_dynamic(t) for t in node.terms)
-    for _, child in graph.children(node):
-        if child is not None:
-            count += _dynamic_below(graph, child, known)
-    known[node.domain] = count
-    return count
-
-
-def _dynamic(lookup: TermLookup) -> bool:
-    """An `a`, `mx` or `exists` whose name a macro gives: void for most clients (`exists:%{i}...`),
-    so counted as one in the void budget of the terms kept as written."""
-    return lookup.target is None and lookup.problem is None and lookup.mechanism.kind != "ptr"
 
 
 async def _published(spec: DomainSpec, walker: Walker) -> Fetched | None:

@@ -29,7 +29,7 @@ from spfbuild.tree.nodes import (
     unpublished,
 )
 from spfbuild.tree.view import MAX_NODES, Node, Tree, expand, walk
-from spfbuild.tree.walker import MAX_DEPTH, MAX_RECORDS, Walker
+from spfbuild.tree.walker import MAX_DEPTH, MAX_RECORDS, Walker, asks_own_terms
 
 __all__ = [
     "MAX_DEPTH",
@@ -46,6 +46,7 @@ __all__ = [
     "TermLookup",
     "Tree",
     "Walker",
+    "asks_own_terms",
     "evaluated_terms",
     "expand",
     "fetch",

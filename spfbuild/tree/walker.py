@@ -15,7 +15,7 @@ is not retrieved.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Collection, Sequence
+from collections.abc import Awaitable, Collection
 from dataclasses import replace
 from typing import TypeVar
 
@@ -25,7 +25,7 @@ from spfbuild.record import Mechanism, Record
 from spfbuild.tree.graph import Graph
 from spfbuild.tree.nodes import Fetched, Host, Status, TermLookup, evaluated_terms, fetch, target_name, unpublished
 
-__all__ = ["MAX_DEPTH", "MAX_RECORDS", "Walker"]
+__all__ = ["MAX_DEPTH", "MAX_RECORDS", "Walker", "asks_own_terms"]
 
 MAX_DEPTH = 20  # include/redirect levels resolved below a root; a chain past 10 is over the lookup limit anyway
 MAX_RECORDS = 200  # names one walk resolves: bounds DNS work on hostile trees
@@ -44,6 +44,7 @@ class Walker:
         self._fetching: dict[str, asyncio.Task[Fetched]] = {}  # the TXT answer, the record selected
         self._resolving: dict[str, asyncio.Task[Fetched]] = {}  # the same with its terms resolved
         self._fetched: dict[str, Fetched] = {}  # records selected, until their node is in the graph
+        self._exploring: dict[tuple[str, ...], asyncio.Task[None]] = {}  # explore_below, by first level
 
     async def record(self, name: str) -> Fetched:
         """The record selected at `name` (asks TXT only; its terms may not be resolved)."""
@@ -77,13 +78,16 @@ class Walker:
         finally:
             terms.cancel()  # the walk was cancelled: leave no lookups running
 
-    async def walk_below(self, roots: Sequence[Fetched]) -> list[bool]:
-        """Resolve what `walk_root` would below each root, so that their walks find it in the
+    def explore_below(self, root: Fetched) -> asyncio.Task[None]:
+        """Start resolving what `walk_root` would below `root`, so that its walk finds it in the
         graph: roots with the same include and redirect targets have the same tree below them,
-        explored once. A root's own a, mx and exists terms are not asked: for each root, whether
-        it has any (its walk still asks DNS)."""
-        await asyncio.gather(*(self._explore(list(names), 1) for names in sorted({_below(r) for r in roots})))
-        return [bool(_asking_terms(root)) for root in roots]
+        explored once (the task is theirs). The root's own a, mx and exists terms are not asked
+        (`asks_own_terms`: its walk still asks DNS)."""
+        names = _below(root)
+        task = self._exploring.get(names)
+        if task is None:
+            task = self._exploring[names] = _task(self._explore(list(names), 1))
+        return task
 
     async def _explore(self, level: list[str], depth: int) -> None:
         seen: set[str] = set()
@@ -168,6 +172,11 @@ async def _all(tasks: Collection[asyncio.Task[Fetched]]) -> None:
         await asyncio.gather(*(asyncio.shield(task) for task in pending))
     for task in tasks:
         task.result()  # as gather would: a failed task's exception is this walk's
+
+
+def asks_own_terms(root: Fetched) -> bool:
+    """Whether the walk of `root` asks DNS for terms of its own record (a, mx, exists)."""
+    return bool(_asking_terms(root))
 
 
 def _below(root: Fetched) -> tuple[str, ...]:

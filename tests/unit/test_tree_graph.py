@@ -12,7 +12,7 @@ from support.memresolver import MemoryResolver
 from spfbuild.audit import audit, audit_many
 from spfbuild.evaluation import check_host
 from spfbuild.record import parse
-from spfbuild.tree import Fetched, Status, Walker, expand, unpublished, walk
+from spfbuild.tree import Fetched, Status, Walker, asks_own_terms, expand, unpublished, walk
 
 OUTLOOK = {"spf.protection.outlook.com": "v=spf1 include:spfa.protection.outlook.com -all",
            "spfa.protection.outlook.com": "v=spf1 ip4:40.92.0.0/15 -all"}
@@ -174,19 +174,23 @@ class TestSharing:
         resolver.add("relay.example", "A", "198.51.100.7")
         roots = [("a.example", parse("v=spf1 include:spf.protection.outlook.com -all").record),
                  ("b.example", parse("v=spf1 include:spf.protection.outlook.com include:_spf.google.example -all").record),
-                 ("c.example", parse("v=spf1 a:relay.example include:_spf.google.example -all").record)]
+                 ("c.example", parse("v=spf1 a:relay.example include:_spf.google.example -all").record),
+                 ("d.example", parse("v=spf1 ip4:203.0.113.0/24 include:spf.protection.outlook.com ~all").record)]
         walker = Walker(resolver)
 
         async def run() -> tuple[list[bool], int, list[Fetched]]:
             nodes = [unpublished(domain, record) for domain, record in roots]
-            asking = await walker.walk_below(nodes)
+            tasks = {walker.explore_below(node) for node in nodes}
+            assert len(tasks) == 3  # d's targets are a's: explored once for both
+            await asyncio.gather(*tasks)
+            asking = [asks_own_terms(node) for node in nodes]
             before = len(resolver.queries)
             return asking, before, [await walker.walk_root(node) for node in nodes]
 
         asking, before, walked = asyncio.run(run())
-        assert asking == [False, False, True]  # only c's own record asks DNS (its `a` term)
+        assert asking == [False, False, True, False]  # only c's own record asks DNS (its `a` term)
         assert before == 3 and {q.name for q in resolver.queries[:before]} == {*OUTLOOK, "_spf.google.example"}
         # The walks found every record below them in the graph: only c's own term was asked after.
         assert {(q.name, q.rdtype) for q in resolver.queries[before:]} == {("relay.example", "A"),
                                                                           ("relay.example", "AAAA")}
-        assert [walker.graph.cost(root).lookups for root in walked] == [2, 3, 2]
+        assert [walker.graph.cost(root).lookups for root in walked] == [2, 3, 2, 2]
