@@ -66,23 +66,22 @@ class Walker:
 
     async def walk_root(self, root: Fetched) -> Fetched:
         """`walk_record` of the root node `unpublished` made."""
-        names = _below(root)
         asking = _asking_terms(root)
         if not asking:  # most composed records: ranges and includes only
-            await self._explore(list(names), 1)
+            await _all([self.explore_below(root)])
             return root
         terms = _task(_resolve_terms(root.domain, asking, self.resolver))
         try:
-            await self._explore(list(names), 1)
+            await _all([self.explore_below(root)])
             return replace(root, terms=await terms)
         finally:
             terms.cancel()  # the walk was cancelled: leave no lookups running
 
     def explore_below(self, root: Fetched) -> asyncio.Task[None]:
-        """Start resolving what `walk_root` would below `root`, so that its walk finds it in the
-        graph: roots with the same include and redirect targets have the same tree below them,
+        """Start resolving what `walk_root` does below `root` (started early, its walk finds it
+        done): roots with the same include and redirect targets have the same tree below them,
         explored once (the task is theirs). The root's own a, mx and exists terms are not asked
-        (`asks_own_terms`: its walk still asks DNS)."""
+        (`asks_own_terms`: its walk asks them)."""
         names = _below(root)
         task = self._exploring.get(names)
         if task is None:
@@ -162,7 +161,7 @@ class Walker:
         return node
 
 
-async def _all(tasks: Collection[asyncio.Task[Fetched]]) -> None:
+async def _all(tasks: Collection[asyncio.Task[_T]]) -> None:
     """Wait for `tasks`, shielded from this walk's cancellation (other walks share them); at
     once for those already done: a thousand domains' walks reach the same finished providers."""
     pending = [task for task in tasks if not task.done()]
