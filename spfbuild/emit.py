@@ -95,9 +95,9 @@ def render_json(sets: Sequence[RecordSet]) -> str:
         }
         for s in sets
     ]
-    import json
+    from spfbuild.jsontext import dumps
 
-    return json.dumps(payload, indent=2) + "\n"
+    return dumps(payload) + "\n"
 
 
 def render_octodns(record_set: RecordSet) -> str:

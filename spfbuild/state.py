@@ -20,6 +20,7 @@ from typing import Any
 
 import netaddr
 
+from spfbuild import jsontext
 from spfbuild.emit import TxtRecord
 from spfbuild.errors import SPFBuildError
 from spfbuild.files import write_atomic
@@ -82,7 +83,7 @@ class State:
 
     def to_json(self) -> str:
         payload = {"schema": SCHEMA, "domains": {d: _domain_json(s) for d, s in sorted(self.domains.items())}}
-        return json.dumps(payload, indent=2, sort_keys=True) + "\n"
+        return jsontext.dumps(payload, sort_keys=True) + "\n"
 
 
 def now_iso() -> str:

@@ -109,9 +109,9 @@ async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: 
                directory: Path | None = None) -> tuple[int, int]:
     """Check every domain, printing each report as soon as those before it are printed;
     returns how many domains have an error, and how many could not be checked for a DNS failure."""
-    import json
     import textwrap
 
+    from spfbuild import jsontext
     from spfbuild.audit import audit_many
     from spfbuild.cli.progress import Progress
 
@@ -122,7 +122,7 @@ async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: 
     async for report in audit_many(names, resolver, concurrency=concurrency, providers=_providers(directory)):
         progress.clear()
         if as_json:
-            text = textwrap.indent(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), "  ")
+            text = textwrap.indent(jsontext.dumps(report.to_dict(), ensure_ascii=False), "  ")
             out.write(("" if progress.done == 0 else ",\n") + text)
         else:
             out.write(("" if progress.done == 0 else "\n") + "\n".join(render(report) + companion_lines(report)) + "\n")

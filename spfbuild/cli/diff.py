@@ -66,10 +66,10 @@ def diff_command(
     finally:
         progress.clear()
     if as_json:
-        import json
+        from spfbuild import jsontext
 
         shown = [d.to_dict() for d in drifts if not (quiet and d.ok)]
-        print(json.dumps(shown, indent=2, ensure_ascii=False))
+        print(jsontext.dumps(shown, ensure_ascii=False))
     else:
         for drift in drifts:
             if not (quiet and drift.ok):

@@ -65,9 +65,9 @@ def eval_command(
     identity = f"{identity.rpartition('@')[0]}@{domain}"
     evaluation = asyncio.run(check_host(address, domain, identity, resolver, helo=helo))
     if as_json:
-        import json
+        from spfbuild import jsontext
 
-        print(json.dumps(_as_dict(evaluation, identity, str(address), helo, trace), indent=2))
+        print(jsontext.dumps(_as_dict(evaluation, identity, str(address), helo, trace)))
     else:
         print(summary_line(evaluation))
         if evaluation.explanation is not None:

@@ -42,7 +42,7 @@ def lint(
         (source, line, lint_dmarc(text) if is_dmarc_record(text) else lint_record(text, lookups_of))
         for source, line, text in _inputs(record, file)]
     if as_json:
-        import json
+        from spfbuild import jsontext
 
         payload = [
             {
@@ -58,7 +58,7 @@ def lint(
             }
             for source, line, result in results
         ]
-        print(json.dumps(payload, indent=2))
+        print(jsontext.dumps(payload))
     else:
         for source, line, result in results:
             for diag in result.diagnostics:

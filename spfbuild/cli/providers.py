@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from spfbuild import jsontext
 from spfbuild.cli.app import App, app
 from spfbuild.cli.common import EXIT_CODES_HELP, EXIT_ERROR, EXIT_USAGE, fail
 from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, ProvidersOption, TimeoutOption
@@ -64,7 +64,7 @@ def show(
     except CatalogueError as exc:
         fail(str(exc), EXIT_USAGE)
     if as_json:
-        print(json.dumps(_full(p), indent=2))
+        print(jsontext.dumps(_full(p)))
         return
     for key, value in _rows(p):
         print(f"{key + ':':<22} {value}")
@@ -134,7 +134,7 @@ def _cost(p: Provider) -> str:
 
 def _print_table(found: list[Provider], as_json: bool) -> None:
     if as_json:
-        print(json.dumps([_summary(p) for p in found], indent=2))
+        print(jsontext.dumps([_summary(p) for p in found]))
         return
     print(f"{'ID':<24} {'LOOKUPS':<22} {'FLAGS':<26} INCLUDES")
     for p in sorted(found, key=lambda p: p.id):

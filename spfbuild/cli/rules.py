@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
+from spfbuild import jsontext
 from spfbuild.cli.app import app
 from spfbuild.cli.common import EXIT_USAGE, fail
 
@@ -21,7 +21,7 @@ def rules(
 
     if code is None:
         if as_json:
-            print(json.dumps([r.to_dict() for r in RULES], indent=2))
+            print(jsontext.dumps([r.to_dict() for r in RULES]))
             return
         for rule in RULES:
             print(f"{rule.code}  {rule.name:<24} {rule.severity.value:<8} {rule.summary}")
@@ -31,7 +31,7 @@ def rules(
         fail(f"unknown rule {code!r}; `spfbuild rules` lists them", EXIT_USAGE)
     rule = found
     if as_json:
-        print(json.dumps(rule.to_dict(), indent=2))
+        print(jsontext.dumps(rule.to_dict()))
         return
     print(f"{rule.code} {rule.name} ({rule.severity.value})\n")
     print(rule.summary)
