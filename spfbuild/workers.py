@@ -25,8 +25,9 @@ T = TypeVar("T")
 
 # Below this many domains per process, forking and sending results back cost more than they save.
 MIN_PER_PROCESS = 50
-# Shares per process: finished shares move the progress line, and a slow share delays little.
-SHARES_PER_PROCESS = 4
+# Shares per process: finished shares move the progress line, and a slow share delays little; but
+# each share waits one round trip for its domains' own TXT answers before it computes anything.
+SHARES_PER_PROCESS = 2
 
 # What a forked process runs: set just before the processes are forked, inherited by them.
 _work: Callable[[Sequence[int]], Coroutine[Any, Any, list[Any]]] | None = None
