@@ -40,5 +40,5 @@ def test_takes_integers_over_64_bits() -> None:
 
 
 def test_empty_containers_and_tuples() -> None:
-    value = {"list": [], "map": {}, "pair": ("a", 1), "nested": [[], {}]}
+    value: dict[str, Any] = {"list": [], "map": {}, "pair": ("a", 1), "nested": [[], {}]}
     assert dumps(value) == json.dumps(value, indent=2)
