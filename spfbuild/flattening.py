@@ -356,7 +356,8 @@ def _block_sources(blocks: tuple[Block, ...], spans: tuple[tuple[int, int, str],
 
 
 def _describe(origin: Origin) -> str:
-    return " > ".join(origin.path[1:]) if len(origin.path) > 1 else origin.name
+    """The records on the way to a range, or the name it is listed by for the record's own."""
+    return " > ".join(origin.path) if origin.path else origin.name
 
 
 def _record_set(spec: DomainSpec, packed: Packed) -> RecordSet:

@@ -58,8 +58,9 @@ class Failure:
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a published range came from: the DNS name whose record lists it, and the path of
-    includes from the top-level term to it."""
+    """Where a published range came from: the DNS name whose record lists it (or whose address it
+    is), and the names of the records included (or redirected to) on the way there from the record
+    that sees it, that record itself left out: empty for its own ranges."""
 
     name: str
     path: tuple[str, ...]
@@ -93,7 +94,7 @@ class Partition:
         self.verdicts = SharedResults()  # the self-check's evaluations of included records, for the run
 
     def claims(self, node: Fetched) -> Claims | Opaque | Failure:
-        """The claims of `node`'s record; origins' paths start at the node's own name. The
+        """The claims of `node`'s record, their origins as the node sees them (`Origin`). The
         node must reach no cycle (see `Graph.cycle`)."""
         memoised = node.published and self.graph.node(node.domain) is node
         if memoised and node.domain in self._claims:
@@ -117,25 +118,26 @@ class Partition:
         network = term.network
         if network is not None:
             line = span(network)
-            return TermSet(AddressSet((line[0], line[1] + 1)), [(line, Origin(domain, (domain,)))])
+            return TermSet(AddressSet((line[0], line[1] + 1)), [(line, Origin(domain, ()))])
         if isinstance(answer, Target):
             below = self._target(node, answer)
             if isinstance(below, Opaque | Failure):
                 return below
-            passing = self._pass_set(answer, below)
-            return TermSet(passing.addresses, [(line, _from(domain, o)) for line, o in passing.origins])
+            return self._pass_set(answer, below)
         assert isinstance(answer, TermLookup)
         return _addresses(term, answer, domain)
 
     def _pass_set(self, target: Target, below: Claims) -> TermSet:
-        """The pass set of a resolved target's claims, once per published name."""
+        """The pass set of a resolved target's claims, its origins as the includer sees them: once
+        per published name (every client domain that includes a provider sees the same)."""
         name = target.followed
-        child = self.graph.node(name) if name is not None else None
-        if name is None or child is None or not child.published:
-            return pass_set(below)
+        assert name is not None  # `below` is the claims of a resolved target
+        child = self.graph.node(name)
+        if child is None or not child.published:
+            return _seen_through(name, pass_set(below))
         found = self._passing.get(name)
         if found is None:
-            found = self._passing[name] = pass_set(below)
+            found = self._passing[name] = _seen_through(name, pass_set(below))
         return found
 
     def problem(self, root: Fetched, skip: frozenset[str] = frozenset()) -> str | None:
@@ -216,7 +218,9 @@ class Partition:
             below = self._target(node, answer)
             if isinstance(below, Opaque | Failure):
                 return below
-            return [Claim(c.result, c.addresses, [(n, _from(node.domain, o)) for n, o in c.origins]) for c in below]
+            via = answer.followed
+            assert via is not None  # `below` is the claims of a resolved target
+            return [Claim(c.result, c.addresses, [(n, _from(via, o)) for n, o in c.origins]) for c in below]
         found = self.term_set(node, term, answer)
         if isinstance(found, Opaque | Failure):
             return found
@@ -274,9 +278,14 @@ def _unreached(unreached: dict[str, str], target: Target) -> str:
     return f"{unreached.get(name, 'not resolved')} at {name}"
 
 
-def _from(domain: str, origin: Origin) -> Origin:
-    """An origin in a record that `domain`'s record includes or redirects to, seen from `domain`."""
-    return Origin(origin.name, (domain, *origin.path))
+def _from(via: str, origin: Origin) -> Origin:
+    """An origin of the record at `via`, seen by a record that includes or redirects to it."""
+    return Origin(origin.name, (via, *origin.path))
+
+
+def _seen_through(via: str, found: TermSet) -> TermSet:
+    """The pass set of the record at `via`, seen by a record that includes it."""
+    return TermSet(found.addresses, [(line, _from(via, o)) for line, o in found.origins])
 
 
 def _exists(lookup: TermLookup) -> TermSet | Failure:
@@ -302,7 +311,7 @@ def _addresses(term: Mechanism, lookup: TermLookup, domain: str) -> TermSet | Fa
     for host in lookup.hosts:
         found = [span(ipaddress.ip_network(f"{a}/{prefix4}", strict=False)) for a in host.ipv4]
         found += [span(ipaddress.ip_network(f"{a}/{prefix6}", strict=False)) for a in host.ipv6]
-        origins += [(line, Origin(host.name, (domain,))) for line in found]
+        origins += [(line, Origin(host.name, ())) for line in found]
     return TermSet(AddressSet.of(line for line, _ in origins), origins)
 
 
