@@ -65,6 +65,7 @@ def choose(top: Top, spec: DomainSpec, main_budget: int) -> tuple[set[int], Layo
     flattened: list[int] = []
     found: Layout | None = None
     fits = _Fits(top, spec, main_budget, budget)
+    sizes = {i: _bytes(top.sets[i]) for i in candidates}  # the ranges' bytes, the same every round
     while True:
         found = fits(kept)
         if found is not None:
@@ -72,7 +73,8 @@ def choose(top: Top, spec: DomainSpec, main_budget: int) -> tuple[set[int], Layo
         left = [i for i in candidates if i in kept]
         if not left:
             break
-        pick = min(left, key=lambda i: _flatten_first(top, kept, i))
+        voiding = _voids_over(top, kept)
+        pick = min(left, key=lambda i: _flatten_first(top, i, voiding, sizes[i]))
         kept.discard(pick)
         flattened.append(pick)
     if found is None:
@@ -143,11 +145,12 @@ def _best_effort(top: Top, kept: set[int], spec: DomainSpec, main_budget: int) -
         return None
 
 
-def _flatten_first(top: Top, kept: set[int], index: int) -> tuple[int, float, int]:
-    """Order of flattening: terms with void lookups first while those are over the limit, then
-    the most lookups saved per byte of ranges; the record's order breaks ties."""
-    voiding = _voids_over(top, kept) and max(top.voids[index]) > 0
-    return (0 if voiding else 1, -top.costs[index] / max(1, _bytes(top.sets[index])), index)
+def _flatten_first(top: Top, index: int, voids_over: bool, size: int) -> tuple[int, float, int]:
+    """Order of flattening: terms with void lookups first while those are over the limit
+    (`voids_over`), then the most lookups saved per byte of ranges (`size`); the record's order
+    breaks ties."""
+    voiding = voids_over and max(top.voids[index]) > 0
+    return (0 if voiding else 1, -top.costs[index] / max(1, size), index)
 
 
 def lookups_before_chains(top: Top, kept: set[int]) -> int:
@@ -347,6 +350,8 @@ def _groups(top: Top, pools: list[tuple[int, AddressSet]]) -> list[Group]:
         mine = pool & term_set.addresses
         if not mine:
             continue
+        if mine == term_set.addresses:  # the term's own set, blocks known: a provider's, once per run
+            mine = term_set.addresses
         pool = pool - mine
         groups.append(Group(name, mine.blocks, term_set.origins, addresses=mine))
     return groups
