@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from spfbuild.dkim import dkim_name
 from spfbuild.dmarc import dmarc_name, external_destinations, is_dmarc_record, report_authorisation_name
 from spfbuild.mechanisms import DNSResolver
-from spfbuild.rules import registry as r
+from spfbuild.rules import dmarc_rules as r
 from spfbuild.rules.dmarc import lint_dmarc
 from spfbuild.rules.dns import Finding
 from spfbuild.taglist import parse_tags

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from spfbuild import dmarc as rfc7489
 from spfbuild.diagnostics import Diagnostic, Rule, Severity, has_errors
-from spfbuild.rules import registry as r
+from spfbuild.rules import dmarc_rules as r
 from spfbuild.taglist import Tag, parse_tags
 
 __all__ = ["DmarcLintResult", "check", "lint_dmarc"]

@@ -1,5 +1,6 @@
-"""The rule registry: every rule is declared once, as data, in `spfbuild.rules.registry`; each has a
-check that fires it; the declarations load without the parser, the tree or DNS."""
+"""The rule registry: every rule is declared once, as data, in `spfbuild.rules.registry` (SPF) or
+`spfbuild.rules.dmarc_rules` (DMARC), and listed by the registry; each has a check that fires it;
+the declarations load without the parser, the tree or DNS."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from spfbuild.audit import audit
 from spfbuild.diagnostics import Diagnostic, Rule, Severity
 from spfbuild.linting import lint_record
-from spfbuild.rules import registry
+from spfbuild.rules import dmarc_rules, registry
 from spfbuild.rules.dmarc import lint_dmarc
 from spfbuild.rules.registry import RULES, find_rule
 
@@ -71,7 +72,8 @@ class TestDeclarations:
             assert "\n" not in rule.summary + rule.fix + rule.explanation
 
     def test_the_registry_lists_every_declaration_in_code_order(self) -> None:
-        declared = [value for value in vars(registry).values() if isinstance(value, Rule)]
+        declared = [value for module in (registry, dmarc_rules) for value in vars(module).values()
+                    if isinstance(value, Rule)]
         assert sorted(declared, key=lambda r: r.code) == list(RULES)
         assert [r.code for r in RULES] == sorted(r.code for r in RULES)
 
@@ -81,7 +83,7 @@ class TestDeclarations:
             for path in PACKAGE.rglob("*.py")
             if re.search(r"\bRule\(", path.read_text(encoding="utf-8"))
         )
-        assert declaring == ["rules/registry.py"]
+        assert declaring == ["rules/dmarc_rules.py", "rules/registry.py"]
 
     def test_a_rule_is_found_by_code_in_any_case_or_by_name(self) -> None:
         assert find_rule("SPF112") is registry.TYPOGRAPHIC
@@ -107,11 +109,13 @@ class TestLightness:
 
     def test_the_registry_reads_only_the_value_types_and_the_limits(self) -> None:
         spfbuild_imports = {m for m in imported_modules(PACKAGE / "rules" / "registry.py") if m.startswith("spfbuild")}
-        assert spfbuild_imports == {"spfbuild.diagnostics", "spfbuild.limits"}
+        assert spfbuild_imports == {"spfbuild.diagnostics", "spfbuild.limits", "spfbuild.rules"}
+        dmarc_imports = {m for m in imported_modules(PACKAGE / "rules" / "dmarc_rules.py") if m.startswith("spfbuild")}
+        assert dmarc_imports == {"spfbuild.diagnostics"}
 
     def test_loading_the_registry_loads_no_parser_tree_dns_or_asyncio(self) -> None:
         code = "import sys, spfbuild.rules.registry; print(' '.join(sorted(sys.modules)))"
         loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
                      .stdout.split())
-        heavy = {"asyncio", "dns", "netaddr", "spfbuild.record", "spfbuild.tree", "spfbuild.dns", "spfbuild.mechanisms"}
+        heavy = {"asyncio", "dns", "netaddr", "spfbuild.record", "spfbuild.recordparse", "spfbuild.tree", "spfbuild.dns", "spfbuild.mechanisms"}
         assert not loaded & heavy
