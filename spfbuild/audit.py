@@ -23,7 +23,8 @@ from spfbuild.idn import IDNError, to_ascii
 from spfbuild.linting import lint_value, record_text
 from spfbuild.mechanisms import DNSResolver, domain_problem
 from spfbuild.orgdomain import organisational_domain
-from spfbuild.record import IPNetwork, Mechanism, Qualifier, parse
+from spfbuild.record import IPNetwork, Mechanism, Qualifier
+from spfbuild.recordparse import parse
 from spfbuild.rules import dns as rules
 from spfbuild.rules.dns import Finding, Providers
 from spfbuild.rules.registry import BROAD_RANGE

@@ -25,7 +25,8 @@ from spfbuild.config import DomainSpec, Sender
 from spfbuild.errors import SPFBuildError
 from spfbuild.linting import record_text
 from spfbuild.rangemerge import merge_ranges
-from spfbuild.record import IPNetwork, Mechanism, Modifier, Qualifier, Record, Term, parse
+from spfbuild.record import IPNetwork, Mechanism, Modifier, Qualifier, Record, Term
+from spfbuild.recordparse import parse
 from spfbuild.rules import policy as policy_rules
 from spfbuild.rules.registry import REDIRECT_WITH_ALL, TERMS_AFTER_ALL
 

@@ -31,7 +31,8 @@ from spfbuild.mechanisms import (
     names_an_address,
     per_address,
 )
-from spfbuild.record import IPAddress, Mechanism, Record, is_spf_record, parse
+from spfbuild.record import IPAddress, Mechanism, Record
+from spfbuild.recordparse import is_spf_record, parse
 from spfbuild.sharing import Shared, SharedResults, Step, Verdict
 
 __all__ = [

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from spfbuild.diagnostics import Diagnostic, Severity, has_errors
-from spfbuild.record import ParseResult, parse
+from spfbuild.record import ParseResult
+from spfbuild.recordparse import parse
 from spfbuild.rules import policy, ranges, size, syntax
 from spfbuild.txt import quote_all, split_strings
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from spfbuild.emit import TxtRecord
 from spfbuild.errors import SPFBuildError
 from spfbuild.failure import Kind
-from spfbuild.record import is_spf_record
+from spfbuild.recordparse import is_spf_record
 from spfbuild.txt import quote_all, split_strings
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from spfbuild.dns import Answer
 from spfbuild.intervals import END, V6_BASE
 from spfbuild.mechanisms import DNSResolver, literal_target, may_spell_an_address
-from spfbuild.record import is_spf_record, parse
+from spfbuild.recordparse import is_spf_record, parse
 
 __all__ = ["Region", "may_spell_an_address", "region_of"]
 

@@ -30,7 +30,8 @@ from spfbuild.evaluation import SharedResults, check_points
 from spfbuild.intervals import END, V6_BASE, AddressSet, address_at, span
 from spfbuild.mechanisms import DNSResolver, may_spell_an_address
 from spfbuild.partition import FlattenError
-from spfbuild.record import IPAddress, Mechanism, parse, prefix_span
+from spfbuild.record import IPAddress, Mechanism, prefix_span
+from spfbuild.recordparse import parse
 from spfbuild.tree import Fetched, Graph, TermLookup
 
 MAX_SAMPLES = 4000

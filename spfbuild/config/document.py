@@ -29,7 +29,8 @@ from spfbuild.config.senders import SenderReader, dns_name_problem
 from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS
 from spfbuild.linting import record_text
 from spfbuild.macro import Literal, MacroString
-from spfbuild.record import IPNetwork, Qualifier, domain_end_problem
+from spfbuild.record import IPNetwork, Qualifier
+from spfbuild.recordparse import domain_end_problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

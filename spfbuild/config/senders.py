@@ -13,7 +13,8 @@ from spfbuild.config.companions import CompanionReader
 from spfbuild.config.model import QUALIFIERS, SENDER_KINDS, Sender
 from spfbuild.config.nodes import Items, describe
 from spfbuild.idn import IDNError, to_ascii
-from spfbuild.record import IPNetwork, Qualifier, parse
+from spfbuild.record import IPNetwork, Qualifier
+from spfbuild.recordparse import parse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """Syntax rules (SPF1xx): the record does not follow the RFC 7208 ABNF.
 
-The parser (`spfbuild.record`) raises these for the record text itself, as it reads it. This
+The parser (`spfbuild.recordparse`) raises these for the record text itself, as it reads it. This
 module checks what surrounds a pasted record: the quotes of its TXT strings.
 """
 

@@ -18,7 +18,8 @@ from spfbuild.dns.values import string_sizes
 from spfbuild.limits import MAX_STRING_BYTES, UDP_PAYLOAD_BYTES
 from spfbuild.macro import DOMAIN_LETTERS, MacroContext, MacroError, expand, parse_macro_string, truncate_domain
 from spfbuild.mechanisms import DNSResolver, dns_name_problem
-from spfbuild.record import Mechanism, Modifier, ParseResult, Record, Term, is_spf_record, parse
+from spfbuild.record import Mechanism, Modifier, ParseResult, Record, Term
+from spfbuild.recordparse import is_spf_record, parse
 
 # DNS message overhead around TXT records: 12-byte header; each answer record adds a 2-byte
 # compressed owner name plus type, class, TTL and RDLENGTH (10 bytes).

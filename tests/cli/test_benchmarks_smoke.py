@@ -65,6 +65,14 @@ def test_check_benchmark_reports_every_generated_domain() -> None:
     assert figures["with_errors"] > 0 and figures["peak_mb"] > 0
 
 
+def test_check_benchmark_compares_the_octet_reader_with_dnspython_on_the_same_reports() -> None:
+    check, readers = json.loads(script("bench_check.py", "--domains", "40", "--latency", "0", "--compare-reader",
+                                       "--json"))
+    assert check["reported"] == 40
+    assert readers["same_output"] is True and readers["runs"] == 3
+    assert readers["octets_cpu_s"] > 0 and readers["dnspython_cpu_s"] > 0
+
+
 def test_diff_benchmark_finds_the_drifted_domains_asking_each_question_once() -> None:
     found = json.loads(script("bench_diff.py", "--domains", "20", "--latency", "5", "--no-compiled", "--json"))
     figures = found["clients"]

@@ -7,7 +7,8 @@ import ipaddress
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spfbuild.record import Mechanism, Modifier, Qualifier, Record, parse, serialize
+from spfbuild.record import Mechanism, Modifier, Qualifier, Record, serialize
+from spfbuild.recordparse import parse
 
 labels = st.from_regex(r"[a-z0-9_][a-z0-9_-]{0,10}", fullmatch=True)
 toplabels = st.from_regex(r"[a-z][a-z0-9]{0,5}", fullmatch=True)

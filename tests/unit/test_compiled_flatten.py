@@ -155,7 +155,7 @@ def test_a_wrong_zone_is_caught_by_the_self_check() -> None:
 
         partition = Partition(Walker(resolver))
         walker = partition.walker
-        from spfbuild.record import parse
+        from spfbuild.recordparse import parse
 
         root = await walker.walk_record("example.com", parse(
             "v=spf1 ?include:_spf.q.test -ip4:203.0.113.0/28 include:_spf.crm.test include:_spf.p.test ~all").record)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from support.memresolver import MemoryResolver
 
 from spfbuild.partition import Partition
-from spfbuild.record import parse
+from spfbuild.recordparse import parse
 from spfbuild.tree import Fetched, Walker
 
 PROVIDER = {

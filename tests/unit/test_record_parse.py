@@ -6,7 +6,8 @@ import ipaddress
 
 import pytest
 
-from spfbuild.record import Mechanism, Modifier, Qualifier, Record, is_spf_record, parse
+from spfbuild.record import Mechanism, Modifier, Qualifier, Record
+from spfbuild.recordparse import is_spf_record, parse
 
 
 def codes(text: str) -> list[str]:

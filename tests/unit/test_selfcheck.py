@@ -16,7 +16,7 @@ from spfbuild.emit import RecordSet, TxtRecord
 from spfbuild.flattening import flatten_domain
 from spfbuild.intervals import AddressSet
 from spfbuild.partition import FlattenError
-from spfbuild.record import parse
+from spfbuild.recordparse import parse
 from spfbuild.selfcheck import boundary_addresses, boundary_points, self_check, tree_points, tree_spans
 from spfbuild.tree import Walker
 

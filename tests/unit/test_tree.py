@@ -9,7 +9,7 @@ import pytest
 from support.memresolver import MemoryResolver
 
 from spfbuild.dns import Outcome
-from spfbuild.record import parse
+from spfbuild.recordparse import parse
 from spfbuild.tree import (
     MAX_DEPTH,
     MAX_NODES,

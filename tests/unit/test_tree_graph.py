@@ -11,7 +11,7 @@ from support.memresolver import MemoryResolver
 
 from spfbuild.audit import audit, audit_many
 from spfbuild.evaluation import check_host
-from spfbuild.record import parse
+from spfbuild.recordparse import parse
 from spfbuild.tree import Fetched, Status, Walker, asks_own_terms, expand, unpublished, walk
 
 OUTLOOK = {"spf.protection.outlook.com": "v=spf1 include:spfa.protection.outlook.com -all",
