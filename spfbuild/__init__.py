@@ -50,7 +50,7 @@ _EXPORTS = {
     "SPFBuildError": "spfbuild.errors",
     "ArgumentError": "spfbuild.errors",
     "ConfigError": "spfbuild.config",
-    "CatalogueError": "spfbuild.catalogue",
+    "CatalogueError": "spfbuild.provider",
     "RenderError": "spfbuild.rendering",
     "FlattenError": "spfbuild.partition",
 }
@@ -109,7 +109,6 @@ if TYPE_CHECKING:
         render,
     )
     from spfbuild.audit import Report as CheckReport
-    from spfbuild.catalogue import CatalogueError
     from spfbuild.config import Config, ConfigError, DomainSpec, FlattenSettings, Sender
     from spfbuild.diagnostics import Diagnostic, Severity
     from spfbuild.drift import DomainDrift
@@ -117,6 +116,7 @@ if TYPE_CHECKING:
     from spfbuild.evaluation import Evaluation
     from spfbuild.linting import LintResult
     from spfbuild.partition import FlattenError
+    from spfbuild.provider import CatalogueError
     from spfbuild.record import Qualifier
     from spfbuild.rendering import RenderError
 

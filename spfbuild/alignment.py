@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spfbuild.catalogue import Catalogue, Provider
+from spfbuild.catalogue import Catalogue
 from spfbuild.config.model import DomainSpec, Sender
 from spfbuild.dkim import dkim_name
+from spfbuild.provider import Provider
 
 __all__ = ["Advice", "advise"]
 

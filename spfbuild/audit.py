@@ -31,7 +31,8 @@ from spfbuild.rules.registry import BROAD_RANGE
 from spfbuild.tree import Node, TermLookup, Tree, Walker, walk
 
 if TYPE_CHECKING:
-    from spfbuild.catalogue import Catalogue, Provider
+    from spfbuild.catalogue import Catalogue
+    from spfbuild.provider import Provider
 
 __all__ = [
     "DEFAULT_CONCURRENCY",

@@ -20,10 +20,11 @@ import ipaddress
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
-from spfbuild.catalogue import Catalogue, Provider
+from spfbuild.catalogue import Catalogue
 from spfbuild.config import DomainSpec, Sender
 from spfbuild.errors import SPFBuildError
 from spfbuild.linting import record_text
+from spfbuild.provider import Provider
 from spfbuild.rangemerge import merge_ranges
 from spfbuild.record import IPNetwork, Mechanism, Modifier, Qualifier, Record, Term
 from spfbuild.recordparse import parse

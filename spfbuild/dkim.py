@@ -13,9 +13,9 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from spfbuild.catalogue import MissingParameterError, Provider
 from spfbuild.config.model import DkimRequest
 from spfbuild.errors import SPFBuildError
+from spfbuild.provider import MissingParameterError, Provider
 from spfbuild.taglist import parse_tags
 
 __all__ = ["DkimError", "DkimRecord", "check_request", "dkim_name", "key_record", "records_for", "selector_problem"]

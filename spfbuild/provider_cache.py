@@ -29,10 +29,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from spfbuild.catalogue import Provider
+    from spfbuild.provider import Provider
 
 _PACKAGE = Path(__file__).resolve().parent
-_READERS = ("catalogue.py", "provider_schema.py")  # the code whose reading is kept
+_READERS = ("catalogue.py", "provider.py", "provider_schema.py")  # the code whose reading is kept
 
 Parse = Callable[[Path], "dict[Any, Any]"]
 Check = Callable[[Path, "dict[Any, Any]"], "Provider"]

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from spfbuild.catalogue import Provider
+from spfbuild.provider import Provider
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

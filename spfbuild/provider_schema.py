@@ -1,5 +1,5 @@
 """The schema of a provider file (``providers/<id>.yaml``): one file in, one checked
-:class:`~spfbuild.catalogue.Provider` out, or a :class:`~spfbuild.catalogue.SchemaError` naming
+:class:`~spfbuild.provider.Provider` out, or a :class:`~spfbuild.provider.SchemaError` naming
 the file and the key at the first problem. Users' own files go through the same checks.
 
 Every fact a file states must be given by one of its ``sources``; see ``providers/README.md``.
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from spfbuild.catalogue import CATEGORIES, Dkim, Pairs, Parameter, Provider, SchemaError, Source, dkim_builtins
+from spfbuild.provider import CATEGORIES, Dkim, Pairs, Parameter, Provider, SchemaError, Source, dkim_builtins
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

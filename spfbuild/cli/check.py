@@ -96,7 +96,8 @@ def _read_domains(path: str) -> list[str]:
 
 def _providers(directory: Path | None = None) -> Providers | None:
     from spfbuild.audit import ProviderIndex
-    from spfbuild.catalogue import CatalogueError, load_for
+    from spfbuild.catalogue import load_for
+    from spfbuild.provider import CatalogueError
 
     try:
         return ProviderIndex(load_for(directory))

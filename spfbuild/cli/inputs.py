@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 def load(config: Path, providers: Path | None) -> tuple[Catalogue, Config]:
     """The provider catalogue (the shipped providers, then the user's: `providers`, beside
     `config`...) and the config at `config`, or a one-line error."""
-    from spfbuild.catalogue import CatalogueError, load_for
+    from spfbuild.catalogue import load_for
     from spfbuild.config import ConfigError, load_config
+    from spfbuild.provider import CatalogueError
 
     try:
         with config.open("rb"):

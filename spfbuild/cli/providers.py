@@ -13,7 +13,8 @@ from spfbuild.cli.common import EXIT_CODES_HELP, EXIT_ERROR, EXIT_USAGE, fail
 from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, ProvidersOption, TimeoutOption
 
 if TYPE_CHECKING:
-    from spfbuild.catalogue import Catalogue, Provider
+    from spfbuild.catalogue import Catalogue
+    from spfbuild.provider import Provider
 
 providers_app = App(epilog=EXIT_CODES_HELP, help="List, show, search or re-measure the provider catalogue.",
                     add_completion=False)
@@ -23,7 +24,8 @@ JSON_OPTION = typer.Option("--json", help="Print JSON.")
 
 
 def _catalogue(directory: Path | None) -> Catalogue:
-    from spfbuild.catalogue import CatalogueError, load_for
+    from spfbuild.catalogue import load_for
+    from spfbuild.provider import CatalogueError
 
     try:
         return load_for(directory)
@@ -57,7 +59,7 @@ def show(
     directory: ProvidersOption = None,
 ) -> None:
     """Show one provider in full, with its sources."""
-    from spfbuild.catalogue import CatalogueError
+    from spfbuild.provider import CatalogueError
 
     try:
         p = _catalogue(directory).get(provider_id)
@@ -85,8 +87,8 @@ def refresh(
     """
     import asyncio
 
-    from spfbuild.catalogue import CatalogueError
     from spfbuild.cli.options import make_resolver
+    from spfbuild.provider import CatalogueError
     from spfbuild.provider_refresh import measure, write_measurements
 
     catalogue = _catalogue(directory)

@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from spfbuild.catalogue import Provider
+    from spfbuild.provider import Provider
 
 DKIM_KEYS = ("selector", "key", "targets")
 # config key -> (RFC 7489 tag, the check of its value)

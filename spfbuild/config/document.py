@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from spfbuild.catalogue import Catalogue, CatalogueError
+from spfbuild.catalogue import Catalogue
 from spfbuild.compiled.names import base_problem
 from spfbuild.config.model import (
     DOMAIN_KEYS,
@@ -29,6 +29,7 @@ from spfbuild.config.senders import SenderReader, dns_name_problem
 from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS
 from spfbuild.linting import record_text
 from spfbuild.macro import Literal, MacroString
+from spfbuild.provider import CatalogueError
 from spfbuild.record import IPNetwork, Qualifier
 from spfbuild.recordparse import domain_end_problem
 

@@ -8,11 +8,12 @@ from dataclasses import replace
 
 import yaml
 
-from spfbuild.catalogue import Catalogue, CatalogueError, MissingParameterError
+from spfbuild.catalogue import Catalogue
 from spfbuild.config.companions import CompanionReader
 from spfbuild.config.model import QUALIFIERS, SENDER_KINDS, Sender
 from spfbuild.config.nodes import Items, describe
 from spfbuild.idn import IDNError, to_ascii
+from spfbuild.provider import CatalogueError, MissingParameterError
 from spfbuild.record import IPNetwork, Qualifier
 from spfbuild.recordparse import parse
 

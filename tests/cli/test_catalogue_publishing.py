@@ -11,9 +11,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from spfbuild.catalogue import CatalogueError, load_catalogue, load_for, user_directories
+from spfbuild.catalogue import load_catalogue, load_for, user_directories
 from spfbuild.cli import application
 from spfbuild.config import ConfigError, parse_config
+from spfbuild.provider import CatalogueError
 from spfbuild.rendering import Rendered, render_domain
 
 app = application()

@@ -25,10 +25,11 @@ from octodns.provider import yaml as octodns_yaml
 from octodns.zone import Zone
 
 import spfbuild
-from spfbuild.catalogue import CatalogueError, load_catalogue
+from spfbuild.catalogue import load_catalogue
 from spfbuild.config import ConfigError, parse_config
 from spfbuild.emit import RecordSet, TxtRecord, render_json, render_octodns, render_txt, render_zone
 from spfbuild.files import write_atomic
+from spfbuild.provider import CatalogueError
 from spfbuild.publish import load_tsig_key
 from spfbuild.txt import octets, split_strings
 

@@ -9,16 +9,15 @@ import pytest
 import yaml
 
 import spfbuild.catalogue as catalogue_module
-from spfbuild.catalogue import (
+from spfbuild.catalogue import Catalogue, load_catalogue
+from spfbuild.provider import (
     CATEGORIES,
-    Catalogue,
     CatalogueError,
     Provider,
     SchemaError,
     UnknownProviderError,
     UnknownRegionError,
     UnknownVariantError,
-    load_catalogue,
 )
 
 PROVIDERS_DIR = Path(__file__).resolve().parents[2] / "providers"

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from spfbuild.catalogue import Provider, default_directory, load_catalogue
+from spfbuild.catalogue import default_directory, load_catalogue
+from spfbuild.provider import Provider
 from spfbuild.provider_cache import read_cached
 from spfbuild.provider_schema import checked_provider, read_provider_data, read_provider_file
 
