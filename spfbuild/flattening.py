@@ -152,17 +152,17 @@ async def _flatten_records(walked: _Walked, catalogue: Catalogue, partition: Par
     # The self-check compares with the declaration as written (compose.declare), so that a
     # rewrite in composing cannot hide from it.
     declared = walked.declared if spec.flatten.self_check else None
+    warnings = composition.warnings + top.warnings
     if spec.flatten.mode != "ranges":  # macro, or auto: macro when ranges do not fit
         from spfbuild.compiled import compile_domain
 
-        compiled = functools.partial(compile_domain, spec, top, root, partition, main_budget, declared=declared,
-                                     warnings=composition.warnings + top.warnings)
+        compiled = functools.partial(compile_domain, spec, top, root, partition, main_budget, declared=declared)
         if spec.flatten.mode == "macro":
-            return await compiled()
+            return _compiled(spec, top, await compiled(), warnings)
         try:
             kept, layout = choose(top, spec, main_budget)
         except FlattenError as exc:
-            return await compiled(instead_of=str(exc))
+            return _compiled(spec, top, await compiled(instead_of=str(exc)), warnings)
     else:
         kept, layout = choose(top, spec, main_budget)
     record_set = _record_set(spec, layout.packed)
@@ -182,7 +182,25 @@ async def _flatten_records(walked: _Walked, catalogue: Catalogue, partition: Par
         origins=_origins(layout.groups),
         sources=_source_ranges(top, kept),
         checked=checked,
-        warnings=composition.warnings + top.warnings,
+        warnings=warnings,
+    )
+
+
+def _compiled(spec: DomainSpec, top: Top, publication: Publication, warnings: tuple[str, ...]) -> Flattened:
+    """The flattening of a macro-compiled domain (`flatten.mode` macro or auto)."""
+    kept = publication.kept
+    return Flattened(
+        domain=spec.domain,
+        record_set=publication.record_set,
+        lookups=publication.lookups,
+        kept=tuple(str(top.mechanisms[i]) for i in kept),
+        why_kept=tuple((str(top.mechanisms[i]), top.forced.get(i, BUDGET_REASON)) for i in kept),
+        flattened=tuple(str(m) for i, m in enumerate(top.mechanisms) if i not in top.forced and m.queries_dns),
+        origins=(),
+        sources=_source_ranges(top, set(kept)),
+        checked=publication.checked_addresses,
+        warnings=warnings,
+        compiled=publication,
     )
 
 

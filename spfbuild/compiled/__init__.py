@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from spfbuild.compiled.check import Checked
     from spfbuild.compiled.source import Segments
     from spfbuild.config import DomainSpec
-    from spfbuild.flattening import Flattened
+    from spfbuild.emit import RecordSet
     from spfbuild.layout import Top
     from spfbuild.partition import Partition
     from spfbuild.tree import Fetched
@@ -28,23 +28,35 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Publication:
-    """What a macro-compiled flattening carries beside its records: for reports and --explain."""
+    """A macro-compiled flattening: its SPF records (the flattening adds the DKIM and DMARC
+    records beside them), the terms kept as written (indexes into the composed record's
+    mechanisms), and for reports and --explain what they were compiled from."""
 
+    record_set: RecordSet
+    kept: tuple[int, ...]
     compiled: Compiled
     segments: Segments
     checked: Checked | None
 
+    @property
+    def lookups(self) -> int:
+        return self.compiled.lookups
+
+    @property
+    def checked_addresses(self) -> int:
+        return self.checked.addresses if self.checked else 0
+
 
 async def compile_domain(spec: DomainSpec, top: Top, root: Fetched, partition: Partition,
-                         main_budget: int, *, declared: str | None = None, warnings: tuple[str, ...] = (),
-                         instead_of: str | None = None) -> Flattened:
+                         main_budget: int, *, declared: str | None = None,
+                         instead_of: str | None = None) -> Publication:
     """The domain's macro-compiled publication, self-checked against `declared` (the declaration
-    as written) when given. `warnings` are composing's, passed on. `instead_of` is why ranges did
-    not fit (`flatten.mode: auto`): a refusal names both."""
+    as written) when given. `instead_of` is why ranges did not fit (`flatten.mode: auto`): a
+    refusal names both."""
     from spfbuild.partition import FlattenError
 
     try:
-        return await _compile(spec, top, root, partition, main_budget, declared, warnings)
+        return await _compile(spec, top, root, partition, main_budget, declared)
     except FlattenError as exc:
         if instead_of is None:
             raise
@@ -53,12 +65,11 @@ async def compile_domain(spec: DomainSpec, top: Top, root: Fetched, partition: P
 
 
 async def _compile(spec: DomainSpec, top: Top, root: Fetched, partition: Partition,
-                   main_budget: int, declared: str | None, warnings: tuple[str, ...]) -> Flattened:
+                   main_budget: int, declared: str | None) -> Publication:
     from spfbuild.compiled.build import compile_segments
     from spfbuild.compiled.check import check_compiled
     from spfbuild.compiled.source import segments as read_segments
     from spfbuild.emit import RecordSet, TxtRecord
-    from spfbuild.flattening import BUDGET_REASON, Flattened, _source_ranges
     from spfbuild.partition import FlattenError
 
     settings = spec.flatten
@@ -79,16 +90,4 @@ async def _compile(spec: DomainSpec, top: Top, root: Fetched, partition: Partiti
         checked = await check_compiled(root, partition.graph, segments, compiled, partition.walker.resolver,
                                        declared, partition.verdicts)
     records = (main, *(TxtRecord(name, value, spec.ttl) for name, value in compiled.records()))
-    return Flattened(
-        domain=spec.domain,
-        record_set=RecordSet(spec.domain, records, compiled=True),
-        lookups=compiled.lookups,
-        kept=tuple(str(top.mechanisms[i]) for i in kept),
-        why_kept=tuple((str(top.mechanisms[i]), top.forced.get(i, BUDGET_REASON)) for i in kept),
-        flattened=tuple(str(m) for i, m in enumerate(top.mechanisms) if i not in top.forced and m.queries_dns),
-        origins=(),
-        sources=_source_ranges(top, set(kept)),
-        checked=checked.addresses if checked else 0,
-        warnings=warnings,
-        compiled=Publication(compiled, segments, checked),
-    )
+    return Publication(RecordSet(spec.domain, records, compiled=True), tuple(kept), compiled, segments, checked)
