@@ -23,13 +23,11 @@ from dataclasses import dataclass, replace
 from spfbuild.catalogue import Catalogue
 from spfbuild.config import DomainSpec, Sender
 from spfbuild.errors import SPFBuildError
-from spfbuild.linting import record_text
+from spfbuild.linting import existing_problem, record_text
 from spfbuild.provider import Provider
 from spfbuild.rangemerge import merge_ranges
 from spfbuild.record import IPNetwork, Mechanism, Modifier, Qualifier, Record, Term
 from spfbuild.recordparse import parse
-from spfbuild.rules import policy as policy_rules
-from spfbuild.rules.registry import REDIRECT_WITH_ALL, TERMS_AFTER_ALL
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,6 @@ class ComposeError(SPFBuildError):
 
 EXISTING = Source("existing record")
 # Lint findings on an existing record that mean one of its terms never takes effect.
-_NEVER_EFFECTIVE = (TERMS_AFTER_ALL.code, REDIRECT_WITH_ALL.code)
 
 
 def declare(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None) -> Composition:
@@ -109,20 +106,6 @@ def compose(spec: DomainSpec, catalogue: Catalogue, existing: str | None = None,
     costed = {id(c) for c in mechanisms}  # declare counted these: only merged items need counting
     return Composition(spec.domain, (*(c if id(c) in costed else _cost(c, catalogue) for c in merged), *rest),
                        declared.warnings)
-
-
-def existing_problem(text: str) -> str | None:
-    """Why an existing record cannot be merged into, or None: a syntax error, or a term that
-    never takes effect (the merge would change who may send, whatever it did with that term)."""
-    parsed = parse(record_text(text))
-    errors = [d for d in parsed.diagnostics if d.is_error]
-    if errors:
-        return f"existing record: {errors[0].message} (column {errors[0].column})"
-    dead = next((d for d in policy_rules.check(parsed) if d.code in _NEVER_EFFECTIVE), None)
-    if dead is not None:
-        return (f"existing record: {dead.message} ({dead.code} [{dead.name}], column {dead.column}); "
-                "merging into it would change who may send: fix the record first")
-    return None
 
 
 def keep_reason(item: Composed, keep: Collection[str], catalogue: Catalogue) -> str | None:

@@ -1,4 +1,5 @@
-"""Offline linting of one record: the one place that runs every offline rule (SPF1xx-SPF4xx)."""
+"""Offline linting of one record: the one place that runs every offline rule (SPF1xx-SPF4xx), and
+the judgement of an existing record that a config merges into."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from spfbuild.diagnostics import Diagnostic, Severity, has_errors
 from spfbuild.record import ParseResult
 from spfbuild.recordparse import parse
 from spfbuild.rules import policy, ranges, size, syntax
+from spfbuild.rules.registry import REDIRECT_WITH_ALL, TERMS_AFTER_ALL
 from spfbuild.txt import quote_all, split_strings
 
 
@@ -48,3 +50,21 @@ def record_text(text: str) -> str:
 def lint_value(value: str) -> LintResult:
     """Lint a record as spfbuild publishes it: split into TXT character-strings."""
     return lint_record(quote_all(split_strings(value)))
+
+
+# Findings that make a term never take effect: merging into such a record changes who may send.
+_NEVER_EFFECTIVE = (TERMS_AFTER_ALL.code, REDIRECT_WITH_ALL.code)
+
+
+def existing_problem(text: str) -> str | None:
+    """Why an existing record cannot be merged into, or None: a syntax error, or a term that
+    never takes effect (the merge would change who may send, whatever it did with that term)."""
+    parsed = parse(record_text(text))
+    errors = [d for d in parsed.diagnostics if d.is_error]
+    if errors:
+        return f"existing record: {errors[0].message} (column {errors[0].column})"
+    dead = next((d for d in policy.check(parsed) if d.code in _NEVER_EFFECTIVE), None)
+    if dead is not None:
+        return (f"existing record: {dead.message} ({dead.code} [{dead.name}], column {dead.column}); "
+                "merging into it would change who may send: fix the record first")
+    return None

@@ -27,7 +27,7 @@ from spfbuild.config.nodes import Items, compose, describe, is_null
 from spfbuild.config.publishing import PublishReader
 from spfbuild.config.senders import SenderReader, dns_name_problem
 from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS
-from spfbuild.linting import record_text
+from spfbuild.linting import existing_problem, record_text
 from spfbuild.macro import Literal, MacroString
 from spfbuild.provider import CatalogueError
 from spfbuild.record import IPNetwork, Qualifier
@@ -162,8 +162,6 @@ class _Walker(SenderReader, PublishReader):
         value = self.scalar(node)
         if not isinstance(value, str):
             raise self.error(node, f"existing must be the record text, got {describe(value)}")
-        from spfbuild.compose import existing_problem  # compose reads the config's values
-
         problem = existing_problem(value)
         if problem is not None:
             raise self.error(node, problem)
