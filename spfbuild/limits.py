@@ -18,6 +18,8 @@ MAX_STRING_BYTES = 255
 MAX_RECORD_BYTES = 450
 # RFC 1035 section 2.3.4 (and RFC 7208 section 7.3): a domain name in text, at most 253 octets.
 MAX_DOMAIN_NAME = 253
+# RFC 1035 section 2.3.4: a label holds at most 63 octets.
+MAX_LABEL = 63
 # RFC 1035 section 4.2.1: a DNS message over UDP without EDNS.
 UDP_PAYLOAD_BYTES = 512
 

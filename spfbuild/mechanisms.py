@@ -18,6 +18,7 @@ from typing import Protocol
 
 from spfbuild import limits
 from spfbuild.dns import Answer
+from spfbuild.dnsname import name_problem
 from spfbuild.intervals import address_of
 from spfbuild.macro import DOMAIN_LETTERS, MacroContext, MacroError, expand, parse_macro_string, truncate_domain
 from spfbuild.record import IPAddress, Mechanism, prefix_span
@@ -261,7 +262,7 @@ class Session:
         if answer.is_void and count_void:
             self.count_void(self.ip.reverse_pointer, depth, domain)
         names = [n.lower().removesuffix(".") for n in answer.strings[:MAX_NAMES]]
-        return [n for n in names if dns_name_problem(n) is None]
+        return [n for n in names if name_problem(n) is None]
 
     async def validates(self, name: str) -> bool:
         """Whether `name` resolves to <ip>; a DNS error just means no (5.5)."""
@@ -284,7 +285,7 @@ def _target_name(name: str) -> str | None:
     """An expanded domain-spec as a <target-name>: truncated to 253 characters, trailing dot
     dropped; None when DNS cannot carry it."""
     name = truncate_domain(name).removesuffix(".")
-    return name if dns_name_problem(name) is None else None
+    return name if name_problem(name) is None else None
 
 
 # ---------------------------------------------------------------------- mechanisms
@@ -365,7 +366,7 @@ async def _match_mx(session: Session, mech: Mechanism, target: str, depth: int, 
     for mx in sorted(answer.exchanges, key=lambda mx: mx.preference):
         name = mx.exchange.lower().removesuffix(".")
         # A null MX (RFC 7505) or a name DNS cannot carry has no addresses to compare.
-        if name and name != "." and dns_name_problem(name) is None and name not in names:
+        if name and name != "." and name_problem(name) is None and name not in names:
             names.append(name)
     if session.views is not None and any(map(may_spell_an_address, names)):
         found: Matches = []
@@ -430,29 +431,11 @@ def may_spell_an_address(name: str) -> bool:
     return False
 
 
-def dns_name_problem(name: str) -> str | None:
-    """Why DNS cannot carry `name` (no trailing dot), or None."""
-    if not name:
-        return "empty name"
-    if len(name) > 253:
-        return "longer than 253 characters"
-    labels = name.split(".")
-    if name.isascii():  # characters are octets: the common case, and asked per evaluated address
-        if "" in labels:
-            return "empty label"
-        return "label longer than 63 octets" if max(map(len, labels)) > 63 else None
-    if any(not label for label in labels):
-        return "empty label"
-    if any(len(label.encode("utf-8", "surrogateescape")) > 63 for label in labels):
-        return "label longer than 63 octets"
-    return None
-
-
 @functools.lru_cache(maxsize=1024)  # the self-check starts thousands of evaluations at one domain
 def domain_problem(domain: str) -> str | None:
     """Why `domain` cannot start check_host() (4.3): malformed, or not a multi-label domain name."""
     name = domain.removesuffix(".")
-    problem = dns_name_problem(name)
+    problem = name_problem(name)
     if problem is not None:
         return problem
     if "." not in name:

@@ -9,6 +9,7 @@ import yaml
 from spfbuild import dmarc as rfc7489
 from spfbuild.config.model import DkimRequest
 from spfbuild.config.nodes import NodeReader, describe, is_null
+from spfbuild.dnsname import name_problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,7 +75,6 @@ class CompanionReader(NodeReader):
         return request
 
     def dkim_targets(self, node: yaml.Node) -> tuple[tuple[str, str], ...]:
-        from spfbuild.config.senders import dns_name_problem
         from spfbuild.dkim import selector_problem
 
         found = []
@@ -84,7 +84,7 @@ class CompanionReader(NodeReader):
                 raise self.error(key_node, f"dkim.targets: {problem}")
             target = self.text(value_node, f"dkim.targets.{selector}").lower().rstrip(".")
             labels = target.split(".")
-            problem = dns_name_problem(target) or (None if len(labels) >= 2 and all(labels) else "not a domain name")
+            problem = name_problem(target) or (None if len(labels) >= 2 and all(labels) else "not a domain name")
             if problem is not None or not all(ch.isalnum() or ch in "-_." for ch in target):
                 raise self.error(value_node, f"dkim.targets.{selector}: '{target}' is not a domain name")
             found.append((selector, target))

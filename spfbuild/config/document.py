@@ -25,7 +25,8 @@ from spfbuild.config.model import (
 )
 from spfbuild.config.nodes import Items, compose, describe, is_null
 from spfbuild.config.publishing import PublishReader
-from spfbuild.config.senders import SenderReader, dns_name_problem
+from spfbuild.config.senders import SenderReader
+from spfbuild.dnsname import name_problem
 from spfbuild.limits import DEFAULT_TTL, MAX_LOOKUPS
 from spfbuild.linting import existing_problem, record_text
 from spfbuild.macro import Literal, MacroString
@@ -102,7 +103,7 @@ class _Walker(SenderReader, PublishReader):
             raise self.error(node, f"'{name}' is not a valid domain name: it needs at least two labels")
         if not all(labels):
             raise self.error(node, f"'{name}' is not a valid domain name: empty label")
-        problem = dns_name_problem(name)
+        problem = name_problem(name)
         if problem is not None:
             raise self.error(node, f"'{name}' is not a valid domain name: {problem}")
         if not all(ch.isalnum() or ch in "-_." for ch in name) or not name.isascii():

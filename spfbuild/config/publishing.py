@@ -9,6 +9,7 @@ import yaml
 
 from spfbuild.config.model import PUBLISH_KEYS, PublishSpec
 from spfbuild.config.nodes import NodeReader
+from spfbuild.dnsname import name_problem
 
 
 class PublishReader(NodeReader):
@@ -45,7 +46,6 @@ class PublishReader(NodeReader):
 
     def zone_name(self, node: yaml.Node) -> str:
         zone = self.text(node, "publish.zone").lower().rstrip(".")
-        labels = zone.split(".")
-        if not zone.isascii() or not all(labels) or any(len(label) > 63 for label in labels) or len(zone) > 253:
+        if not zone.isascii() or name_problem(zone) is not None:
             raise self.error(node, f"publish.zone {zone!r} is not a DNS name (use the IDNA/punycode form)")
         return zone

@@ -12,6 +12,7 @@ from spfbuild.catalogue import Catalogue
 from spfbuild.config.companions import CompanionReader
 from spfbuild.config.model import QUALIFIERS, SENDER_KINDS, Sender
 from spfbuild.config.nodes import Items, describe
+from spfbuild.dnsname import name_problem
 from spfbuild.idn import IDNError, to_ascii
 from spfbuild.provider import CatalogueError, MissingParameterError
 from spfbuild.record import IPNetwork, Qualifier
@@ -113,7 +114,7 @@ class SenderReader(CompanionReader):
         errors = [d for d in parsed.diagnostics if d.is_error]
         if errors:
             raise self.error(node, f"include: {errors[0].message}")
-        problem = dns_name_problem(value)
+        problem = _name_problem(value)
         if problem is not None:
             raise self.error(node, f"include: {problem}")
         return value
@@ -132,7 +133,7 @@ class SenderReader(CompanionReader):
             message = errors[0].message if errors else "invalid value"
             raise self.error(node, f"{kind}: {message}")
         mech = parsed.record.mechanisms[0]
-        problem = dns_name_problem(mech.domain or "")
+        problem = _name_problem(mech.domain) if mech.domain else None
         if problem is not None:
             raise self.error(node, f"{kind}: {problem}")
         return Sender(kind, value=mech.domain, prefix4=mech.prefix4, prefix6=mech.prefix6, **common)
@@ -159,15 +160,9 @@ class SenderReader(CompanionReader):
         return QUALIFIERS[value.lower()]
 
 
-def dns_name_problem(name: str) -> str | None:
-    """Why DNS cannot carry a macro-free name a config gives (RFC 1035 section 2.3.4): RFC 7208
-    leaves receivers' result for such names undefined, so a record must never hold one."""
-    if "%" in name:
-        return None  # expanded per message; receivers truncate long expansions (RFC 7208 7.3)
-    body = name.removesuffix(".")
-    for label in body.split("."):
-        if len(label.encode()) > 63:
-            return f"label '{label}' is {len(label.encode())} octets long; DNS allows 63"
-    if len(body) > 253:
-        return f"the name is {len(body)} characters long; DNS allows 253"
-    return None
+def _name_problem(name: str) -> str | None:
+    """Why DNS cannot carry a name a config gives (`dnsname`; one trailing dot allowed), or None
+    when it holds macros: RFC 7208 leaves receivers' result for a name DNS cannot carry
+    undefined, so a record must never hold one, but a macro is expanded per message (and
+    receivers truncate long expansions, RFC 7208 section 7.3)."""
+    return None if "%" in name else name_problem(name.removesuffix("."))

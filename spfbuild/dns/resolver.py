@@ -21,6 +21,7 @@ from spfbuild.dns.nameservers import parse_nameserver, system_nameservers
 from spfbuild.dns.response import Labels
 from spfbuild.dns.transport import exchange
 from spfbuild.dns.values import Answer, Outcome, QueryRecord, Server, normalize
+from spfbuild.dnsname import name_labels
 from spfbuild.limits import DEFAULT_TIMEOUT
 
 # Following CNAMEs across answers: more hops than any sane zone needs, few enough to stop loops fast.
@@ -82,7 +83,7 @@ class Resolver:
     async def _resolve(self, key: Key, hops: int) -> Answer:
         started = time.monotonic()
         name, rdtype = key
-        qname = question_name(name)
+        qname = name_labels(name)
         if isinstance(qname, str):
             return Answer(name, rdtype, Outcome.ERROR, detail=qname)
         try:
@@ -133,19 +134,3 @@ class Resolver:
             self.queries.append(QueryRecord(name, rdtype, read.outcome, str(server), seconds, done.transport))
             return Answer(name, rdtype, read.outcome, read.records, str(server), detail=read.detail), read.follow
         return answer, None
-
-
-def question_name(name: str) -> Labels | str:
-    """The labels of `name` as DNS carries them (no escape processing: SPF names are literal);
-    or why DNS cannot carry it."""
-    if not name:
-        return "empty name"
-    labels = name.split(".")
-    if any(not label for label in labels):
-        return f"empty label in {name!r}"
-    encoded = tuple(label.encode("utf-8", "surrogateescape") for label in labels)
-    if any(len(label) > 63 for label in encoded):
-        return f"a label of {name!r} is over 63 octets"
-    if sum(len(label) + 1 for label in encoded) + 1 > 255:
-        return f"{name!r} is over 255 octets"
-    return encoded

@@ -15,9 +15,10 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from spfbuild.dns.values import string_sizes
+from spfbuild.dnsname import name_problem
 from spfbuild.limits import MAX_STRING_BYTES, UDP_PAYLOAD_BYTES
 from spfbuild.macro import DOMAIN_LETTERS, MacroContext, MacroError, expand, parse_macro_string, truncate_domain
-from spfbuild.mechanisms import DNSResolver, dns_name_problem
+from spfbuild.mechanisms import DNSResolver
 from spfbuild.record import Mechanism, Modifier, ParseResult, Record, Term
 from spfbuild.recordparse import is_spf_record, parse
 
@@ -185,7 +186,7 @@ def target_name(spec: str | None, domain: str) -> str | Status:
         context = MacroContext(sender=f"postmaster@{domain}", ip=ipaddress.IPv4Address(0), domain=domain)
         spec = truncate_domain(expand(parsed, context))
     name = spec.lower().removesuffix(".")
-    return name if dns_name_problem(name) is None else Status.INVALID
+    return name if name_problem(name) is None else Status.INVALID
 
 
 def txt_response_size(name: str, records: tuple[str, ...]) -> int:

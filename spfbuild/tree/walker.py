@@ -20,7 +20,8 @@ from dataclasses import replace
 from typing import TypeVar
 
 from spfbuild.dns import Answer
-from spfbuild.mechanisms import MAX_NAMES, DNSResolver, dns_name_problem
+from spfbuild.dnsname import name_problem
+from spfbuild.mechanisms import MAX_NAMES, DNSResolver
 from spfbuild.record import Mechanism, Record
 from spfbuild.tree.graph import Graph
 from spfbuild.tree.nodes import Fetched, Host, Status, TermLookup, evaluated_terms, fetch, target_name, unpublished
@@ -249,7 +250,7 @@ async def _resolve_mx(mechanism: Mechanism, target: str, resolver: DNSResolver) 
         problem = f"{target} has {len(answer.exchanges)} MX names; the limit is {MAX_NAMES}"
         return TermLookup(mechanism, target, exchanges=tuple(names), problem=problem)
     # A null MX (RFC 7505) or an unusable name has no addresses to ask for.
-    usable = [n for n in names if n != "." and dns_name_problem(n) is None]
+    usable = [n for n in names if n != "." and name_problem(n) is None]
     found = await asyncio.gather(*(_host(name, resolver) for name in usable))
     errors = tuple(e for _, _, errs in found for e in errs)
     return TermLookup(mechanism, target, exchanges=tuple(names), hosts=tuple(h for h, _, _ in found), errors=errors)
