@@ -20,10 +20,11 @@ from spfbuild.compiled.names import COMPILED_MARK
 from spfbuild.config import Config, DomainSpec
 from spfbuild.destinations import Destination, Placed, place
 from spfbuild.emit import RecordSet, TxtRecord
-from spfbuild.failure import DomainFailure, Kind
+from spfbuild.failure import DomainFailure
 from spfbuild.flattening import Flattened, flatten_all
 from spfbuild.limits import DEFAULT_MAX_SHRINK, DEFAULT_TIMEOUT
 from spfbuild.mechanisms import DNSResolver
+from spfbuild.outcomes import Outcome
 from spfbuild.publish import PublishError
 from spfbuild.pushing import detect_drift, publish
 from spfbuild.state import (
@@ -51,22 +52,6 @@ class CronOptions:
     timeout: float = DEFAULT_TIMEOUT
     lock_wait: float = 10.0
     jobs: int = 1  # processes sharing the computing (spfbuild.flattening.flatten_all)
-
-
-@dataclass
-class Outcome:
-    domain: str
-    status: str  # "unchanged", "changed", "error"
-    lines: list[str] = field(default_factory=list)
-    flattened: Flattened | None = None
-    kind: Kind = Kind.DATA  # of an error: a DNS or network failure, or a problem in the data
-    deleted: set[str] = field(default_factory=set)  # retired names this run deleted from the zone
-    warnings: list[str] = field(default_factory=list)  # what was done differently from the config
-    added: frozenset[tuple[str, str]] = frozenset()  # (name, type) of companions this run put into the zone
-    pushed: bool = False  # this run's push made the zone's companions what the config says
-
-    def fail(self, lines: list[str], kind: Kind) -> None:
-        self.status, self.lines, self.kind = "error", lines, kind
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from spfbuild.compiled.names import COMPILED_MARK
 from spfbuild.destinations import CONCURRENCY, Placed
 from spfbuild.failure import Kind
+from spfbuild.outcomes import Outcome
 from spfbuild.publish import (
     Change,
     PublishError,
@@ -32,7 +33,6 @@ from spfbuild.publish import (
 from spfbuild.publish_companions import drift_lines, with_companions
 
 if TYPE_CHECKING:
-    from spfbuild.cron import Outcome
     from spfbuild.state import State
 
 T = TypeVar("T")
