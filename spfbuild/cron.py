@@ -25,8 +25,8 @@ from spfbuild.flattening import Flattened, flatten_all
 from spfbuild.limits import DEFAULT_MAX_SHRINK, DEFAULT_TIMEOUT
 from spfbuild.mechanisms import DNSResolver
 from spfbuild.outcomes import Outcome
-from spfbuild.publish import PublishError
 from spfbuild.pushing import detect_drift, publish
+from spfbuild.pushserver import PublishError
 from spfbuild.state import (
     DomainState,
     Managed,

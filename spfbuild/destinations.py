@@ -16,7 +16,15 @@ from pathlib import Path
 
 from spfbuild.config import Config
 from spfbuild.failure import Kind
-from spfbuild.publish import PublishError, PushServer, PushTarget, TsigKey, find_zone, load_tsig_key, parse_push_server
+from spfbuild.pushserver import (
+    PublishError,
+    PushServer,
+    PushTarget,
+    TsigKey,
+    find_zone,
+    load_tsig_key,
+    parse_push_server,
+)
 
 # Questions in flight per server: enough for hundreds of domains at a real network's latency.
 CONCURRENCY = 8

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from spfbuild.dmarc import is_dmarc_record
 from spfbuild.failure import Kind
-from spfbuild.publish import Change, PublishError, PushTarget, ask, txt_rdata
+from spfbuild.pushserver import PublishError, PushTarget, ask, txt_rdata
 from spfbuild.txt import quote_all, split_strings
 
 if TYPE_CHECKING:
     from spfbuild.companions import Companion
 
-__all__ = ["CompanionPlan", "Edit", "LiveName", "Owned", "add_to_update", "drift_lines", "is_dkim_key",
-           "plan_companions", "read_name", "verify_companions", "with_companions"]
+__all__ = ["CompanionPlan", "Edit", "LiveName", "Owned", "add_to_update", "is_dkim_key",
+           "plan_companions", "read_name", "verify_companions"]
 
 # Records DNSSEC keeps beside a CNAME (RFC 4035 section 2.5): no clash.
 _BESIDE_CNAME = frozenset({"RRSIG", "NSEC"})
@@ -244,21 +244,3 @@ def verify_companions(target: PushTarget, plan: CompanionPlan, timeout: float) -
                                    f"{want.value}.")
         elif want.value not in live.txt or live.cname is not None:
             raise PublishError(f"{target}: after the update {edit.name} does not hold the intended TXT record")
-
-
-def with_companions(change: Change, target: PushTarget, intended: Sequence[Companion], owned: Collection[Owned],
-                    timeout: float) -> Change:
-    """A domain's SPF change with its companions' part added (the same UPDATE carries both)."""
-    return replace(change, companions=plan_companions(target, change.domain, intended, owned, timeout))
-
-
-def drift_lines(domain: str, change: Change, spf_drift: bool) -> list[str]:
-    """The report of a domain whose state was current but whose zone was not: what this run did."""
-    plan = change.companions
-    if spf_drift or (plan is not None and plan.added):
-        head = "republished: the live records differed from the state"
-    elif change.delete:
-        head = "deleted expired chained records"
-    else:
-        head = "deleted the companion records the config dropped"
-    return [f"{domain}: {head}", *(plan.lines() if plan is not None else [])]

@@ -19,18 +19,8 @@ from spfbuild.compiled.names import COMPILED_MARK
 from spfbuild.destinations import CONCURRENCY, Placed
 from spfbuild.failure import Kind
 from spfbuild.outcomes import Outcome
-from spfbuild.publish import (
-    Change,
-    PublishError,
-    PushTarget,
-    TsigKey,
-    is_noop,
-    plan_change,
-    read_soa,
-    send_update,
-    verify,
-)
-from spfbuild.publish_companions import drift_lines, with_companions
+from spfbuild.publish import Change, drift_lines, is_noop, plan_change, send_update, verify, with_companions
+from spfbuild.pushserver import PublishError, PushTarget, TsigKey, read_soa
 
 if TYPE_CHECKING:
     from spfbuild.state import State

@@ -111,7 +111,7 @@ def cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, state: Path, *, 
     the exit status."""
     from spfbuild.destinations import declared
     from spfbuild.failure import only_dns
-    from spfbuild.publish import PublishError
+    from spfbuild.pushserver import PublishError
     from spfbuild.state import StateError
 
     try:

@@ -16,7 +16,7 @@ class PublishReader(NodeReader):
     """Reads `publish: {rfc2136: URL, tsig_key: FILE, zone: ZONE}`."""
 
     def publish(self, node: yaml.Node, domain: str) -> PublishSpec:
-        from spfbuild.publish import PublishError, in_zone, parse_push_server
+        from spfbuild.pushserver import PublishError, in_zone, parse_push_server
 
         items = self.mapping(node, "publish")
         self.refuse_unknown(items, PUBLISH_KEYS, "publish")

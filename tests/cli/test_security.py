@@ -30,7 +30,7 @@ from spfbuild.config import ConfigError, parse_config
 from spfbuild.emit import RecordSet, TxtRecord, render_json, render_octodns, render_txt, render_zone
 from spfbuild.files import write_atomic
 from spfbuild.provider import CatalogueError
-from spfbuild.publish import load_tsig_key
+from spfbuild.pushserver import load_tsig_key
 from spfbuild.txt import octets, split_strings
 
 PACKAGE = Path(spfbuild.__file__).parent

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from spfbuild.emit import TxtRecord
-from spfbuild.publish import PublishError, PushTarget, load_tsig_key, parse_push_url
+from spfbuild.pushserver import PublishError, PushTarget, load_tsig_key, parse_push_url
 from spfbuild.state import DomainState, Retired, State, StateError, change_report, load_state, save_state, shrinks
 
 KEY = 'key "spfbuild-push" {\n\talgorithm hmac-sha256;\n\tsecret "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0";\n};\n'
