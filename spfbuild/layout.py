@@ -23,7 +23,7 @@ from spfbuild.config import DomainSpec
 from spfbuild.encoding import chained_terms
 from spfbuild.intervals import EMPTY, AddressSet, Block
 from spfbuild.limits import MAX_VOID_LOOKUPS
-from spfbuild.pack import Packed, PackError, pack, pack_offloading, size
+from spfbuild.pack import MAX_CHAINS, Packed, PackError, pack, pack_offloading, size
 from spfbuild.partition import FULL, Claim, FlattenError, Origin, Span, TermSet, classes
 from spfbuild.record import Mechanism, Modifier, Qualifier
 
@@ -127,9 +127,11 @@ def _fit(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, budget: i
     exact = _groups(top, plan.pools)  # the same ranges for every packing, written compactly last
     # Stable first; dense when stable needs more chained records than the budget allows; and
     # compact terms only when even dense does not fit, so records that fit stay as they were.
+    room = budget - lookups_before_chains(top, kept)  # the lookups left for chained records
     for dense, compact in ((False, False), (True, False), (True, True)):
         try:
-            found = _packed(top, kept, plan, spec, main_budget, dense=dense, compact=compact, groups=exact)
+            found = _packed(top, kept, plan, spec, main_budget, dense=dense, compact=compact, groups=exact,
+                            max_chains=room)
         except FlattenError:
             continue
         if found.lookups <= budget:
@@ -209,9 +211,10 @@ class _Plan:
 
 
 def _packed(top: Top, kept: set[int], plan: _Plan, spec: DomainSpec, main_budget: int, *, dense: bool,
-            compact: bool, groups: list[Group] | None = None) -> Layout:
+            compact: bool, groups: list[Group] | None = None, max_chains: int = MAX_CHAINS) -> Layout:
     """`layout` from the plan of `kept`, and its exact groups when the caller has them already
-    (written compactly here when `compact`)."""
+    (written compactly here when `compact`). A packing that is not compact and needs more than
+    `max_chains` chained records is FlattenError, not worked out."""
     after = plan.after
     if groups is None:
         groups = _groups(top, plan.pools)
@@ -220,8 +223,10 @@ def _packed(top: Top, kept: set[int], plan: _Plan, spec: DomainSpec, main_budget
     names = functools.partial(chain_name, spec)
     try:
         try:
+            # Capped only when a refusal ends this layout: a compact one that does not pack goes on
+            # to offloading, which may fit where this packing would have needed more records.
             packed = pack([g.terms for g in groups], [], after, main_budget, spec.flatten.max_record_bytes, names,
-                          dense=dense)
+                          dense=dense, max_chains=MAX_CHAINS if compact else max_chains)
         except PackError:
             if not compact:
                 raise

@@ -24,6 +24,10 @@ class PackError(SPFBuildError):
     pass
 
 
+class OverChains(PackError):
+    """The ranges need more chained records than the caller allows (`pack`'s `max_chains`)."""
+
+
 @dataclass(frozen=True)
 class Packed:
     main: tuple[str, ...]  # terms of the main record, without the version
@@ -53,10 +57,13 @@ def pack(
     chain_name: Callable[[int], str],
     *,
     dense: bool = False,
+    max_chains: int = MAX_CHAINS,
 ) -> Packed:
     """Place the pass ranges of `groups` inline in the main record where they fit, the rest in
     as few chained records as possible. `before` terms open the main record, `after` terms
-    (policy exceptions, kept terms, `all`, modifiers) close it. `dense` ignores the groups."""
+    (policy exceptions, kept terms, `all`, modifiers) close it. `dense` ignores the groups.
+    OverChains when that takes more than `max_chains` chained records (the lookups a layout has
+    left for them): the packing with more is not worked out."""
     flat = [term for group in groups for term in group]
     if dense:
         groups = [flat]
@@ -65,10 +72,12 @@ def pack(
     fewest = max(0, -(-(sum(len(t) + 1 for t in flat) - main_budget) // chain_budget))
     if fewest > 0:
         _attempt(groups, flat, before, after, main_budget, chain_budget, chain_name, 0, measure_only=True)
-    for count in range(fewest, MAX_CHAINS + 1):
+    for count in range(fewest, min(max_chains, MAX_CHAINS) + 1):
         packed = _attempt(groups, flat, before, after, main_budget, chain_budget, chain_name, count)
         if packed is not None:
             return packed
+    if max_chains < MAX_CHAINS:
+        raise OverChains(f"the ranges need more than {max_chains} chained records")
     raise PackError(f"the ranges need more than {MAX_CHAINS} chained records")
 
 

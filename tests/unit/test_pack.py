@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spfbuild.pack import PackError, pack, pack_offloading, size
+from spfbuild.pack import OverChains, PackError, pack, pack_offloading, size
 
 
 def ranges(prefix: str, count: int) -> list[str]:
@@ -31,6 +31,17 @@ def test_overflow_goes_to_chained_records_within_budgets() -> None:
     assert includes == [f"include:{name(n)}" for n in range(1, len(packed.chains) + 1)]
     placed = [t for t in packed.main if t.startswith("ip4:")] + [t for c in packed.chains for t in c]
     assert placed == groups[0] + groups[1]
+
+
+def test_a_cap_on_chained_records_refuses_a_packing_that_needs_more_and_changes_no_other() -> None:
+    groups = [ranges("198.18", 30), ranges("198.19", 30)]
+    free = pack(groups, [], ["-all"], 450, 450, name)
+    assert len(free.chains) == 2
+    assert pack(groups, [], ["-all"], 450, 450, name, max_chains=2) == free
+    with pytest.raises(OverChains, match="more than 1 chained records"):
+        pack(groups, [], ["-all"], 450, 450, name, max_chains=1)
+    with pytest.raises(OverChains):
+        pack(groups, [], ["-all"], 450, 450, name, dense=True, max_chains=0)
 
 
 def test_a_change_in_one_group_rewrites_few_chained_records() -> None:
