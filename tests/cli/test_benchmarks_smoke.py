@@ -59,6 +59,41 @@ def test_flatten_benchmark_asks_each_question_the_tree_needs_once() -> None:
     assert figures["depth"] == 2
 
 
+# Run as `python -c PROBE flatten ...`: a flatten that prints the dnspython modules it has loaded
+# when its first question goes out.
+PROBE = """
+import sys
+import spfbuild.dns.transport as transport
+real, seen = transport._udp, []
+async def udp(*args):
+    if not seen:
+        seen.append(sorted(m for m in sys.modules if m == "dns" or m.startswith("dns.")))
+    return await real(*args)
+transport._udp = udp
+import atexit
+atexit.register(lambda: print("LOADED", *seen[0]))
+from spfbuild.cli import main
+sys.argv = ["spfbuild", *sys.argv[1:]]
+main()
+"""
+
+
+def test_the_floor_loads_the_dnspython_modules_a_flatten_has_loaded_at_its_first_question(tmp_path: Path) -> None:
+    import bench_capacity  # type: ignore[import-not-found]
+
+    config = tmp_path / "one.yaml"
+    config.write_text("domain: floor.test\npolicy: fail\nsenders:\n  - include: _spf.google.com\n")
+    with DNSServer([FIXTURE_ZONES], latency_ms=0) as server:
+        done = subprocess.run([sys.executable, "-c", PROBE, "flatten", str(config), "--nameserver", server.nameserver],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("LOADED")]
+    floor = subprocess.run([sys.executable, "-c", f"{bench_capacity.FIRST_QUESTION_IMPORTS}; import sys; "
+                            "print(*sorted(m for m in sys.modules if m == 'dns' or m.startswith('dns.')))"],
+                           capture_output=True, text=True, check=True)
+    assert set(line.split()[1:]) == set(floor.stdout.split())
+
+
 def test_check_benchmark_reports_every_generated_domain() -> None:
     figures = json.loads(script("bench_check.py", "--domains", "60", "--latency", "5", "--json"))
     assert figures["reported"] == 60 and sum(figures["kinds"].values()) == 60
