@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class Outcome:
+    """One domain's part of a run, filled in as the run goes: the plan sets its status and
+    flattening, the publishing what it changed (so it is not frozen)."""
+
     domain: str
     status: str  # "unchanged", "changed", "error"
     lines: list[str] = field(default_factory=list)

@@ -23,7 +23,8 @@ _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
 
 class CatalogueError(SPFBuildError):
-    """Base class of every error raised by this module."""
+    """Base class of the catalogue's errors: a provider file it cannot read, or a lookup in it
+    that finds nothing (an unknown provider, region or variant, a missing parameter)."""
 
 
 class SchemaError(CatalogueError):
