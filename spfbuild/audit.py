@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from spfbuild.companion_audit import DkimCheck, DmarcCheck, check_dkim, check_dmarc, early_dkim, selectors_in
 from spfbuild.dns import Answer, normalize
+from spfbuild.dnsname import name_problem
 from spfbuild.idn import IDNError, to_ascii
 from spfbuild.linting import lint_value, record_text
 from spfbuild.mechanisms import DNSResolver, domain_problem
@@ -178,6 +179,8 @@ def normalize_domain(text: str) -> tuple[str, str | None]:
         name = to_ascii(name)  # IDNA 2008
     except IDNError as exc:
         return name, f"not a valid internationalised domain name: {exc.reason}"
+    if (problem := name_problem(name)) is not None:  # what DNS cannot carry first: `a..b`, an empty label
+        return name, problem
     if not _NAME.fullmatch(name):
         return name, "a domain name holds only letters, digits, hyphens and underscores, between dots"
     return name, domain_problem(name)

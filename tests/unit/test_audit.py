@@ -217,6 +217,16 @@ class TestNames:
     def test_names_are_normalised(self, given: str, name: str) -> None:
         assert normalize_domain(given) == (name, None)
 
+    @pytest.mark.parametrize(
+        ("given", "problem"),
+        [("a..example.com", "empty label"), ("localhost", "not a multi-label domain name"),
+         (f"{'a' * 64}.example", f"label '{'a' * 64}' is 64 octets long; DNS allows 63"),
+         ("not a domain.example", "a domain name holds only letters, digits, hyphens and underscores, between dots"),
+         ("-bad.example", "a domain name holds only letters, digits, hyphens and underscores, between dots")],
+    )
+    def test_a_name_that_cannot_be_checked_says_why(self, given: str, problem: str) -> None:
+        assert normalize_domain(given)[1] == problem
+
     def test_provider_index_knows_includes_and_hosts(self) -> None:
         assert PROVIDERS.provider_of("eu._netblocks.mimecast.com") == "Mimecast"
         assert PROVIDERS.provider_of("EU-SMTP-INBOUND-1.mimecast.com.") == "Mimecast"
