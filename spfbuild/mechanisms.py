@@ -11,14 +11,13 @@ import asyncio
 import bisect
 import functools
 import ipaddress
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from spfbuild import limits
 from spfbuild.dns import Answer
-from spfbuild.dnsname import name_problem
+from spfbuild.dnsname import is_toplabel, name_problem
 from spfbuild.intervals import address_of
 from spfbuild.macro import DOMAIN_LETTERS, MacroContext, MacroError, expand, parse_macro_string, truncate_domain
 from spfbuild.record import IPAddress, Mechanism, prefix_span
@@ -28,7 +27,6 @@ MAX_VOID_LOOKUPS = limits.MAX_VOID_LOOKUPS
 MAX_NAMES = limits.MAX_MX_NAMES  # the same 10 for MX names and PTR names (4.6.4)
 
 # RFC 7208 section 7.1 toplabel: not all digits; hyphens only inside.
-_TOPLABEL = re.compile(r"(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9])$")
 
 
 class DNSResolver(Protocol):
@@ -440,7 +438,7 @@ def domain_problem(domain: str) -> str | None:
         return problem
     if "." not in name:
         return "not a multi-label domain name"
-    if not _TOPLABEL.match(name.rsplit(".", 1)[1]):
+    if not is_toplabel(name.rsplit(".", 1)[1]):
         return "top label is not a valid domain label"
     return None
 

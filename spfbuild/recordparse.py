@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 
 from spfbuild.diagnostics import Diagnostic
+from spfbuild.dnsname import is_toplabel
 from spfbuild.macro import DOMAIN_LETTERS, EXP_LETTERS, MacroError, MacroString, parse_macro_string
 from spfbuild.record import (
     MECHANISMS,
@@ -32,7 +33,6 @@ VERSION = "v=spf1"
 _CIDR = r"(?:0|[1-9][0-9]*)"
 _DUAL_CIDR = re.compile(rf"(?:/({_CIDR}))?(?://({_CIDR}))?$")
 _MODIFIER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]*$")
-_TOPLABEL = re.compile(r"(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9])$")
 _QNUM = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
 _IP4 = re.compile(rf"{_QNUM}(?:\.{_QNUM}){{3}}$")
 _IP6_CHARS = re.compile(r"[0-9A-Fa-f:.]+$")
@@ -350,7 +350,7 @@ def domain_end_problem(parsed: MacroString, text: str) -> str | None:
     top = body.rsplit(".", 1)[1]
     if not top:
         return "empty label"
-    if not _TOPLABEL.match(top):
+    if not is_toplabel(top):
         if top.isdigit():
             return f"top label {top!r} is all digits"
         return f"top label {top!r} may hold only letters, digits and inner hyphens"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from spfbuild.dnsname import name_labels, name_problem
+from spfbuild.dnsname import is_toplabel, name_labels, name_problem
 
 LABEL_63 = "a" * 63
 
@@ -37,3 +37,11 @@ def test_a_name_dns_cannot_carry_says_why(name: str, problem: str) -> None:
 def test_a_question_carries_each_label_as_its_octets() -> None:
     assert name_labels("_spf.Bücher.example") == (b"_spf", "Bücher".encode(), b"example")
     assert name_labels("a..example") == "'a..example': empty label"
+
+
+@pytest.mark.parametrize(("label", "top"), [
+    ("com", True), ("xn--p1ai", True), ("a1", True), ("1a", True), ("a-1", True),
+    ("123", False), ("-com", False), ("com-", False), ("", False), ("co_m", False), ("com\n", False),
+])
+def test_a_top_label_has_a_letter_or_an_inner_hyphen(label: str, top: bool) -> None:
+    assert is_toplabel(label) is top
