@@ -18,7 +18,10 @@ from spfbuild.errors import SPFBuildError
 from spfbuild.provider import MissingParameterError, Provider
 from spfbuild.taglist import parse_tags
 
-__all__ = ["DkimError", "DkimRecord", "check_request", "dkim_name", "key_record", "records_for", "selector_problem"]
+__all__ = [
+    "DkimError", "DkimRecord", "check_request", "dkim_name", "is_dkim_key", "key_record", "records_for",
+    "selector_problem",
+]
 
 KEY_TYPES = ("rsa", "ed25519")  # RFC 6376 section 3.6.1 and RFC 8463
 _SELECTOR_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?")
@@ -45,6 +48,15 @@ def selector_problem(selector: str) -> str | None:
     if not all(_SELECTOR_LABEL.fullmatch(label) for label in selector.split(".")):
         return f"'{selector}' is not a DKIM selector: use letters, digits, '-' and '_' between dots"
     return None
+
+
+def is_dkim_key(text: str) -> bool:
+    """Whether a TXT value is a DKIM key record that declares itself one (`v=DKIM1` first,
+    RFC 6376 section 3.6.1): the only TXT spfbuild replaces at a selector's name, and one
+    that may be broken otherwise (`key_record` checks a key given in a config)."""
+    head = text.lstrip(" \t").split(";", 1)[0]
+    name, _, value = head.partition("=")
+    return name.strip() == "v" and value.strip() == "DKIM1"
 
 
 def key_record(text: str) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from spfbuild.dkim import is_dkim_key
 from spfbuild.dmarc import is_dmarc_record
 from spfbuild.failure import Kind
 from spfbuild.pushserver import PublishError, PushTarget, ask, txt_rdata
@@ -24,7 +25,7 @@ from spfbuild.txt import quote_all, split_strings
 if TYPE_CHECKING:
     from spfbuild.companions import Companion
 
-__all__ = ["CompanionPlan", "Edit", "LiveName", "Owned", "add_to_update", "is_dkim_key",
+__all__ = ["CompanionPlan", "Edit", "LiveName", "Owned", "add_to_update",
            "plan_companions", "read_name", "verify_companions"]
 
 # Records DNSSEC keeps beside a CNAME (RFC 4035 section 2.5): no clash.
@@ -83,14 +84,6 @@ class CompanionPlan:
                 kinds = (["TXT"] if edit.delete_txt else []) + (["CNAME"] if edit.delete_cname else [])
                 out.append(f"  deleted companion {edit.name} {' and '.join(kinds)}")
         return out
-
-
-def is_dkim_key(text: str) -> bool:
-    """Whether a TXT value is a DKIM key record that declares itself one (`v=DKIM1` first,
-    RFC 6376 section 3.6.1): the only TXT spfbuild replaces at a selector's name."""
-    head = text.lstrip(" \t").split(";", 1)[0]
-    name, _, value = head.partition("=")
-    return name.strip() == "v" and value.strip() == "DKIM1"
 
 
 def _managed(name: str, domain: str, value: str) -> bool:
