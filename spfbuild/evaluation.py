@@ -339,6 +339,8 @@ async def _try(lane: Session, term: Mechanism, domain: str, depth: int) -> list[
         tried: list[Tried] = []
         for one in lane.apart():
             tried += await _try(one, term, domain, depth)
+        for sub, _ in tried:
+            sub.rejoin(lane)
         return tried
     try:
         if term.kind == "include":

@@ -127,8 +127,14 @@ class Session:
         """Whether this is a lane of one address asking through that address's own resolver."""
         return self.views is None and len(self.values) == 1
 
+    def rejoin(self, lane: Session) -> None:
+        """Ask through `lane`'s resolver again, after a term tried address by address (`apart`):
+        a view answers for itself only what names its address, which that term asked, so lanes
+        that differ in nothing but their views merge again for the terms after it."""
+        self.resolver, self.views = lane.resolver, lane.views
+
     def apart(self) -> list[Session]:
-        """Each point in a lane of its own, asking through its own view."""
+        """Each point in a lane of its own, asking through its own view (see `rejoin`)."""
         if self.single:
             return [self]
         lanes = []
