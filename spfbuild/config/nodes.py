@@ -77,7 +77,9 @@ class NodeReader:
         return Location(self.filename, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def error(self, node: yaml.Node, message: str) -> ConfigError:
-        return ConfigError(f"{self.loc(node)}: {message}")
+        """The problem at `node`, on one line: a value quoted in it may hold a line break (a
+        quoted YAML scalar can), which is shown escaped."""
+        return ConfigError(f"{self.loc(node)}: {_one_line(message)}")
 
     def refuse_tags(self, root: yaml.Node) -> None:
         """Only the tags the safe loader knows (`!!str`, `!!int`, ...): never `!!python/...` nor
@@ -157,6 +159,14 @@ class NodeReader:
         if isinstance(node, yaml.ScalarNode):
             return [node]
         raise self.error(node, f"{what} must be a list")
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """`text` with each control character or line break written as Python writes it (`\\n`)."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 def is_null(node: yaml.Node) -> bool:
