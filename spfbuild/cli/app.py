@@ -21,6 +21,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from spfbuild.cli.common import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE
+from spfbuild.printable import shown
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -122,7 +123,7 @@ def usage_message(exc: Exception) -> str:
     ctx = getattr(exc, "ctx", None)
     if ctx is not None and not isinstance(exc, BadValue):  # a refused value needs no tour of the options
         text += f" (see {ctx.command_path} --help)"
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return shown(text)
 
 
 def _param_name(param: Any) -> str:

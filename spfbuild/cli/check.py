@@ -12,6 +12,7 @@ import typer
 from spfbuild.cli.app import BadValue, app
 from spfbuild.cli.common import EXIT_DNS, EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail, warn
 from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, ProvidersOption, TimeoutOption, make_resolver
+from spfbuild.printable import shown
 
 if TYPE_CHECKING:
     from spfbuild.audit import Report
@@ -126,7 +127,8 @@ async def _run(names: list[str], resolver: Resolver, concurrency: int, as_json: 
             text = textwrap.indent(jsontext.dumps(report.to_dict(), ensure_ascii=False), "  ")
             out.write(("" if progress.done == 0 else ",\n") + text)
         else:
-            out.write(("" if progress.done == 0 else "\n") + "\n".join(render(report) + companion_lines(report)) + "\n")
+            lines = [shown(line) for line in render(report) + companion_lines(report)]  # DNS data may hold controls
+            out.write(("" if progress.done == 0 else "\n") + "\n".join(lines) + "\n")
         errors += report.has_errors
         unchecked += any(f.diagnostic.code == DNS_TEMPERROR for f in report.findings)
         warned += not report.has_errors and bool(report.findings)

@@ -1,5 +1,5 @@
 """What every command shares at its end: the exit codes (CONTRACTS.md's table, which scripts
-depend on) and one-line messages on stderr."""
+depend on) and one-line messages on stderr (control characters in them shown escaped)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
+
+from spfbuild.printable import shown
 
 if TYPE_CHECKING:
     from spfbuild.failure import DomainFailure
@@ -35,12 +37,12 @@ eval exits 0 whenever it produced a result, 1 with --expect when it differs."""
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print one clear line to stderr and end the command; never a traceback."""
-    print(f"spfbuild: error: {message}", file=sys.stderr)
+    print(f"spfbuild: error: {shown(message)}", file=sys.stderr)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    print(f"spfbuild: warning: {message}", file=sys.stderr)
+    print(f"spfbuild: warning: {shown(message)}", file=sys.stderr)
 
 
 def report_failures(failures: Sequence[DomainFailure]) -> int:
@@ -49,7 +51,7 @@ def report_failures(failures: Sequence[DomainFailure]) -> int:
     from spfbuild.failure import only_dns
 
     for item in failures:
-        print(f"spfbuild: error: {item.message}", file=sys.stderr)
+        print(f"spfbuild: error: {shown(item.message)}", file=sys.stderr)
     if not failures:
         return EXIT_OK
     return EXIT_DNS if only_dns(failures) else EXIT_ERROR

@@ -18,6 +18,7 @@ from spfbuild.cli.options import (
     TimeoutOption,
     make_resolver,
 )
+from spfbuild.printable import shown
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -68,12 +69,12 @@ def diff_command(
     if as_json:
         from spfbuild import jsontext
 
-        shown = [d.to_dict() for d in drifts if not (quiet and d.ok)]
-        print(jsontext.dumps(shown, ensure_ascii=False))
+        payload = [d.to_dict() for d in drifts if not (quiet and d.ok)]
+        print(jsontext.dumps(payload, ensure_ascii=False))
     else:
         for drift in drifts:
             if not (quiet and drift.ok):
-                print("\n".join(lines(drift)))
+                print("\n".join(shown(line) for line in lines(drift)))
     raise typer.Exit(exit_status(drifts))
 
 

@@ -10,6 +10,7 @@ from spfbuild.cli.app import app
 from spfbuild.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail
 from spfbuild.cli.options import DEFAULT_TIMEOUT, NameserverOption, TimeoutOption, make_resolver
 from spfbuild.limits import MAX_LOOKUPS, MAX_VOID_LOOKUPS
+from spfbuild.printable import shown
 
 if TYPE_CHECKING:
     from spfbuild.evaluation import Evaluation
@@ -69,12 +70,12 @@ def eval_command(
 
         print(jsontext.dumps(_as_dict(evaluation, identity, str(address), helo, trace)))
     else:
-        print(summary_line(evaluation))
+        print(shown(summary_line(evaluation)))  # names and records from DNS may hold controls
         if evaluation.explanation is not None:
-            print(f"explanation: {evaluation.explanation}")
+            print(shown(f"explanation: {evaluation.explanation}"))
         if trace:
             for event in evaluation.trace:
-                print(f"  {event}")
+                print(shown(f"  {event}"))
             print(f"  lookups: {evaluation.lookups}/{MAX_LOOKUPS}, "
                   f"void lookups: {evaluation.void_lookups}/{MAX_VOID_LOOKUPS}")
     if expect is not None and evaluation.result != expect.lower():

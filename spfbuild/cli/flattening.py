@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from spfbuild.cli.common import EXIT_CHANGES, EXIT_DNS, EXIT_ERROR, EXIT_OK, EXIT_USAGE, fail, report_failures, warn
 from spfbuild.cli.output import emit_sets, is_directory, write_domain_files
 from spfbuild.cli.progress import Progress
+from spfbuild.printable import shown, shown_lines
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -46,7 +47,7 @@ def flatten_once(cfg: Config, catalogue: Catalogue, resolver: Resolver, fmt: For
         _advise(item)
     if explain:
         for item in done:
-            print(explanation(item), file=sys.stderr)
+            print(shown_lines(explanation(item)), file=sys.stderr)
     # One domain's failure is that domain's alone: the others are emitted, then the failures reported.
     if done:
         emit_sets([_with_details(r) for r in done], fmt, output)
@@ -85,7 +86,7 @@ def _advise(item: Flattened) -> None:
     for message in item.warnings:
         warn(f"{both(item.domain)}: {message}")
     for message in item.alignment:
-        print(f"spfbuild: note: {both(item.domain)}: {message}", file=sys.stderr)
+        print(shown(f"spfbuild: note: {both(item.domain)}: {message}"), file=sys.stderr)
 
 
 def explanation(item: Flattened) -> str:
@@ -146,13 +147,13 @@ def cron(cfg: Config, catalogue: Catalogue, resolver: Resolver, state: Path, *, 
     for outcome in result.outcomes:
         stream = sys.stderr if outcome.status == "error" else sys.stdout
         for line in outcome.lines:
-            print(line, file=stream)
+            print(shown(line), file=stream)
         for warning in outcome.warnings:
             warn(warning)
         if outcome.status == "changed" and outcome.flattened is not None:  # an unchanged run prints nothing
             _advise(outcome.flattened)
         if explain and outcome.flattened is not None and outcome.status != "unchanged":
-            print(explanation(outcome.flattened), file=sys.stderr)
+            print(shown_lines(explanation(outcome.flattened)), file=sys.stderr)
     if output is None and result.changed and not check:
         good = {o.domain for o in result.outcomes if o.status != "error"}
         emit_sets([s for s in result.record_sets if s.domain in good], fmt, None)

@@ -12,6 +12,7 @@ import re
 import yaml
 
 from spfbuild.config.model import ConfigError, Location
+from spfbuild.printable import shown
 from spfbuild.typography import find_lookalikes
 
 TYPE_CHECKING = False
@@ -79,7 +80,7 @@ class NodeReader:
     def error(self, node: yaml.Node, message: str) -> ConfigError:
         """The problem at `node`, on one line: a value quoted in it may hold a line break (a
         quoted YAML scalar can), which is shown escaped."""
-        return ConfigError(f"{self.loc(node)}: {_one_line(message)}")
+        return ConfigError(f"{self.loc(node)}: {shown(message)}")
 
     def refuse_tags(self, root: yaml.Node) -> None:
         """Only the tags the safe loader knows (`!!str`, `!!int`, ...): never `!!python/...` nor
@@ -159,14 +160,6 @@ class NodeReader:
         if isinstance(node, yaml.ScalarNode):
             return [node]
         raise self.error(node, f"{what} must be a list")
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
-
-
-def _one_line(text: str) -> str:
-    """`text` with each control character or line break written as Python writes it (`\\n`)."""
-    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 def is_null(node: yaml.Node) -> bool:
