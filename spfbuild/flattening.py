@@ -172,13 +172,14 @@ async def _flatten_records(walked: _Walked, catalogue: Catalogue, partition: Par
 
         checked = await self_check(root, partition.graph, record_set, partition.walker.resolver, layout.samples,
                                    partition.verdicts, declared)
+    terms, why_kept, flattened = _kept_terms(top, kept)
     return Flattened(
         domain=spec.domain,
         record_set=record_set,
         lookups=layout.lookups,
-        kept=tuple(str(top.mechanisms[i]) for i in sorted(kept)),
-        why_kept=tuple((str(top.mechanisms[i]), top.forced.get(i, BUDGET_REASON)) for i in sorted(kept)),
-        flattened=tuple(str(m) for i, m in enumerate(top.mechanisms) if i not in kept and m.queries_dns),
+        kept=terms,
+        why_kept=why_kept,
+        flattened=flattened,
         origins=_origins(layout.groups),
         sources=_source_ranges(top, kept),
         checked=checked,
@@ -188,20 +189,29 @@ async def _flatten_records(walked: _Walked, catalogue: Catalogue, partition: Par
 
 def _compiled(spec: DomainSpec, top: Top, publication: Publication, warnings: tuple[str, ...]) -> Flattened:
     """The flattening of a macro-compiled domain (`flatten.mode` macro or auto)."""
-    kept = publication.kept
+    kept = set(publication.kept)
+    terms, why_kept, flattened = _kept_terms(top, kept)
     return Flattened(
         domain=spec.domain,
         record_set=publication.record_set,
         lookups=publication.lookups,
-        kept=tuple(str(top.mechanisms[i]) for i in kept),
-        why_kept=tuple((str(top.mechanisms[i]), top.forced.get(i, BUDGET_REASON)) for i in kept),
-        flattened=tuple(str(m) for i, m in enumerate(top.mechanisms) if i not in top.forced and m.queries_dns),
+        kept=terms,
+        why_kept=why_kept,
+        flattened=flattened,
         origins=(),
-        sources=_source_ranges(top, set(kept)),
+        sources=_source_ranges(top, kept),
         checked=publication.checked_addresses,
         warnings=warnings,
         compiled=publication,
     )
+
+
+def _kept_terms(top: Top, kept: set[int]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The terms kept as written, each with why, and the DNS terms flattened, in record order."""
+    order = sorted(kept)
+    return (tuple(str(top.mechanisms[i]) for i in order),
+            tuple((str(top.mechanisms[i]), top.forced.get(i, BUDGET_REASON)) for i in order),
+            tuple(str(m) for i, m in enumerate(top.mechanisms) if i not in kept and m.queries_dns))
 
 
 async def flatten_or_error(

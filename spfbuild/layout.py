@@ -115,19 +115,20 @@ class _Fits:
         key = frozenset(kept)
         if key not in self._tried:
             top = self._top
-            within = lookups_before_chains(top, kept) <= self._budget and not _voids_over(top, kept)
-            self._tried[key] = _fit(top, kept, self._spec, self._main_budget, self._budget) if within else None
+            room = self._budget - lookups_before_chains(top, kept)  # the lookups left for chained records
+            within = room >= 0 and not _voids_over(top, kept)
+            self._tried[key] = _fit(top, kept, self._spec, self._main_budget, self._budget, room) if within else None
         return self._tried[key]
 
 
-def _fit(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, budget: int) -> Layout | None:
+def _fit(top: Top, kept: set[int], spec: DomainSpec, main_budget: int, budget: int, room: int) -> Layout | None:
     """The stable layout of `kept` if it is within the lookup budget, else the dense one if it
-    is; None when neither is (or neither fits the bytes)."""
+    is; None when neither is (or neither fits the bytes). `room`: the lookups the budget leaves
+    for chained records."""
     plan = _plan(top, kept)  # the same terms for every packing
     exact = _groups(top, plan.pools)  # the same ranges for every packing, written compactly last
     # Stable first; dense when stable needs more chained records than the budget allows; and
     # compact terms only when even dense does not fit, so records that fit stay as they were.
-    room = budget - lookups_before_chains(top, kept)  # the lookups left for chained records
     for dense, compact in ((False, False), (True, False), (True, True)):
         try:
             found = _packed(top, kept, plan, spec, main_budget, dense=dense, compact=compact, groups=exact,

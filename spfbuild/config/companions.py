@@ -84,7 +84,7 @@ class CompanionReader(NodeReader):
                 raise self.error(key_node, f"dkim.targets: {problem}")
             target = self.text(value_node, f"dkim.targets.{selector}").lower().rstrip(".")
             labels = target.split(".")
-            problem = name_problem(target) or (None if len(labels) >= 2 and all(labels) else "not a domain name")
+            problem = name_problem(target) or (None if len(labels) >= 2 else "not a domain name")
             if problem is not None or not all(ch.isalnum() or ch in "-_." for ch in target):
                 raise self.error(value_node, f"dkim.targets.{selector}: '{target}' is not a domain name")
             found.append((selector, target))
